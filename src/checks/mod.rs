@@ -1,0 +1,80 @@
+//! Rules implemented in code, one module per family.
+//!
+//! A [`Check`] looks at a parsed [`Message`] and reports hits by rule id through
+//! [`Ctx::hit`]. Everything else about a rule (name, score, why, fix, predicted reply) is
+//! in its YAML entry; the engine joins the two. A test checks that the ids declared here
+//! and the YAML rules without a pattern agree both ways.
+
+pub mod bulk;
+pub mod encoding;
+pub mod headers;
+pub mod mime;
+pub mod size;
+
+use crate::config::Config;
+use crate::envelope::Envelope;
+use crate::message::Message;
+use crate::report::Evidence;
+
+/// One rule firing, as reported by a check.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    /// Rule id.
+    pub id: &'static str,
+    /// What was seen in this message (one sentence, no trailing period needed).
+    pub message: String,
+    /// Where it was seen.
+    pub evidence: Vec<Evidence>,
+}
+
+/// What a check can see and where it reports.
+pub struct Ctx<'a> {
+    /// The configuration in force.
+    pub config: &'a Config,
+    /// The SMTP envelope.
+    pub envelope: &'a Envelope,
+    /// Reference time, Unix seconds.
+    pub now: i64,
+    enabled: &'a dyn Fn(&str) -> bool,
+    hits: Vec<Hit>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context; `enabled` says whether a rule id runs.
+    pub fn new(config: &'a Config, envelope: &'a Envelope, now: i64, enabled: &'a dyn Fn(&str) -> bool) -> Ctx<'a> {
+        Ctx { config, envelope, now, enabled, hits: Vec::new() }
+    }
+    /// Whether rule `id` is enabled (skip expensive work when it is not).
+    pub fn on(&self, id: &str) -> bool {
+        (self.enabled)(id)
+    }
+    /// Reports that rule `id` fired. Ignored when the rule is disabled.
+    pub fn hit(&mut self, id: &'static str, message: impl Into<String>, evidence: Vec<Evidence>) {
+        if self.on(id) {
+            self.hits.push(Hit { id, message: message.into(), evidence });
+        }
+    }
+    /// The hits so far.
+    pub fn into_hits(self) -> Vec<Hit> {
+        self.hits
+    }
+}
+
+/// A family's code rules.
+pub trait Check: Send + Sync {
+    /// The rule ids this check can report.
+    fn ids(&self) -> &'static [&'static str];
+    /// Looks at the message and reports hits.
+    fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>);
+}
+
+/// Every code check, in a fixed order.
+pub fn all() -> Vec<Box<dyn Check>> {
+    vec![
+        Box::new(size::SizeCheck),
+        Box::new(headers::HeadersCheck),
+        Box::new(encoding::EncodingCheck),
+        Box::new(mime::MimeCheck),
+        Box::new(bulk::BulkCheck),
+    ]
+}

@@ -1,0 +1,222 @@
+//! Configuration: thresholds, family caps, limits, rule selection and rule directories.
+//!
+//! One YAML file (`--config FILE`); every field is optional:
+//!
+//! ```yaml
+//! thresholds: { flag: 5.0, reject: 10.0 }
+//! family_caps: { content: 6.0, headers: 8.0 }   # merged over the defaults
+//! limits:
+//!   profile: postfix              # postfix (10,240,000 bytes), gmail (25 MB), microsoft (35 MB)
+//!   max_message_bytes: 10240000   # overrides the profile
+//!   max_header_bytes: 102400
+//!   max_attachments: 100
+//!   max_mime_depth: 10
+//!   max_mime_parts: 250
+//!   date_future_hours: 24
+//!   date_past_days: 30
+//! rules_dirs: [/etc/preflight/rules.d]
+//! select: []                      # only these ids or family prefixes (empty: all)
+//! ignore: [BULK]                  # never these ids or family prefixes
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind};
+use crate::report::Thresholds;
+
+/// A receiver whose size limit to apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SizeProfile {
+    /// Postfix's default `message_size_limit`, 10,240,000 bytes.
+    #[default]
+    Postfix,
+    /// Gmail: 25 MB including encoding.
+    Gmail,
+    /// Microsoft 365: 35 MB default.
+    Microsoft,
+}
+
+impl SizeProfile {
+    /// The message size limit of this profile in bytes.
+    pub fn max_message_bytes(self) -> usize {
+        match self {
+            SizeProfile::Postfix => 10_240_000,
+            SizeProfile::Gmail => 25 * 1024 * 1024,
+            SizeProfile::Microsoft => 35 * 1024 * 1024,
+        }
+    }
+    /// Receiver name for messages.
+    pub fn receiver(self) -> &'static str {
+        match self {
+            SizeProfile::Postfix => "Postfix's default message_size_limit",
+            SizeProfile::Gmail => "Gmail's limit",
+            SizeProfile::Microsoft => "Microsoft 365's default limit",
+        }
+    }
+}
+
+/// Limits for the size and structure checks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Receiver profile for the message size limit.
+    pub profile: SizeProfile,
+    /// Explicit message size limit in bytes (overrides the profile).
+    pub max_message_bytes: Option<usize>,
+    /// Header block limit (Postfix `header_size_limit`, 102,400).
+    pub max_header_bytes: usize,
+    /// Attachments per message.
+    pub max_attachments: usize,
+    /// MIME nesting depth.
+    pub max_mime_depth: usize,
+    /// MIME parts per message.
+    pub max_mime_parts: usize,
+    /// A Date more than this many hours ahead of the reference time is suspicious.
+    pub date_future_hours: i64,
+    /// A Date more than this many days before the reference time is suspicious.
+    pub date_past_days: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            profile: SizeProfile::Postfix,
+            max_message_bytes: None,
+            max_header_bytes: 102_400,
+            max_attachments: 100,
+            max_mime_depth: 10,
+            max_mime_parts: 250,
+            date_future_hours: 24,
+            date_past_days: 30,
+        }
+    }
+}
+
+impl Limits {
+    /// The message size limit in force.
+    pub fn message_limit(&self) -> usize {
+        self.max_message_bytes.unwrap_or_else(|| self.profile.max_message_bytes())
+    }
+}
+
+/// Engine configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Flag and reject thresholds.
+    pub thresholds: Thresholds,
+    /// Cap per family (merged over [`Config::default_caps`]).
+    pub family_caps: BTreeMap<String, f64>,
+    /// Limits.
+    pub limits: Limits,
+    /// Local rule directories (new rules and overrides), applied in order.
+    pub rules_dirs: Vec<PathBuf>,
+    /// Only run these ids or family prefixes (empty: all).
+    pub select: Vec<String>,
+    /// Never run these ids or family prefixes.
+    pub ignore: Vec<String>,
+    /// Evidence items kept per finding.
+    pub max_evidence: usize,
+    /// Reference time (Unix seconds) for Date checks; `None`: the clock. Set it for
+    /// reproducible reports.
+    pub now: Option<i64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            thresholds: Thresholds::default(),
+            family_caps: Config::default_caps(),
+            limits: Limits::default(),
+            rules_dirs: Vec::new(),
+            select: Vec::new(),
+            ignore: Vec::new(),
+            max_evidence: 5,
+            now: None,
+        }
+    }
+}
+
+impl Config {
+    /// Default caps: below the reject threshold, so no single family rejects on score
+    /// alone (hard rules still reject).
+    pub fn default_caps() -> BTreeMap<String, f64> {
+        [
+            ("size", 8.0),
+            ("headers", 8.0),
+            ("encoding", 8.0),
+            ("mime", 6.0),
+            ("bulk", 4.0),
+            ("content", 6.0),
+            ("attachments", 8.0),
+            ("html", 6.0),
+            ("links", 6.0),
+            ("auth", 8.0),
+            ("reputation", 8.0),
+            ("recipients", 8.0),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Reads a YAML config file; errors carry `file:line:column`.
+    pub fn from_file(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::with_source(ErrorKind::Config, format!("cannot read config {}: {e}", path.display()), e))?;
+        Self::from_yaml(&text, &path.display().to_string())
+    }
+
+    /// Parses YAML config text (`file` names it in errors).
+    pub fn from_yaml(text: &str, file: &str) -> Result<Config, Error> {
+        let mut c: Config = serde_saphyr::from_str(text).map_err(|e| {
+            let (l, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+            let msg = e.to_string();
+            Error::new(ErrorKind::Config, format!("{file}:{l}:{col}: {}", msg.lines().next().unwrap_or("invalid config")))
+        })?;
+        let mut caps = Config::default_caps();
+        for (k, v) in std::mem::take(&mut c.family_caps) {
+            if crate::rules::family_prefix(&k).is_none() {
+                return Err(Error::new(ErrorKind::Config, format!("{file}: family_caps: unknown family `{k}`")));
+            }
+            caps.insert(k, v);
+        }
+        c.family_caps = caps;
+        if !(c.thresholds.flag > 0.0 && c.thresholds.reject >= c.thresholds.flag) {
+            return Err(Error::new(ErrorKind::Config, format!("{file}: thresholds: need 0 < flag <= reject")));
+        }
+        // Relative rule directories are relative to the config file.
+        if let Some(base) = Path::new(file).parent() {
+            for d in &mut c.rules_dirs {
+                if d.is_relative() {
+                    *d = base.join(&*d);
+                }
+            }
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_partial_config_and_merges_caps() {
+        let c = Config::from_yaml("thresholds: {flag: 4, reject: 8}\nfamily_caps: {content: 3}\nlimits: {profile: gmail}\n", "c.yaml").unwrap();
+        assert_eq!(c.thresholds.flag, 4.0);
+        assert_eq!(c.family_caps["content"], 3.0);
+        assert_eq!(c.family_caps["headers"], 8.0);
+        assert_eq!(c.limits.message_limit(), 25 * 1024 * 1024);
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_with_a_place() {
+        let e = Config::from_yaml("thresholds: {flag: 4, reject: 8}\nlimitz: {}\n", "c.yaml").unwrap_err();
+        assert!(e.to_string().starts_with("c.yaml:2:"), "{e}");
+        assert_eq!(e.exit_code(), 78);
+    }
+}

@@ -1,0 +1,210 @@
+//! The engine: built once from configuration and rule packs, then shared (`Send + Sync`,
+//! behind an `Arc`) by the CLI, the milter and the HTTP API.
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::checks::{self, Check, Ctx, Hit};
+use crate::config::Config;
+use crate::envelope::Envelope;
+use crate::error::{Error, ErrorKind};
+use crate::message::Message;
+use crate::report::{Action, Finding, Report};
+use crate::rules::{PatternSet, Rule, RuleSet};
+use crate::verdict;
+
+/// Checks messages. Build it once; `check` takes `&self` and is safe to call from many
+/// threads at once.
+pub struct Engine {
+    config: Config,
+    rules: RuleSet,
+    enabled: Vec<bool>,
+    index: HashMap<&'static str, usize>,
+    checks: Vec<Box<dyn Check>>,
+    patterns: PatternSet,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("rules", &self.rules.rules().len()).field("patterns", &self.patterns).finish()
+    }
+}
+
+/// Whether `id` is named by a selector: an exact id or a prefix (`HDR`, `HDR0`).
+pub fn selector_matches(sel: &str, rule: &Rule) -> bool {
+    rule.id.starts_with(sel) || sel == rule.family || sel == rule.name
+}
+
+impl Engine {
+    /// Loads the shipped rules and the configured local directories, and builds the engine.
+    pub fn new(config: Config) -> Result<Engine, Error> {
+        let rules = RuleSet::load(&config.rules_dirs)?;
+        Engine::with_rules(config, rules)
+    }
+
+    /// Builds the engine from an already loaded rule set.
+    pub fn with_rules(config: Config, rules: RuleSet) -> Result<Engine, Error> {
+        let checks = checks::all();
+        let mut index = HashMap::new();
+        let mut problems = Vec::new();
+        for c in &checks {
+            for &id in c.ids() {
+                match rules.index(id) {
+                    Some(i) if rules.rules()[i].pattern.is_none() => {
+                        index.insert(id, i);
+                    }
+                    Some(_) => problems.push(format!("{id}: implemented in code but its YAML entry has a pattern")),
+                    None => problems.push(format!("{id}: implemented in code but has no YAML entry")),
+                }
+            }
+        }
+        for r in rules.rules() {
+            if r.pattern.is_none() && !index.contains_key(r.id.as_str()) {
+                problems.push(format!("{}: {}: rule has no pattern and no code implements it", r.origin, r.id));
+            }
+        }
+        for sel in config.select.iter().chain(config.ignore.iter()) {
+            if !rules.rules().iter().any(|r| selector_matches(sel, r)) {
+                problems.push(format!("selector `{sel}` matches no rule"));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::new(ErrorKind::Rules, problems.join("\n")));
+        }
+        let enabled: Vec<bool> = rules
+            .rules()
+            .iter()
+            .map(|r| {
+                r.enabled
+                    && (config.select.is_empty() || config.select.iter().any(|s| selector_matches(s, r)))
+                    && !config.ignore.iter().any(|s| selector_matches(s, r))
+            })
+            .collect();
+        let patterns = PatternSet::compile(rules.rules().iter().enumerate().filter_map(|(i, r)| r.pattern.as_ref().map(|p| (i, p))));
+        Ok(Engine { config, rules, enabled, index, checks, patterns })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The loaded rules.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Whether a rule runs (loaded, enabled, selected and not ignored).
+    pub fn is_enabled(&self, id: &str) -> bool {
+        self.rules.index(id).is_some_and(|i| self.enabled[i])
+    }
+
+    /// Checks one message. Never fails: malformed input yields findings, and a check that
+    /// panics is reported as an internal error finding-free report with `internal_errors`.
+    pub fn check(&self, raw: &[u8], envelope: &Envelope) -> Report {
+        let now = self.config.now.unwrap_or_else(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+        });
+        let parsed = catch_unwind(AssertUnwindSafe(|| Message::parse(raw)));
+        let Ok(msg) = parsed else {
+            return verdict::internal_error(&self.config, raw.len(), "message parser panicked");
+        };
+        let enabled = |id: &str| self.index.get(id).is_some_and(|&i| self.enabled[i]);
+        let mut findings = Vec::new();
+        let mut errors = Vec::new();
+        for c in &self.checks {
+            if !c.ids().iter().any(|id| enabled(id)) {
+                continue;
+            }
+            let mut cx = Ctx::new(&self.config, envelope, now, &enabled);
+            match catch_unwind(AssertUnwindSafe(|| {
+                c.run(&msg, &mut cx);
+                cx.into_hits()
+            })) {
+                Ok(hits) => findings.extend(self.merge_hits(hits)),
+                Err(_) => errors.push(format!("check for {} panicked", c.ids().first().copied().unwrap_or("?"))),
+            }
+        }
+        if !self.patterns.is_empty() {
+            let en = |i: usize| self.enabled[i];
+            match catch_unwind(AssertUnwindSafe(|| self.patterns.run(&msg, &en, self.config.max_evidence))) {
+                Ok(hits) => {
+                    let mut by_rule: Vec<(usize, Vec<crate::rules::pattern::PatternHit>)> = Vec::new();
+                    for h in hits {
+                        match by_rule.iter_mut().find(|(r, _)| *r == h.rule) {
+                            Some((_, v)) => v.push(h),
+                            None => by_rule.push((h.rule, vec![h])),
+                        }
+                    }
+                    for (ri, hs) in by_rule {
+                        let rule = &self.rules.rules()[ri];
+                        let quoted: Vec<String> = hs.iter().map(|h| format!("\u{201c}{}\u{201d}", crate::util::truncate_str(&h.matched, 60))).collect();
+                        let message = format!("{}: {}", rule.summary, quoted.join(", "));
+                        findings.push(self.finding(rule, message, hs.into_iter().map(|h| h.evidence).collect()));
+                    }
+                }
+                Err(_) => errors.push("pattern matching panicked".to_string()),
+            }
+        }
+        verdict::decide(&self.config, raw.len(), findings, errors)
+    }
+
+    fn merge_hits(&self, hits: Vec<Hit>) -> Vec<Finding> {
+        // One finding per rule id: messages joined, evidence concatenated (bounded).
+        let mut out: Vec<(usize, String, Vec<crate::report::Evidence>)> = Vec::new();
+        for h in hits {
+            let Some(&i) = self.index.get(h.id) else { continue };
+            match out.iter_mut().find(|(j, _, _)| *j == i) {
+                Some((_, m, ev)) => {
+                    m.push_str("; ");
+                    m.push_str(&h.message);
+                    ev.extend(h.evidence);
+                }
+                None => out.push((i, h.message, h.evidence)),
+            }
+        }
+        out.into_iter().map(|(i, m, ev)| self.finding(&self.rules.rules()[i], m, ev)).collect()
+    }
+
+    fn finding(&self, rule: &Rule, message: String, mut evidence: Vec<crate::report::Evidence>) -> Finding {
+        evidence.truncate(self.config.max_evidence);
+        Finding {
+            id: rule.id.clone(),
+            name: rule.name.clone(),
+            family: rule.family.clone(),
+            action: rule.action,
+            score: if rule.action == Action::Reject { 0.0 } else { rule.score },
+            message,
+            why: rule.why.clone(),
+            fix: rule.fix.clone(),
+            predicts: rule.predicts.clone(),
+            evidence,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        assert_send_sync::<Engine>();
+    }
+
+    #[test]
+    fn gtube_is_rejected() {
+        let e = Engine::new(Config::default()).unwrap();
+        let r = e.check(b"From: a@b.example\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n", &Envelope::default());
+        assert_eq!(r.verdict, crate::report::Verdict::Reject);
+        assert!(r.findings.iter().any(|f| f.id == "CNT001"));
+    }
+
+    #[test]
+    fn selectors_must_match_something() {
+        let c = Config { select: vec!["NOPE".into()], ..Config::default() };
+        assert!(Engine::new(c).is_err());
+    }
+}

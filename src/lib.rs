@@ -1,0 +1,49 @@
+//! # preflight
+//!
+//! A fast filter that sits before outbound mail delivery. It scans a message's headers,
+//! structure and content and predicts whether a receiving server would refuse it with a
+//! 554 (or 550/552/553), and for each problem says what it saw, which refusal it predicts
+//! and how to fix it.
+//!
+//! ```
+//! use preflight::{Config, Engine, Envelope, Verdict};
+//!
+//! let engine = Engine::new(Config::default()).expect("shipped rules load");
+//! let raw = b"From: Ann <ann@example.com>\r\nTo: bob@example.org\r\n\
+//!             Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
+//!             Message-ID: <1@example.com>\r\nSubject: Lunch\r\n\r\nSee you at noon.\r\n";
+//! let report = engine.check(raw, &Envelope::default());
+//! assert_eq!(report.verdict, Verdict::Pass);
+//!
+//! let gtube = b"From: a@example.com\r\nSubject: test\r\n\r\n\
+//!               XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n";
+//! let report = engine.check(gtube, &Envelope::default());
+//! assert_eq!(report.verdict, Verdict::Reject);
+//! println!("{}", report.reply.unwrap().to_line());
+//! ```
+//!
+//! The engine is built once ([`Engine::new`]) from a [`Config`] and the rule packs, is
+//! `Send + Sync`, and is shared behind an `Arc`. [`Engine::check`] never fails: a malformed
+//! message yields findings. The [`report`] module documents the JSON format.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod checks;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod envelope;
+pub mod error;
+pub mod message;
+pub mod render;
+pub mod report;
+pub mod rules;
+pub mod util;
+pub mod verdict;
+
+pub use config::Config;
+pub use engine::Engine;
+pub use envelope::Envelope;
+pub use error::{Error, ErrorKind};
+pub use report::{Action, Evidence, Finding, Report, Verdict};

@@ -1,0 +1,99 @@
+//! Our message type: mail-parser's view of a message plus the raw-byte facts the parser
+//! forgives.
+//!
+//! mail-parser 0.11 is lenient: it finds MIME boundaries anywhere in a line, reads `Fr om`
+//! as `From`, accepts bare LF and NUL bytes, and silently closes unterminated multiparts.
+//! Receivers are not so kind, so everything structural is measured here on the raw bytes:
+//! line endings and lengths, NULs, 8-bit header bytes, every header field with its offsets,
+//! and a strict MIME tree (boundaries only at the start of a line, RFC 2046 §5.1.1).
+//! mail-parser is used for what it is good at: charset and transfer decoding, RFC 2047
+//! words, addresses and dates.
+
+pub mod mime;
+pub mod raw;
+pub mod text;
+
+pub use mime::{MimePart, MimeTree};
+pub use raw::{HeaderField, LineEnding, RawFacts};
+pub use text::{DecodedText, TextPart};
+
+use crate::report::{Evidence, Frame, Snippet, Span};
+
+/// Maximum bytes of an evidence snippet.
+pub const SNIPPET_MAX: usize = 120;
+
+/// One parsed message: the raw bytes, the raw facts, the strict MIME tree, mail-parser's
+/// parse and the decoded, normalised text.
+pub struct Message<'a> {
+    /// The bytes as given.
+    pub raw: &'a [u8],
+    /// Facts measured on the raw bytes.
+    pub facts: RawFacts,
+    /// Strict MIME tree (part 0 is the whole message).
+    pub mime: MimeTree,
+    /// mail-parser's parse, when it produced one.
+    pub parsed: Option<mail_parser::Message<'a>>,
+    /// Decoded subject and text parts, normalised for matching.
+    pub text: DecodedText,
+}
+
+impl<'a> Message<'a> {
+    /// Parses `raw`. Never fails and never panics: whatever is malformed is recorded.
+    pub fn parse(raw: &'a [u8]) -> Message<'a> {
+        let facts = RawFacts::scan(raw);
+        let mime = MimeTree::build(raw, &facts);
+        let parsed = mail_parser::MessageParser::default().parse(raw);
+        let text = DecodedText::build(raw, parsed.as_ref(), &mime);
+        Message { raw, facts, mime, parsed, text }
+    }
+
+    /// Top-level header fields named `name` (case-insensitive), in order.
+    pub fn headers_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s HeaderField> + 's {
+        self.facts.headers.iter().filter(move |h| h.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The first top-level header named `name`.
+    pub fn header(&self, name: &str) -> Option<&HeaderField> {
+        self.facts.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name))
+    }
+    /// Unfolded raw value of the first header named `name`, trimmed.
+    pub fn header_value(&self, name: &str) -> Option<String> {
+        self.header(name).map(|h| h.unfolded(self.raw))
+    }
+
+    /// 1-based line number of a raw byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.facts.line_of(offset)
+    }
+
+    /// Evidence pointing at a raw byte range, with its line and a snippet.
+    pub fn raw_evidence(&self, start: usize, end: usize) -> Evidence {
+        let start = start.min(self.raw.len());
+        let end = end.clamp(start, self.raw.len());
+        let mut snip_end = end.min(start + SNIPPET_MAX);
+        // Keep snippets on one line and without the line terminator.
+        if let Some(nl) = self.raw[start..snip_end].iter().position(|&b| b == b'\n') {
+            snip_end = start + nl;
+        }
+        let mut bytes = &self.raw[start..snip_end];
+        while let Some((&last, rest)) = bytes.split_last() {
+            if last == b'\r' {
+                bytes = rest;
+            } else {
+                break;
+            }
+        }
+        Evidence {
+            frame: Frame::Raw,
+            part: None,
+            span: Span { start, end },
+            line: Some(self.line_of(start)),
+            snippet: Snippet::from_bytes(bytes, SNIPPET_MAX),
+        }
+    }
+
+    /// Evidence for a whole header field (first line as snippet).
+    pub fn header_evidence(&self, h: &HeaderField) -> Evidence {
+        self.raw_evidence(h.start, h.end)
+    }
+}

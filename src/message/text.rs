@@ -1,0 +1,237 @@
+//! Decoded, normalised text for the content rules.
+//!
+//! Every inline text part is decoded by its charset and transfer encoding (mail-parser),
+//! HTML is reduced to text, and the Subject is decoded (RFC 2047). Each text is then
+//! NFKC-normalised, lower-cased and stripped of invisible format characters (zero-width
+//! spaces and joiners, soft hyphens, BOM) so that `FREE`, `Ｆｒｅｅ` and `fr\u{200B}ee`
+//! all read `free`. A sparse offset map leads every byte of the normalised text back to
+//! the decoded text, so evidence can point at what the author wrote.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use super::mime::MimeTree;
+
+/// What kind of source a text came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextKind {
+    /// The decoded Subject.
+    Subject,
+    /// A text/plain (or other non-HTML text/*) part.
+    Plain,
+    /// A text/html part reduced to text.
+    Html,
+}
+
+/// One decoded text and its normalised form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextPart {
+    /// Part path (see [`super::MimePart::path`]); empty for the Subject.
+    pub part: String,
+    /// Where it came from.
+    pub kind: TextKind,
+    /// The decoded text (for HTML: the text it shows).
+    pub decoded: String,
+    /// The decoded HTML source, for HTML parts.
+    pub html: Option<String>,
+    /// NFKC, lower-cased, invisible characters removed.
+    pub normalized: String,
+    /// Checkpoints `(normalized offset, decoded offset)` where the two diverge; between
+    /// checkpoints the offsets move together.
+    map: Vec<(u32, u32)>,
+}
+
+/// Whether `c` is an invisible format character that the normalised text drops.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Normalises `s` for matching and returns the normalised text with its offset map.
+pub fn normalize(s: &str) -> (String, Vec<(u32, u32)>) {
+    let mut out = String::with_capacity(s.len());
+    let mut map = Vec::new();
+    let mut chars = s.char_indices().peekable();
+    let mut cluster = String::new();
+    while let Some((i, c)) = chars.next() {
+        if c.is_ascii() && !chars.peek().is_some_and(|&(_, m)| !m.is_ascii() && is_combining_mark(m)) {
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
+        // A non-ASCII character and the combining marks after it normalise together.
+        cluster.clear();
+        cluster.push(c);
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, m)) = chars.peek() {
+            if is_combining_mark(m) {
+                cluster.push(m);
+                end = j + m.len_utf8();
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let before = out.len();
+        for n in cluster.nfkc() {
+            if is_invisible(n) {
+                continue;
+            }
+            out.extend(n.to_lowercase());
+        }
+        if out.len() - before != end - i {
+            map.push((before as u32, i as u32));
+            map.push((out.len() as u32, end as u32));
+        }
+    }
+    (out, map)
+}
+
+impl TextPart {
+    /// Builds a text part, normalising `decoded`.
+    pub fn new(part: String, kind: TextKind, decoded: String, html: Option<String>) -> TextPart {
+        let (normalized, map) = normalize(&decoded);
+        TextPart { part, kind, decoded, html, normalized, map }
+    }
+
+    /// Maps an offset in `normalized` back to an offset in `decoded` (at a char boundary).
+    pub fn to_decoded(&self, norm: usize) -> usize {
+        let n = norm as u32;
+        let idx = self.map.partition_point(|&(k, _)| k <= n);
+        let off = if idx == 0 {
+            norm
+        } else {
+            let (nk, dk) = self.map[idx - 1];
+            // Inside an expanded cluster the next checkpoint bounds the position.
+            let candidate = dk as usize + (norm - nk as usize);
+            match self.map.get(idx) {
+                Some(&(_, dnext)) if idx % 2 == 1 => candidate.min(dnext as usize).max(dk as usize),
+                _ => candidate,
+            }
+        };
+        let mut off = off.min(self.decoded.len());
+        while !self.decoded.is_char_boundary(off) {
+            off -= 1;
+        }
+        off
+    }
+
+    /// 1-based line in `decoded` of a decoded offset.
+    pub fn line_of(&self, decoded_off: usize) -> usize {
+        1 + self.decoded.as_bytes()[..decoded_off.min(self.decoded.len())].iter().filter(|&&b| b == b'\n').count()
+    }
+}
+
+/// The Subject and every inline text part of a message, decoded and normalised.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DecodedText {
+    /// The decoded Subject, when there is one.
+    pub subject: Option<TextPart>,
+    /// Inline text parts (plain and HTML reduced to text), in document order.
+    pub parts: Vec<TextPart>,
+}
+
+impl DecodedText {
+    /// Decodes the texts of `parsed`, naming parts by their path in `mime`.
+    pub fn build(raw: &[u8], parsed: Option<&mail_parser::Message<'_>>, mime: &MimeTree) -> DecodedText {
+        let mut out = DecodedText::default();
+        let Some(msg) = parsed else { return out };
+        if let Some(s) = msg.subject() {
+            out.subject = Some(TextPart::new(String::new(), TextKind::Subject, s.to_string(), None));
+        }
+        collect(raw, msg, mime, 0, &mut out.parts, 0);
+        out
+    }
+
+    /// The Subject followed by every part.
+    pub fn all(&self) -> impl Iterator<Item = &TextPart> {
+        self.subject.iter().chain(self.parts.iter())
+    }
+}
+
+fn path_for(mime: &MimeTree, header_start: usize, fallback: usize) -> String {
+    mime.parts
+        .iter()
+        .find(|p| p.header_start == header_start && p.is_leaf())
+        .map(|p| p.path.clone())
+        .unwrap_or_else(|| format!("?{fallback}"))
+}
+
+fn collect(raw: &[u8], msg: &mail_parser::Message<'_>, mime: &MimeTree, base: usize, out: &mut Vec<TextPart>, depth: usize) {
+    use mail_parser::{MimeHeaders, PartType};
+    if depth > 16 {
+        return;
+    }
+    // Offsets of a nested message are relative to its own bytes; find where they start.
+    for (i, part) in msg.parts.iter().enumerate() {
+        let attachment = part.content_disposition().is_some_and(|d| d.is_attachment());
+        match &part.body {
+            PartType::Text(t) if !attachment => {
+                let path = path_for(mime, base + part.offset_header as usize, i);
+                out.push(TextPart::new(path, TextKind::Plain, t.to_string(), None));
+            }
+            PartType::Html(h) if !attachment => {
+                let path = path_for(mime, base + part.offset_header as usize, i);
+                let text = mail_parser::decoders::html::html_to_text(h);
+                out.push(TextPart::new(path, TextKind::Html, text, Some(h.to_string())));
+            }
+            PartType::Message(inner) => {
+                let inner_base = locate(raw, inner.raw_message.as_ref()).unwrap_or(base);
+                collect(raw, inner, mime, inner_base, out, depth + 1);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Finds where `sub` (a borrowed sub-slice of `raw`) starts in `raw`.
+fn locate(raw: &[u8], sub: &[u8]) -> Option<usize> {
+    let r = raw.as_ptr_range();
+    let s = sub.as_ptr();
+    if r.contains(&s) {
+        // Pointer arithmetic without unsafe: compare addresses.
+        Some(s as usize - r.start as usize)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_width_case_and_invisibles() {
+        let (n, _) = normalize("ＦＲＥＥ Fr\u{200B}ee Café");
+        assert_eq!(n, "free free café");
+    }
+
+    #[test]
+    fn combining_marks_compose() {
+        let (n, _) = normalize("Cafe\u{301}!");
+        assert_eq!(n, "café!");
+    }
+
+    #[test]
+    fn maps_back_to_decoded_offsets() {
+        let t = TextPart::new(String::new(), TextKind::Plain, "ＦＲＥＥ money\nnow".into(), None);
+        let at = t.normalized.find("money").unwrap();
+        let d = t.to_decoded(at);
+        assert_eq!(&t.decoded[d..d + 5], "money");
+        let at = t.normalized.find("now").unwrap();
+        assert_eq!(t.line_of(t.to_decoded(at)), 2);
+        assert_eq!(t.to_decoded(0), 0);
+        let e = t.to_decoded(t.normalized.find(' ').unwrap());
+        assert_eq!(&t.decoded[e..e + 1], " ");
+    }
+
+    #[test]
+    fn decodes_parts_and_subject() {
+        let raw = b"Subject: =?utf-8?q?Caf=C3=A9?=\nContent-Type: multipart/alternative; boundary=B\n\n--B\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nD=E9j=E0 vu\n--B\nContent-Type: text/html\n\n<p>Hello <b>there</b></p>\n--B--\n";
+        let m = crate::message::Message::parse(raw);
+        assert_eq!(m.text.subject.as_ref().unwrap().decoded, "Café");
+        assert_eq!(m.text.parts.len(), 2);
+        assert_eq!(m.text.parts[0].part, "1");
+        assert!(m.text.parts[0].decoded.starts_with("Déjà vu"));
+        assert_eq!(m.text.parts[1].part, "2");
+        assert!(m.text.parts[1].decoded.contains("Hello there"));
+    }
+}

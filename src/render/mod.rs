@@ -1,0 +1,1 @@
+//! Renderers for reports: human text and JSON.

@@ -1,0 +1,269 @@
+//! Findings, evidence and the report returned by [`crate::Engine::check`].
+//!
+//! # JSON format
+//!
+//! `preflight check --format json` prints one [`Report`] object per message (an array when
+//! several files are given). Every field is documented on its type below. Stable contract:
+//!
+//! * `verdict`: `"pass"`, `"flag"` or `"reject"`.
+//! * `score`: the sum of the capped family scores (a float, two decimals at most).
+//! * `thresholds`: `{"flag": f64, "reject": f64}` in force for this check.
+//! * `reply`: the SMTP reply the strongest finding predicts, `{"code": 554, "enhanced":
+//!   "5.7.1", "text": "..."}`, or `null` on a pass.
+//! * `families[]`: per family, the raw sum, the cap and the capped contribution.
+//! * `findings[]`: see [`Finding`]; sorted by action (reject first), then score, then id.
+//! * Spans in `evidence[]` are half-open byte ranges `[start, end)`; `frame` says whether
+//!   they index the raw message (`"raw"`) or the decoded text of the part named in `part`
+//!   (`"decoded"`), or the decoded Subject (`"subject"`).
+//! * Snippets are `{"text": "..."}` when valid UTF-8, otherwise `{"bytes": "<base64>"}`.
+//!
+//! The output carries no timestamps or paths unless asked, so it is byte-for-byte
+//! deterministic for the same input, rules and configuration.
+
+use serde::{Deserialize, Serialize};
+
+/// The overall decision for one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Nothing a receiver would likely refuse.
+    Pass,
+    /// Risky: score at or above the flag threshold.
+    Flag,
+    /// A receiver would likely refuse it: a hard rule fired or the score reached the reject
+    /// threshold.
+    Reject,
+}
+
+impl Verdict {
+    /// Lower-case name as used in JSON and headers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Flag => "flag",
+            Verdict::Reject => "reject",
+        }
+    }
+    /// The CLI exit status for this verdict (0 pass, 1 flag, 2 reject).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Pass => 0,
+            Verdict::Flag => 1,
+            Verdict::Reject => 2,
+        }
+    }
+}
+
+/// What a rule does when it fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Adds its score to its family (capped per family).
+    Score,
+    /// Rejects the message whatever the score.
+    Reject,
+}
+
+/// Which bytes a [`Span`] indexes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Frame {
+    /// The raw message as given to `check`.
+    Raw,
+    /// The decoded text (UTF-8) of one MIME part, named by `part`.
+    Decoded,
+    /// The decoded Subject (UTF-8).
+    Subject,
+}
+
+/// A half-open byte range `[start, end)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+/// A short excerpt of what was seen: text when it is valid UTF-8, base64 bytes otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Snippet {
+    /// UTF-8 text.
+    Text(String),
+    /// Base64 (standard alphabet, padded) of bytes that are not UTF-8.
+    Bytes(String),
+}
+
+impl Snippet {
+    /// Builds a snippet from bytes, cutting it to at most `max` bytes at a char boundary.
+    pub fn from_bytes(bytes: &[u8], max: usize) -> Snippet {
+        let cut = &bytes[..bytes.len().min(max)];
+        match std::str::from_utf8(cut) {
+            Ok(s) => Snippet::Text(s.to_string()),
+            Err(e) if e.valid_up_to() > 0 && cut.len() - e.valid_up_to() < 4 && e.error_len().is_none() => {
+                Snippet::Text(String::from_utf8_lossy(&cut[..e.valid_up_to()]).into_owned())
+            }
+            Err(_) => Snippet::Bytes(crate::util::base64(cut)),
+        }
+    }
+    /// Builds a text snippet, cut to at most `max` bytes at a char boundary.
+    pub fn text(s: &str, max: usize) -> Snippet {
+        Snippet::Text(crate::util::truncate_str(s, max).to_string())
+    }
+    /// The snippet as displayable text (base64 bytes shown as `<bytes:...>`).
+    pub fn display(&self) -> String {
+        match self {
+            Snippet::Text(t) => t.clone(),
+            Snippet::Bytes(b) => format!("<bytes:{b}>"),
+        }
+    }
+}
+
+/// Where in the message a finding was seen.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash)]
+pub struct Evidence {
+    /// Which bytes `span` indexes.
+    pub frame: Frame,
+    /// MIME part path (`"1"`, `"1.2"`, ...) for decoded frames and part-level raw evidence.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub part: Option<String>,
+    /// Half-open byte range in the frame.
+    pub span: Span,
+    /// 1-based line number in the frame, when it has lines.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line: Option<usize>,
+    /// What was seen there.
+    pub snippet: Snippet,
+}
+
+/// One rule that fired on this message, with everything needed to understand and fix it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable rule id, family prefix + three digits (`HDR003`).
+    pub id: String,
+    /// Kebab-case rule name (`duplicate-subject-header`).
+    pub name: String,
+    /// Rule family (`size`, `headers`, `encoding`, `mime`, `bulk`, `content`, ...).
+    pub family: String,
+    /// `score` or `reject`.
+    pub action: Action,
+    /// Score this finding adds before the family cap (0 for hard rejects).
+    pub score: f64,
+    /// What was seen in this message.
+    pub message: String,
+    /// The receiver behaviour that leads to a refusal.
+    pub why: String,
+    /// What to change.
+    pub fix: String,
+    /// The SMTP replies this finding leads to.
+    pub predicts: Vec<String>,
+    /// Where it was seen (may be empty for whole-message facts such as a missing header).
+    pub evidence: Vec<Evidence>,
+}
+
+/// Flag and reject thresholds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// Score at or above which a message is flagged.
+    pub flag: f64,
+    /// Score at or above which a message is rejected.
+    pub reject: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { flag: 5.0, reject: 10.0 }
+    }
+}
+
+/// The predicted SMTP reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    /// Basic reply code (550, 552, 554, ...).
+    pub code: u16,
+    /// Enhanced status code (`5.7.1`).
+    pub enhanced: String,
+    /// Reply text.
+    pub text: String,
+}
+
+impl Reply {
+    /// Parses `"550 5.7.1 text"`, `"552 5.3.4"` or `"554"`.
+    pub fn parse(s: &str) -> Option<Reply> {
+        let mut it = s.trim().splitn(3, ' ');
+        let code: u16 = it.next()?.parse().ok()?;
+        if !(200..600).contains(&code) {
+            return None;
+        }
+        let mut enhanced = String::new();
+        let mut text = String::new();
+        if let Some(e) = it.next() {
+            if e.split('.').count() == 3 && e.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+                enhanced = e.to_string();
+                text = it.next().unwrap_or("").to_string();
+            } else {
+                text = s.trim().splitn(2, ' ').nth(1).unwrap_or("").to_string();
+            }
+        }
+        Some(Reply { code, enhanced, text })
+    }
+    /// `"554 5.7.1 text"`.
+    pub fn to_line(&self) -> String {
+        let mut s = self.code.to_string();
+        if !self.enhanced.is_empty() {
+            s.push(' ');
+            s.push_str(&self.enhanced);
+        }
+        if !self.text.is_empty() {
+            s.push(' ');
+            s.push_str(&self.text);
+        }
+        s
+    }
+}
+
+/// The score of one family: the raw sum, its cap and what it contributed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FamilyScore {
+    /// Family name.
+    pub family: String,
+    /// Sum of the finding scores in this family.
+    pub raw: f64,
+    /// The family's cap, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cap: Option<f64>,
+    /// `min(raw, cap)`: what the family added to the total.
+    pub contributed: f64,
+}
+
+/// The result of checking one message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// `pass`, `flag` or `reject`.
+    pub verdict: Verdict,
+    /// Total score (sum of capped family contributions).
+    pub score: f64,
+    /// Thresholds used.
+    pub thresholds: Thresholds,
+    /// The reply the strongest finding predicts; `None` on a pass.
+    pub reply: Option<Reply>,
+    /// Message size in bytes.
+    pub size: usize,
+    /// Per-family contributions, sorted by family name.
+    pub families: Vec<FamilyScore>,
+    /// Findings, strongest first.
+    pub findings: Vec<Finding>,
+    /// Checks that failed internally (a bug in preflight, not in the message). The milter
+    /// answers a temporary failure when this is not empty. Omitted when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub internal_errors: Vec<String>,
+}
+
+impl Report {
+    /// Ids of the findings that count (non-zero score or reject), in report order.
+    pub fn rule_ids(&self) -> Vec<&str> {
+        self.findings.iter().map(|f| f.id.as_str()).collect()
+    }
+}

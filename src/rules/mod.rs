@@ -1,0 +1,567 @@
+//! Rule packs: the YAML schema, loading with every problem reported at once, operator
+//! overrides, and the compiled set the engine runs.
+//!
+//! A rule pack is a YAML file with a `rules:` list and/or an `overrides:` list:
+//!
+//! ```yaml
+//! rules:
+//!   - id: HDR001                       # family prefix + three digits, never reused
+//!     name: missing-from-header        # kebab-case
+//!     family: headers
+//!     summary: The message has no From header
+//!     why: RFC 5322 §3.6 requires exactly one From; Gmail refuses mail without one.
+//!     fix: Add a From header with the sender's address.
+//!     action: reject                   # or `score: 2.5`
+//!     predicts: ["550 5.7.1 Messages missing a valid address in the From: header ..."]
+//!     examples:                        # code rules: whole messages; pattern rules: text
+//!       match: ["Subject: hi\n\nbody\n"]
+//!       no_match: ["From: a@example.com\nSubject: hi\n\nbody\n"]
+//! overrides:
+//!   - { id: HDR012, score: 0.5 }       # change a shipped rule without editing it
+//!   - { id: HDR013, enabled: false }
+//! ```
+//!
+//! Pattern rules add `literals` (a list of phrases) or `regex`, a `target` (`subject`,
+//! `body`, `header:NAME`) and `case` (`insensitive`, the default, matches the normalised
+//! text; `sensitive` matches the decoded text as written).
+
+pub mod pattern;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde_saphyr::Spanned;
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind};
+use crate::report::Action;
+
+pub use pattern::{Case, PatternSet, PatternSpec, Target};
+
+/// The family names and their id prefixes. Fixed: reports and configs rely on them.
+pub const FAMILIES: &[(&str, &str)] = &[
+    ("size", "SIZE"),
+    ("headers", "HDR"),
+    ("encoding", "ENC"),
+    ("mime", "MIME"),
+    ("bulk", "BULK"),
+    ("content", "CNT"),
+    ("attachments", "ATT"),
+    ("html", "HTML"),
+    ("links", "URL"),
+    ("auth", "AUTH"),
+    ("reputation", "REP"),
+    ("recipients", "RCPT"),
+];
+
+/// The shipped rule packs, compiled into the binary so it works from any directory.
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("rules/size.yaml", include_str!("../../rules/size.yaml")),
+    ("rules/headers.yaml", include_str!("../../rules/headers.yaml")),
+    ("rules/encoding.yaml", include_str!("../../rules/encoding.yaml")),
+    ("rules/mime.yaml", include_str!("../../rules/mime.yaml")),
+    ("rules/bulk.yaml", include_str!("../../rules/bulk.yaml")),
+    ("rules/content.yaml", include_str!("../../rules/content.yaml")),
+];
+
+/// Where a rule was defined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// File path (shipped packs use their path in the repository).
+    pub file: String,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column.
+    pub column: u64,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// Examples that must and must not make the rule fire.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Examples {
+    /// Inputs the rule must fire on.
+    pub matching: Vec<String>,
+    /// Inputs the rule must not fire on.
+    pub not_matching: Vec<String>,
+}
+
+/// One rule with its documentation, as loaded (after overrides).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    /// Stable id (`HDR003`).
+    pub id: String,
+    /// Kebab-case name.
+    pub name: String,
+    /// Family name.
+    pub family: String,
+    /// One line.
+    pub summary: String,
+    /// The receiver behaviour that refuses it.
+    pub why: String,
+    /// What to change.
+    pub fix: String,
+    /// Score added when it fires (ignored for hard rejects).
+    pub score: f64,
+    /// Score or hard reject.
+    pub action: Action,
+    /// The replies it leads to.
+    pub predicts: Vec<String>,
+    /// The pattern, for pattern rules; `None` for rules implemented in code.
+    pub pattern: Option<PatternSpec>,
+    /// Examples.
+    pub examples: Examples,
+    /// Whether the rule runs.
+    pub enabled: bool,
+    /// Where it was defined.
+    pub origin: Origin,
+    /// Where it was last overridden, if it was.
+    pub overridden_at: Option<Origin>,
+}
+
+/// A problem found while loading rules, with its place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadProblem {
+    /// `file:line:column`.
+    pub origin: Origin,
+    /// The rule id concerned, or `-`.
+    pub id: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl std::fmt::Display for LoadProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.origin, self.id, self.problem)
+    }
+}
+
+/// The loaded rules, in id order.
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    by_id: HashMap<String, usize>,
+}
+
+const RULE_FIELDS: &[&str] = &[
+    "id", "name", "family", "summary", "why", "fix", "score", "action", "predicts", "literals", "regex", "target",
+    "case", "whole_word", "examples", "enabled",
+];
+const OVERRIDE_FIELDS: &[&str] = &["id", "score", "action", "enabled", "predicts"];
+
+type SpannedMap = BTreeMap<String, Spanned<Value>>;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    rules: Vec<Spanned<SpannedMap>>,
+    #[serde(default)]
+    overrides: Vec<Spanned<SpannedMap>>,
+}
+
+struct Loader {
+    problems: Vec<LoadProblem>,
+    rules: Vec<Rule>,
+    by_id: HashMap<String, usize>,
+    names: HashMap<String, String>,
+}
+
+fn origin(file: &str, loc: &serde_saphyr::Location) -> Origin {
+    Origin { file: file.to_string(), line: loc.line(), column: loc.column() }
+}
+
+fn is_kebab(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+}
+
+/// Prefix of a valid id for `family`.
+pub fn family_prefix(family: &str) -> Option<&'static str> {
+    FAMILIES.iter().find(|(f, _)| *f == family).map(|(_, p)| *p)
+}
+
+/// Whether `id` is a family prefix followed by exactly three digits.
+pub fn valid_id(id: &str) -> bool {
+    FAMILIES.iter().any(|(_, p)| {
+        id.strip_prefix(p).is_some_and(|d| d.len() == 3 && d.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+impl Loader {
+    fn problem(&mut self, o: Origin, id: &str, p: impl Into<String>) {
+        self.problems.push(LoadProblem { origin: o, id: if id.is_empty() { "-".into() } else { id.into() }, problem: p.into() });
+    }
+
+    fn load_file(&mut self, file: &str, text: &str) {
+        let parsed: Result<RawFile, _> = serde_saphyr::from_str(text);
+        let raw = match parsed {
+            Ok(r) => r,
+            Err(e) => {
+                let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+                let msg = e.to_string();
+                let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
+                self.problem(Origin { file: file.into(), line, column }, "-", first);
+                return;
+            }
+        };
+        let mut new_rules = Vec::new();
+        for r in raw.rules {
+            if let Some(rule) = self.rule(file, &r) {
+                new_rules.push(rule);
+            }
+        }
+        for rule in new_rules {
+            if let Some(&i) = self.by_id.get(&rule.id) {
+                let prev = self.rules[i].origin.clone();
+                self.problem(rule.origin.clone(), &rule.id, format!("duplicate id (first defined at {prev}); use `overrides:` to change a shipped rule"));
+                continue;
+            }
+            if let Some(prev) = self.names.get(&rule.name) {
+                let (o, id, p) = (rule.origin.clone(), rule.id.clone(), format!("duplicate name `{}` (also used by {prev})", rule.name));
+                self.problem(o, &id, p);
+                continue;
+            }
+            self.names.insert(rule.name.clone(), rule.id.clone());
+            self.by_id.insert(rule.id.clone(), self.rules.len());
+            self.rules.push(rule);
+        }
+        for o in raw.overrides {
+            self.apply_override(file, &o);
+        }
+    }
+
+    fn rule(&mut self, file: &str, r: &Spanned<SpannedMap>) -> Option<Rule> {
+        let at = origin(file, &r.referenced);
+        let m = &r.value;
+        let id = m.get("id").and_then(|v| v.value.as_str()).unwrap_or("").to_string();
+        let before = self.problems.len();
+        for (k, v) in m {
+            if !RULE_FIELDS.contains(&k.as_str()) {
+                self.problem(origin(file, &v.referenced), &id, format!("unknown field `{k}` (expected one of: {})", RULE_FIELDS.join(", ")));
+            }
+        }
+        let text = |this: &mut Self, key: &str, required: bool| -> String {
+            match m.get(key) {
+                Some(v) => match &v.value {
+                    Value::String(s) if !s.trim().is_empty() => s.trim().to_string(),
+                    _ => {
+                        this.problem(origin(file, &v.referenced), &id, format!("`{key}` must be a non-empty string"));
+                        String::new()
+                    }
+                },
+                None if required => {
+                    this.problem(at.clone(), &id, format!("missing required field `{key}`"));
+                    String::new()
+                }
+                None => String::new(),
+            }
+        };
+        let _ = text(self, "id", true);
+        let name = text(self, "name", true);
+        let family = text(self, "family", true);
+        let summary = text(self, "summary", true);
+        let why = text(self, "why", true);
+        let fix = text(self, "fix", true);
+        if !id.is_empty() && !valid_id(&id) {
+            self.problem(at.clone(), &id, "id must be a family prefix and three digits (e.g. HDR001)");
+        }
+        if !name.is_empty() && !is_kebab(&name) {
+            self.problem(at.clone(), &id, format!("name `{name}` is not kebab-case"));
+        }
+        match family_prefix(&family) {
+            None if !family.is_empty() => {
+                let names: Vec<_> = FAMILIES.iter().map(|f| f.0).collect();
+                self.problem(at.clone(), &id, format!("unknown family `{family}` (expected one of: {})", names.join(", ")));
+            }
+            Some(p) if !id.is_empty() && !id.starts_with(p) => {
+                self.problem(at.clone(), &id, format!("id of a `{family}` rule must start with {p}"));
+            }
+            _ => {}
+        }
+        let (score, action) = self.score_action(file, m, &id, &at, true);
+        let predicts = self.predicts(file, m, &id).unwrap_or_default();
+        if predicts.is_empty() && m.get("predicts").is_none() {
+            self.problem(at.clone(), &id, "missing required field `predicts`");
+        }
+        let enabled = self.boolean(file, m, "enabled", &id).unwrap_or(true);
+        let pattern = match pattern::PatternSpec::from_fields(m) {
+            Ok(p) => p,
+            Err((loc, msg)) => {
+                let o = loc.map_or(at.clone(), |l| origin(file, &l));
+                self.problem(o, &id, msg);
+                None
+            }
+        };
+        let examples = self.examples(file, m, &id);
+        if self.problems.len() > before {
+            return None;
+        }
+        Some(Rule {
+            id,
+            name,
+            family,
+            summary,
+            why,
+            fix,
+            score,
+            action,
+            predicts,
+            pattern,
+            examples,
+            enabled,
+            origin: at,
+            overridden_at: None,
+        })
+    }
+
+    fn boolean(&mut self, file: &str, m: &SpannedMap, key: &str, id: &str) -> Option<bool> {
+        let v = m.get(key)?;
+        match v.value.as_bool() {
+            Some(b) => Some(b),
+            None => {
+                self.problem(origin(file, &v.referenced), id, format!("`{key}` must be true or false"));
+                None
+            }
+        }
+    }
+
+    fn score_action(&mut self, file: &str, m: &SpannedMap, id: &str, at: &Origin, required: bool) -> (f64, Action) {
+        let mut score = 0.0;
+        let mut action = Action::Score;
+        if let Some(v) = m.get("score") {
+            match v.value.as_f64() {
+                Some(s) if s.is_finite() && (-100.0..=100.0).contains(&s) => score = s,
+                _ => self.problem(origin(file, &v.referenced), id, "`score` must be a number between -100 and 100"),
+            }
+        }
+        if let Some(v) = m.get("action") {
+            match v.value.as_str() {
+                Some("reject") => action = Action::Reject,
+                Some("score") => action = Action::Score,
+                _ => self.problem(origin(file, &v.referenced), id, "`action` must be `reject` or `score`"),
+            }
+        }
+        if required && m.get("score").is_none() && m.get("action").is_none() {
+            self.problem(at.clone(), id, "needs a `score` or `action: reject`");
+        }
+        (score, action)
+    }
+
+    fn predicts(&mut self, file: &str, m: &SpannedMap, id: &str) -> Option<Vec<String>> {
+        let v = m.get("predicts")?;
+        let list: Vec<String> = match &v.value {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(a) if a.iter().all(Value::is_string) => a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect(),
+            _ => {
+                self.problem(origin(file, &v.referenced), id, "`predicts` must be a reply string or a list of them");
+                return None;
+            }
+        };
+        for p in &list {
+            if crate::report::Reply::parse(p).is_none() {
+                self.problem(origin(file, &v.referenced), id, format!("`predicts` entry `{p}` does not start with an SMTP reply code"));
+            }
+        }
+        if list.is_empty() {
+            self.problem(origin(file, &v.referenced), id, "`predicts` is empty");
+        }
+        Some(list)
+    }
+
+    fn examples(&mut self, file: &str, m: &SpannedMap, id: &str) -> Examples {
+        let mut ex = Examples::default();
+        let Some(v) = m.get("examples") else { return ex };
+        let o = origin(file, &v.referenced);
+        let Some(map) = v.value.as_object() else {
+            self.problem(o, id, "`examples` must be a map with `match` and `no_match` lists");
+            return ex;
+        };
+        for (k, list) in map {
+            let strings: Option<Vec<String>> = list.as_array().and_then(|a| a.iter().map(|s| s.as_str().map(str::to_string)).collect());
+            match (k.as_str(), strings) {
+                ("match", Some(s)) => ex.matching = s,
+                ("no_match", Some(s)) => ex.not_matching = s,
+                ("match" | "no_match", None) => self.problem(o.clone(), id, format!("`examples.{k}` must be a list of strings")),
+                _ => self.problem(o.clone(), id, format!("unknown field `examples.{k}` (expected match, no_match)")),
+            }
+        }
+        ex
+    }
+
+    fn apply_override(&mut self, file: &str, o: &Spanned<SpannedMap>) {
+        let at = origin(file, &o.referenced);
+        let m = &o.value;
+        let id = m.get("id").and_then(|v| v.value.as_str()).unwrap_or("").to_string();
+        let before = self.problems.len();
+        for (k, v) in m {
+            if !OVERRIDE_FIELDS.contains(&k.as_str()) {
+                self.problem(origin(file, &v.referenced), &id, format!("unknown override field `{k}` (expected one of: {})", OVERRIDE_FIELDS.join(", ")));
+            }
+        }
+        if id.is_empty() {
+            self.problem(at.clone(), "-", "override without an `id`");
+            return;
+        }
+        let Some(&i) = self.by_id.get(&id) else {
+            self.problem(at, &id, "override for a rule that does not exist");
+            return;
+        };
+        let (score, action) = self.score_action(file, m, &id, &at, false);
+        let enabled = self.boolean(file, m, "enabled", &id);
+        let predicts = self.predicts(file, m, &id);
+        if self.problems.len() > before {
+            return;
+        }
+        let rule = &mut self.rules[i];
+        if m.contains_key("score") {
+            rule.score = score;
+            if !m.contains_key("action") {
+                rule.action = Action::Score;
+            }
+        }
+        if m.contains_key("action") {
+            rule.action = action;
+        }
+        if let Some(e) = enabled {
+            rule.enabled = e;
+        }
+        if let Some(p) = predicts {
+            rule.predicts = p;
+        }
+        rule.overridden_at = Some(at);
+    }
+}
+
+/// Lists the `.yaml`/`.yml` files of a directory, sorted by name.
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::with_source(ErrorKind::Rules, format!("cannot read rules directory {}: {e}", dir.display()), e))?;
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+impl RuleSet {
+    /// Loads the shipped packs, then every `.yaml` file of each local directory in order
+    /// (new rules and overrides). All problems are collected and returned together.
+    pub fn load(local_dirs: &[PathBuf]) -> Result<RuleSet, Error> {
+        let mut sources: Vec<(String, String)> = SHIPPED.iter().map(|(f, t)| (f.to_string(), t.to_string())).collect();
+        for dir in local_dirs {
+            for f in yaml_files(dir)? {
+                let text = std::fs::read_to_string(&f).map_err(|e| Error::with_source(ErrorKind::Rules, format!("cannot read {}: {e}", f.display()), e))?;
+                sources.push((f.display().to_string(), text));
+            }
+        }
+        Self::from_sources(&sources)
+    }
+
+    /// Loads rule packs from `(file name, YAML text)` pairs, in order.
+    pub fn from_sources(sources: &[(String, String)]) -> Result<RuleSet, Error> {
+        let mut l = Loader { problems: Vec::new(), rules: Vec::new(), by_id: HashMap::new(), names: HashMap::new() };
+        for (f, t) in sources {
+            l.load_file(f, t);
+        }
+        // Pattern rules must compile.
+        for r in &l.rules {
+            if let Some(p) = &r.pattern
+                && let Err(e) = p.validate()
+            {
+                l.problems.push(LoadProblem { origin: r.origin.clone(), id: r.id.clone(), problem: e });
+            }
+        }
+        if !l.problems.is_empty() {
+            let lines: Vec<String> = l.problems.iter().map(ToString::to_string).collect();
+            return Err(Error::new(ErrorKind::Rules, format!("{} problem(s) in rule packs:\n{}", lines.len(), lines.join("\n"))));
+        }
+        let mut rules = l.rules;
+        rules.sort_by(|a, b| a.id.cmp(&b.id));
+        let by_id = rules.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+        Ok(RuleSet { rules, by_id })
+    }
+
+    /// All rules, in id order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// A rule by id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.by_id.get(id).map(|&i| &self.rules[i])
+    }
+
+    /// Index of a rule by id.
+    pub fn index(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Ids of rules that have no pattern (their logic is in code).
+    pub fn code_rule_ids(&self) -> HashSet<&str> {
+        self.rules.iter().filter(|r| r.pattern.is_none()).map(|r| r.id.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(y: &str) -> Result<RuleSet, Error> {
+        RuleSet::from_sources(&[("t.yaml".into(), y.into())])
+    }
+
+    const GOOD: &str = "rules:\n  - id: HDR900\n    name: test-rule\n    family: headers\n    summary: s\n    why: w\n    fix: f\n    score: 1.5\n    predicts: \"550 5.7.1 no\"\n";
+
+    #[test]
+    fn loads_a_good_rule() {
+        let s = load(GOOD).unwrap();
+        let r = s.get("HDR900").unwrap();
+        assert_eq!(r.score, 1.5);
+        assert_eq!(r.predicts, vec!["550 5.7.1 no"]);
+        assert_eq!(r.origin.line, 2);
+    }
+
+    #[test]
+    fn reports_every_problem_with_places() {
+        let y = "rules:\n  - id: HDR9\n    name: Bad_Name\n    family: headers\n    summary: s\n    why: w\n    fix: f\n    score: 1\n    predicts: [\"550 5.7.1 x\"]\n    colour: red\n  - id: CNT900\n    name: bad-regex\n    family: content\n    summary: s\n    why: w\n    fix: f\n    score: 1\n    predicts: [\"554 5.7.1\"]\n    regex: \"(\"\n    target: body\n";
+        let e = load(y).unwrap_err().to_string();
+        assert!(e.contains("t.yaml:2:"), "{e}");
+        assert!(e.contains("HDR9: id must be"), "{e}");
+        assert!(e.contains("not kebab-case"), "{e}");
+        assert!(e.contains("t.yaml:10:") && e.contains("unknown field `colour`"), "{e}");
+        assert!(e.contains("CNT900: invalid regex"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_ids_and_overrides() {
+        let dup = RuleSet::from_sources(&[("a.yaml".into(), GOOD.into()), ("b.yaml".into(), GOOD.into())]).unwrap_err().to_string();
+        assert!(dup.contains("b.yaml:2:") && dup.contains("duplicate id (first defined at a.yaml:2:"), "{dup}");
+        let ov = "overrides:\n  - { id: HDR900, action: reject }\n  - { id: HDR999, score: 1 }\n";
+        let e = RuleSet::from_sources(&[("a.yaml".into(), GOOD.into()), ("o.yaml".into(), ov.into())]).unwrap_err().to_string();
+        assert!(e.contains("o.yaml:3:") && e.contains("HDR999: override for a rule that does not exist"), "{e}");
+        let ov = "overrides:\n  - { id: HDR900, action: reject }\n";
+        let s = RuleSet::from_sources(&[("a.yaml".into(), GOOD.into()), ("o.yaml".into(), ov.into())]).unwrap();
+        assert_eq!(s.get("HDR900").unwrap().action, Action::Reject);
+    }
+
+    #[test]
+    fn syntax_errors_have_a_place() {
+        let e = load("rules:\n  - id: [\n").unwrap_err().to_string();
+        assert!(e.contains("t.yaml:"), "{e}");
+    }
+
+    #[test]
+    fn shipped_packs_load() {
+        let s = RuleSet::load(&[]).unwrap();
+        assert!(s.get("CNT001").is_some());
+    }
+}
