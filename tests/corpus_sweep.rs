@@ -1,0 +1,101 @@
+//! Corpus sweep over `../shared/corpus/MANIFEST.tsv` (run by `.ci/run`, not by `cargo test`
+//! on a fresh clone, which has no corpus):
+//!
+//! ```text
+//! cargo test --release --test corpus_sweep -- --ignored --nocapture
+//! ```
+//!
+//! Checks every message, asserts none panics and that two runs give the same bytes, prints
+//! per label the share of pass, flag and reject and, for the labels that must pass, which
+//! rules fire most. Fails when the structural families reject more than 0.5% or flag more
+//! than 3% of `ham` or `ham-bulk`. Set `PREFLIGHT_SWEEP_SHOW=ID` to list the messages a
+//! rule fires on.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use preflight::{Config, Engine, Envelope, Verdict};
+
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("PREFLIGHT_CORPUS").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    dir.join("MANIFEST.tsv").is_file().then_some(dir)
+}
+
+#[derive(Default)]
+struct Tally {
+    n: usize,
+    verdicts: [usize; 3],
+    rules: BTreeMap<String, usize>,
+}
+
+#[test]
+#[ignore = "needs ../shared/corpus; run by .ci/run"]
+fn corpus_sweep() {
+    let Some(dir) = corpus() else {
+        panic!("no corpus at ../shared/corpus (set PREFLIGHT_CORPUS)");
+    };
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
+    // A fixed reference time keeps the Date checks reproducible.
+    let config = Config { now: Some(1_795_392_000), ..Config::default() };
+    let engine = Engine::new(config).unwrap();
+    let show = std::env::var("PREFLIGHT_SWEEP_SHOW").ok();
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut bytes = 0usize;
+    let start = std::time::Instant::now();
+    let mut count = 0;
+    for line in manifest.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (path, label) = (cols[0], cols[3]);
+        let raw = std::fs::read(dir.join(path)).unwrap();
+        bytes += raw.len();
+        let r1 = engine.check(&raw, &Envelope::default());
+        let r2 = engine.check(&raw, &Envelope::default());
+        let (j1, j2) = (serde_json::to_string(&r1).unwrap(), serde_json::to_string(&r2).unwrap());
+        assert_eq!(j1, j2, "non-deterministic report for {path}");
+        assert!(r1.internal_errors.is_empty(), "internal error on {path}: {:?}", r1.internal_errors);
+        count += 1;
+        let t = tallies.entry(label.to_string()).or_default();
+        t.n += 1;
+        t.verdicts[r1.verdict as usize] += 1;
+        for f in &r1.findings {
+            *t.rules.entry(f.id.clone()).or_default() += 1;
+            if show.as_deref() == Some(f.id.as_str()) {
+                println!("  {} {label} {path}: {}", f.id, f.message);
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("\ncorpus sweep: {count} messages, {:.1} MB, checked twice in {secs:.2} s ({:.0} messages/s single-threaded)", bytes as f64 / 1e6, 2.0 * count as f64 / secs);
+    println!("{:<14} {:>6} {:>8} {:>8} {:>8}", "label", "n", "pass", "flag", "reject");
+    let pct = |a: usize, n: usize| 100.0 * a as f64 / n.max(1) as f64;
+    for (label, t) in &tallies {
+        println!(
+            "{label:<14} {:>6} {:>7.2}% {:>7.2}% {:>7.2}%",
+            t.n,
+            pct(t.verdicts[Verdict::Pass as usize], t.n),
+            pct(t.verdicts[Verdict::Flag as usize], t.n),
+            pct(t.verdicts[Verdict::Reject as usize], t.n)
+        );
+    }
+    for label in ["ham", "ham-bulk", "spam"] {
+        if let Some(t) = tallies.get(label) {
+            let mut top: Vec<_> = t.rules.iter().collect();
+            top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let s: Vec<String> = top.iter().take(12).map(|(id, c)| format!("{id}:{c}")).collect();
+            println!("top rules on {label}: {}", s.join(" "));
+        }
+    }
+    let mut failed = Vec::new();
+    for label in ["ham", "ham-bulk"] {
+        let Some(t) = tallies.get(label) else { continue };
+        let rej = pct(t.verdicts[Verdict::Reject as usize], t.n);
+        let flag = pct(t.verdicts[Verdict::Flag as usize], t.n);
+        if rej > 0.5 {
+            failed.push(format!("{label}: rejected {rej:.2}% > 0.5%"));
+        }
+        if flag > 3.0 {
+            failed.push(format!("{label}: flagged {flag:.2}% > 3%"));
+        }
+    }
+    assert!(failed.is_empty(), "false-positive limits exceeded: {failed:?}");
+}
