@@ -1,0 +1,64 @@
+//! The shipped samples behave as documented: good drafts pass with every rule on, the
+//! canary is always rejected, and each bad draft shows findings of its family.
+
+use std::path::Path;
+
+use preflight::{Config, Engine, Envelope, Verdict};
+
+fn engine() -> Engine {
+    Engine::new(Config { now: Some(1_795_392_000), ..Config::default() }).expect("shipped rules load")
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)).unwrap()
+}
+
+#[test]
+fn good_samples_pass_with_every_rule_on() {
+    let e = engine();
+    for name in ["good-newsletter.eml", "good-receipt-with-pdf.eml", "good-personal-reply.eml"] {
+        let r = e.check(&read(name), &Envelope::default());
+        assert_eq!(r.verdict, Verdict::Pass, "{name}: {:#?}", r.findings);
+        assert!(r.findings.is_empty(), "{name} should have no findings: {:#?}", r.findings);
+    }
+}
+
+#[test]
+fn canary_is_always_rejected() {
+    let r = engine().check(&read("canary.eml"), &Envelope::default());
+    assert_eq!(r.verdict, Verdict::Reject);
+    assert_eq!(r.findings[0].id, "CNT001");
+    let reply = r.reply.unwrap();
+    assert_eq!((reply.code, reply.enhanced.as_str()), (554, "5.7.1"));
+}
+
+#[test]
+fn bad_samples_show_their_family() {
+    let e = engine();
+    for (name, family) in [
+        ("bad-headers.eml", "headers"),
+        ("bad-encoding.eml", "encoding"),
+        ("bad-mime.eml", "mime"),
+        ("bad-size-too-many-attachments.eml", "size"),
+        ("bad-bulk-no-unsubscribe.eml", "bulk"),
+    ] {
+        let r = e.check(&read(name), &Envelope::default());
+        assert!(r.findings.iter().any(|f| f.family == family), "{name}: no {family} finding: {:#?}", r.findings);
+        if family != "bulk" {
+            assert_ne!(r.verdict, Verdict::Pass, "{name} should not pass: {:#?}", r.findings);
+        }
+    }
+}
+
+#[test]
+fn samples_report_the_same_with_crlf_and_lf() {
+    let e = engine();
+    for name in ["good-newsletter.eml", "good-receipt-with-pdf.eml", "canary.eml", "bad-headers.eml"] {
+        let crlf = read(name);
+        let lf: Vec<u8> = String::from_utf8(crlf.clone()).unwrap().replace("\r\n", "\n").into_bytes();
+        let a = e.check(&crlf, &Envelope::default());
+        let b = e.check(&lf, &Envelope::default());
+        assert_eq!(a.verdict, b.verdict, "{name}");
+        assert_eq!(a.rule_ids(), b.rule_ids(), "{name}");
+    }
+}
