@@ -11,14 +11,20 @@ use preflight::{Config, Engine, Envelope};
 
 fn load_samples() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
     files.sort();
     files.iter().map(|p| std::fs::read(p).unwrap()).collect()
 }
 
 fn load_corpus_slice() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let Ok(manifest) = std::fs::read_to_string(dir.join("MANIFEST.tsv")) else { return Vec::new() };
+    let Ok(manifest) = std::fs::read_to_string(dir.join("MANIFEST.tsv")) else {
+        return Vec::new();
+    };
     manifest
         .lines()
         .skip(1)
@@ -29,9 +35,16 @@ fn load_corpus_slice() -> Vec<Vec<u8>> {
 }
 
 fn bench(c: &mut Criterion) {
-    let engine = Engine::new(Config { now: Some(1_795_392_000), ..Config::default() }).unwrap();
+    let engine = Engine::new(Config {
+        now: Some(1_795_392_000),
+        ..Config::default()
+    })
+    .unwrap();
     let env = Envelope::default();
-    for (name, msgs) in [("samples", load_samples()), ("corpus-slice", load_corpus_slice())] {
+    for (name, msgs) in [
+        ("samples", load_samples()),
+        ("corpus-slice", load_corpus_slice()),
+    ] {
         if msgs.is_empty() {
             eprintln!("skipping {name}: no messages (is ../shared/corpus there?)");
             continue;

@@ -18,7 +18,7 @@ trap cleanup EXIT
 
 if ! command -v spamd >/dev/null || ! command -v rspamd >/dev/null; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends spamassassin spamc rspamd >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends spamassassin spamc spamd rspamd >/dev/null
 fi
 
 total=$(($(wc -l < "$CORPUS/MANIFEST.tsv") - 1))
@@ -43,14 +43,11 @@ echo "preflight:    $pf messages/s"
 # SpamAssassin 4, offline (no network tests, no Bayes), one child.
 rm -rf /var/lib/spamassassin/[0-9]* 2>/dev/null || true   # an empty sa-update dir hides the shipped rules
 mkdir -p "$TMP/sa"
+cp /etc/spamassassin/*.pre "$TMP/sa/"      # the plugin loaders; without them spamd cannot scan
 cat > "$TMP/sa/local.cf" <<'CF'
 use_bayes 0
 skip_rbl_checks 1
 dns_available no
-use_auto_whitelist 0
-use_razor2 0
-use_pyzor 0
-use_dcc 0
 CF
 spamd -x -u debian-spamd -i 127.0.0.1 -p 7830 --max-children=1 --min-children=1 --siteconfigpath "$TMP/sa" -s "$TMP/sa/spamd.log" &
 PIDS+=($!)

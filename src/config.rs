@@ -99,7 +99,8 @@ impl Default for Limits {
 impl Limits {
     /// The message size limit in force.
     pub fn message_limit(&self) -> usize {
-        self.max_message_bytes.unwrap_or_else(|| self.profile.max_message_bytes())
+        self.max_message_bytes
+            .unwrap_or_else(|| self.profile.max_message_bytes())
     }
 }
 
@@ -166,7 +167,13 @@ impl Config {
 
     /// Reads a YAML config file; errors carry `file:line:column`.
     pub fn from_file(path: &Path) -> Result<Config, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::with_source(ErrorKind::Config, format!("cannot read config {}: {e}", path.display()), e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::with_source(
+                ErrorKind::Config,
+                format!("cannot read config {}: {e}", path.display()),
+                e,
+            )
+        })?;
         Self::from_yaml(&text, &path.display().to_string())
     }
 
@@ -175,18 +182,30 @@ impl Config {
         let mut c: Config = serde_saphyr::from_str(text).map_err(|e| {
             let (l, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
             let msg = e.to_string();
-            Error::new(ErrorKind::Config, format!("{file}:{l}:{col}: {}", msg.lines().next().unwrap_or("invalid config")))
+            Error::new(
+                ErrorKind::Config,
+                format!(
+                    "{file}:{l}:{col}: {}",
+                    msg.lines().next().unwrap_or("invalid config")
+                ),
+            )
         })?;
         let mut caps = Config::default_caps();
         for (k, v) in std::mem::take(&mut c.family_caps) {
             if crate::rules::family_prefix(&k).is_none() {
-                return Err(Error::new(ErrorKind::Config, format!("{file}: family_caps: unknown family `{k}`")));
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!("{file}: family_caps: unknown family `{k}`"),
+                ));
             }
             caps.insert(k, v);
         }
         c.family_caps = caps;
         if !(c.thresholds.flag > 0.0 && c.thresholds.reject >= c.thresholds.flag) {
-            return Err(Error::new(ErrorKind::Config, format!("{file}: thresholds: need 0 < flag <= reject")));
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("{file}: thresholds: need 0 < flag <= reject"),
+            ));
         }
         // Relative rule directories are relative to the config file.
         if let Some(base) = Path::new(file).parent() {
@@ -215,7 +234,8 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_errors_with_a_place() {
-        let e = Config::from_yaml("thresholds: {flag: 4, reject: 8}\nlimitz: {}\n", "c.yaml").unwrap_err();
+        let e = Config::from_yaml("thresholds: {flag: 4, reject: 8}\nlimitz: {}\n", "c.yaml")
+            .unwrap_err();
         assert!(e.to_string().starts_with("c.yaml:2:"), "{e}");
         assert_eq!(e.exit_code(), 78);
     }

@@ -26,7 +26,10 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("rules", &self.rules.rules().len()).field("patterns", &self.patterns).finish()
+        f.debug_struct("Engine")
+            .field("rules", &self.rules.rules().len())
+            .field("patterns", &self.patterns)
+            .finish()
     }
 }
 
@@ -53,14 +56,21 @@ impl Engine {
                     Some(i) if rules.rules()[i].pattern.is_none() => {
                         index.insert(id, i);
                     }
-                    Some(_) => problems.push(format!("{id}: implemented in code but its YAML entry has a pattern")),
-                    None => problems.push(format!("{id}: implemented in code but has no YAML entry")),
+                    Some(_) => problems.push(format!(
+                        "{id}: implemented in code but its YAML entry has a pattern"
+                    )),
+                    None => {
+                        problems.push(format!("{id}: implemented in code but has no YAML entry"))
+                    }
                 }
             }
         }
         for r in rules.rules() {
             if r.pattern.is_none() && !index.contains_key(r.id.as_str()) {
-                problems.push(format!("{}: {}: rule has no pattern and no code implements it", r.origin, r.id));
+                problems.push(format!(
+                    "{}: {}: rule has no pattern and no code implements it",
+                    r.origin, r.id
+                ));
             }
         }
         for sel in config.select.iter().chain(config.ignore.iter()) {
@@ -76,12 +86,26 @@ impl Engine {
             .iter()
             .map(|r| {
                 r.enabled
-                    && (config.select.is_empty() || config.select.iter().any(|s| selector_matches(s, r)))
+                    && (config.select.is_empty()
+                        || config.select.iter().any(|s| selector_matches(s, r)))
                     && !config.ignore.iter().any(|s| selector_matches(s, r))
             })
             .collect();
-        let patterns = PatternSet::compile(rules.rules().iter().enumerate().filter_map(|(i, r)| r.pattern.as_ref().map(|p| (i, p))));
-        Ok(Engine { config, rules, enabled, index, checks, patterns })
+        let patterns = PatternSet::compile(
+            rules
+                .rules()
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| r.pattern.as_ref().map(|p| (i, p))),
+        );
+        Ok(Engine {
+            config,
+            rules,
+            enabled,
+            index,
+            checks,
+            patterns,
+        })
     }
 
     /// The configuration in force.
@@ -103,7 +127,9 @@ impl Engine {
     /// panics is reported as an internal error finding-free report with `internal_errors`.
     pub fn check(&self, raw: &[u8], envelope: &Envelope) -> Report {
         let now = self.config.now.unwrap_or_else(|| {
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
         });
         let parsed = catch_unwind(AssertUnwindSafe(|| Message::parse(raw)));
         let Ok(msg) = parsed else {
@@ -122,14 +148,20 @@ impl Engine {
                 cx.into_hits()
             })) {
                 Ok(hits) => findings.extend(self.merge_hits(hits)),
-                Err(_) => errors.push(format!("check for {} panicked", c.ids().first().copied().unwrap_or("?"))),
+                Err(_) => errors.push(format!(
+                    "check for {} panicked",
+                    c.ids().first().copied().unwrap_or("?")
+                )),
             }
         }
         if !self.patterns.is_empty() {
             let en = |i: usize| self.enabled[i];
-            match catch_unwind(AssertUnwindSafe(|| self.patterns.run(&msg, &en, self.config.max_evidence))) {
+            match catch_unwind(AssertUnwindSafe(|| {
+                self.patterns.run(&msg, &en, self.config.max_evidence)
+            })) {
                 Ok(hits) => {
-                    let mut by_rule: Vec<(usize, Vec<crate::rules::pattern::PatternHit>)> = Vec::new();
+                    let mut by_rule: Vec<(usize, Vec<crate::rules::pattern::PatternHit>)> =
+                        Vec::new();
                     for h in hits {
                         match by_rule.iter_mut().find(|(r, _)| *r == h.rule) {
                             Some((_, v)) => v.push(h),
@@ -138,9 +170,21 @@ impl Engine {
                     }
                     for (ri, hs) in by_rule {
                         let rule = &self.rules.rules()[ri];
-                        let quoted: Vec<String> = hs.iter().map(|h| format!("\u{201c}{}\u{201d}", crate::util::truncate_str(&h.matched, 60))).collect();
+                        let quoted: Vec<String> = hs
+                            .iter()
+                            .map(|h| {
+                                format!(
+                                    "\u{201c}{}\u{201d}",
+                                    crate::util::truncate_str(&h.matched, 60)
+                                )
+                            })
+                            .collect();
                         let message = format!("{}: {}", rule.summary, quoted.join(", "));
-                        findings.push(self.finding(rule, message, hs.into_iter().map(|h| h.evidence).collect()));
+                        findings.push(self.finding(
+                            rule,
+                            message,
+                            hs.into_iter().map(|h| h.evidence).collect(),
+                        ));
                     }
                 }
                 Err(_) => errors.push("pattern matching panicked".to_string()),
@@ -153,7 +197,9 @@ impl Engine {
         // One finding per rule id: messages joined, evidence concatenated (bounded).
         let mut out: Vec<(usize, String, Vec<crate::report::Evidence>)> = Vec::new();
         for h in hits {
-            let Some(&i) = self.index.get(h.id) else { continue };
+            let Some(&i) = self.index.get(h.id) else {
+                continue;
+            };
             match out.iter_mut().find(|(j, _, _)| *j == i) {
                 Some((_, m, ev)) => {
                     m.push_str("; ");
@@ -163,17 +209,28 @@ impl Engine {
                 None => out.push((i, h.message, h.evidence)),
             }
         }
-        out.into_iter().map(|(i, m, ev)| self.finding(&self.rules.rules()[i], m, ev)).collect()
+        out.into_iter()
+            .map(|(i, m, ev)| self.finding(&self.rules.rules()[i], m, ev))
+            .collect()
     }
 
-    fn finding(&self, rule: &Rule, message: String, mut evidence: Vec<crate::report::Evidence>) -> Finding {
+    fn finding(
+        &self,
+        rule: &Rule,
+        message: String,
+        mut evidence: Vec<crate::report::Evidence>,
+    ) -> Finding {
         evidence.truncate(self.config.max_evidence);
         Finding {
             id: rule.id.clone(),
             name: rule.name.clone(),
             family: rule.family.clone(),
             action: rule.action,
-            score: if rule.action == Action::Reject { 0.0 } else { rule.score },
+            score: if rule.action == Action::Reject {
+                0.0
+            } else {
+                rule.score
+            },
             message,
             why: rule.why.clone(),
             fix: rule.fix.clone(),
@@ -204,7 +261,10 @@ mod tests {
 
     #[test]
     fn selectors_must_match_something() {
-        let c = Config { select: vec!["NOPE".into()], ..Config::default() };
+        let c = Config {
+            select: vec!["NOPE".into()],
+            ..Config::default()
+        };
         assert!(Engine::new(c).is_err());
     }
 }

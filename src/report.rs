@@ -101,7 +101,11 @@ impl Snippet {
         let cut = &bytes[..bytes.len().min(max)];
         match std::str::from_utf8(cut) {
             Ok(s) => Snippet::Text(s.to_string()),
-            Err(e) if e.valid_up_to() > 0 && cut.len() - e.valid_up_to() < 4 && e.error_len().is_none() => {
+            Err(e)
+                if e.valid_up_to() > 0
+                    && cut.len() - e.valid_up_to() < 4
+                    && e.error_len().is_none() =>
+            {
                 Snippet::Text(String::from_utf8_lossy(&cut[..e.valid_up_to()]).into_owned())
             }
             Err(_) => Snippet::Bytes(crate::util::base64(cut)),
@@ -174,7 +178,10 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { flag: 5.0, reject: 10.0 }
+        Thresholds {
+            flag: 5.0,
+            reject: 10.0,
+        }
     }
 }
 
@@ -200,14 +207,21 @@ impl Reply {
         let mut enhanced = String::new();
         let mut text = String::new();
         if let Some(e) = it.next() {
-            if e.split('.').count() == 3 && e.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+            if e.split('.').count() == 3
+                && e.split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            {
                 enhanced = e.to_string();
                 text = it.next().unwrap_or("").to_string();
             } else {
                 text = s.trim().splitn(2, ' ').nth(1).unwrap_or("").to_string();
             }
         }
-        Some(Reply { code, enhanced, text })
+        Some(Reply {
+            code,
+            enhanced,
+            text,
+        })
     }
     /// `"554 5.7.1 text"`.
     pub fn to_line(&self) -> String {

@@ -13,13 +13,20 @@ fn round2(x: f64) -> f64 {
 }
 
 /// Sorts findings strongest first and decides the verdict.
-pub fn decide(config: &Config, size: usize, mut findings: Vec<Finding>, internal_errors: Vec<String>) -> Report {
+pub fn decide(
+    config: &Config,
+    size: usize,
+    mut findings: Vec<Finding>,
+    internal_errors: Vec<String>,
+) -> Report {
     // Helper rules with score 0 stay out of the report.
     findings.retain(|f| f.action == Action::Reject || f.score != 0.0);
     findings.sort_by(|a, b| {
         let ra = a.action == Action::Reject;
         let rb = b.action == Action::Reject;
-        rb.cmp(&ra).then(b.score.total_cmp(&a.score)).then(a.id.cmp(&b.id))
+        rb.cmp(&ra)
+            .then(b.score.total_cmp(&a.score))
+            .then(a.id.cmp(&b.id))
     });
     let mut raw: BTreeMap<&str, f64> = BTreeMap::new();
     for f in &findings {
@@ -32,7 +39,12 @@ pub fn decide(config: &Config, size: usize, mut findings: Vec<Finding>, internal
         .map(|(fam, &sum)| {
             let cap = config.family_caps.get(*fam).copied();
             let contributed = cap.map_or(sum, |c| sum.min(c));
-            FamilyScore { family: fam.to_string(), raw: round2(sum), cap, contributed: round2(contributed) }
+            FamilyScore {
+                family: fam.to_string(),
+                raw: round2(sum),
+                cap,
+                contributed: round2(contributed),
+            }
         })
         .collect();
     let score = round2(families.iter().map(|f| f.contributed).sum());
@@ -52,7 +64,16 @@ pub fn decide(config: &Config, size: usize, mut findings: Vec<Finding>, internal
             .unwrap_or_else(|| Reply::parse(DEFAULT_REPLY).expect("default reply parses"))
     });
     let _ = internal_errors.len();
-    Report { verdict, score, thresholds: t, reply, size, families, findings, internal_errors }
+    Report {
+        verdict,
+        score,
+        thresholds: t,
+        reply,
+        size,
+        families,
+        findings,
+        internal_errors,
+    }
 }
 
 /// The report for a message the engine could not check at all.
@@ -83,20 +104,49 @@ mod tests {
     fn caps_thresholds_and_hard_rejects() {
         let c = Config::default();
         // content capped at 6: flag, not reject.
-        let r = decide(&c, 1, vec![f("CNT101", "content", Action::Score, 5.0), f("CNT102", "content", Action::Score, 5.0)], vec![]);
+        let r = decide(
+            &c,
+            1,
+            vec![
+                f("CNT101", "content", Action::Score, 5.0),
+                f("CNT102", "content", Action::Score, 5.0),
+            ],
+            vec![],
+        );
         assert_eq!((r.verdict, r.score), (Verdict::Flag, 6.0));
         assert_eq!(r.families[0].raw, 10.0);
         // Two families add up to a reject.
-        let r = decide(&c, 1, vec![f("CNT101", "content", Action::Score, 6.0), f("HDR001", "headers", Action::Score, 4.5)], vec![]);
+        let r = decide(
+            &c,
+            1,
+            vec![
+                f("CNT101", "content", Action::Score, 6.0),
+                f("HDR001", "headers", Action::Score, 4.5),
+            ],
+            vec![],
+        );
         assert_eq!(r.verdict, Verdict::Reject);
         assert_eq!(r.reply.unwrap().text, "CNT101");
         // A hard rule rejects whatever the score and predicts the reply.
-        let r = decide(&c, 1, vec![f("CNT101", "content", Action::Score, 1.0), f("ENC001", "encoding", Action::Reject, 0.0)], vec![]);
+        let r = decide(
+            &c,
+            1,
+            vec![
+                f("CNT101", "content", Action::Score, 1.0),
+                f("ENC001", "encoding", Action::Reject, 0.0),
+            ],
+            vec![],
+        );
         assert_eq!(r.verdict, Verdict::Reject);
         assert_eq!(r.findings[0].id, "ENC001");
         assert_eq!(r.reply.unwrap().to_line(), "550 5.7.1 ENC001");
         // Zero-score helpers are dropped; nothing left is a pass with no reply.
-        let r = decide(&c, 1, vec![f("CNT900", "content", Action::Score, 0.0)], vec![]);
+        let r = decide(
+            &c,
+            1,
+            vec![f("CNT900", "content", Action::Score, 0.0)],
+            vec![],
+        );
         assert!(r.findings.is_empty() && r.reply.is_none() && r.verdict == Verdict::Pass);
     }
 }

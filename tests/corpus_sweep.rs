@@ -9,7 +9,8 @@
 //! per label the share of pass, flag and reject and, for the labels that must pass, which
 //! rules fire most. Fails when the structural families reject more than 0.5% or flag more
 //! than 3% of `ham` or `ham-bulk`. Set `PREFLIGHT_SWEEP_SHOW=ID` to list the messages a
-//! rule fires on.
+//! rule fires on, and `PREFLIGHT_SWEEP_FP=1` to list the `ham` and `ham-bulk` messages
+//! that do not pass.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,9 @@ use std::path::{Path, PathBuf};
 use preflight::{Config, Engine, Envelope, Verdict};
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PREFLIGHT_CORPUS").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    let dir = std::env::var_os("PREFLIGHT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
     dir.join("MANIFEST.tsv").is_file().then_some(dir)
 }
 
@@ -36,9 +39,13 @@ fn corpus_sweep() {
     };
     let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
     // A fixed reference time keeps the Date checks reproducible.
-    let config = Config { now: Some(1_795_392_000), ..Config::default() };
+    let config = Config {
+        now: Some(1_795_392_000),
+        ..Config::default()
+    };
     let engine = Engine::new(config).unwrap();
     let show = std::env::var("PREFLIGHT_SWEEP_SHOW").ok();
+    let show_fp = std::env::var_os("PREFLIGHT_SWEEP_FP").is_some();
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut bytes = 0usize;
     let start = std::time::Instant::now();
@@ -50,10 +57,25 @@ fn corpus_sweep() {
         bytes += raw.len();
         let r1 = engine.check(&raw, &Envelope::default());
         let r2 = engine.check(&raw, &Envelope::default());
-        let (j1, j2) = (serde_json::to_string(&r1).unwrap(), serde_json::to_string(&r2).unwrap());
+        let (j1, j2) = (
+            serde_json::to_string(&r1).unwrap(),
+            serde_json::to_string(&r2).unwrap(),
+        );
         assert_eq!(j1, j2, "non-deterministic report for {path}");
-        assert!(r1.internal_errors.is_empty(), "internal error on {path}: {:?}", r1.internal_errors);
+        assert!(
+            r1.internal_errors.is_empty(),
+            "internal error on {path}: {:?}",
+            r1.internal_errors
+        );
         count += 1;
+        if show_fp && matches!(label, "ham" | "ham-bulk") && r1.verdict != Verdict::Pass {
+            println!(
+                "  {} {label} {path}: {} {:?}",
+                r1.verdict.as_str(),
+                r1.score,
+                r1.rule_ids()
+            );
+        }
         let t = tallies.entry(label.to_string()).or_default();
         t.n += 1;
         t.verdicts[r1.verdict as usize] += 1;
@@ -65,8 +87,15 @@ fn corpus_sweep() {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("\ncorpus sweep: {count} messages, {:.1} MB, checked twice in {secs:.2} s ({:.0} messages/s single-threaded)", bytes as f64 / 1e6, 2.0 * count as f64 / secs);
-    println!("{:<14} {:>6} {:>8} {:>8} {:>8}", "label", "n", "pass", "flag", "reject");
+    println!(
+        "\ncorpus sweep: {count} messages, {:.1} MB, checked twice in {secs:.2} s ({:.0} messages/s single-threaded)",
+        bytes as f64 / 1e6,
+        2.0 * count as f64 / secs
+    );
+    println!(
+        "{:<14} {:>6} {:>8} {:>8} {:>8}",
+        "label", "n", "pass", "flag", "reject"
+    );
     let pct = |a: usize, n: usize| 100.0 * a as f64 / n.max(1) as f64;
     for (label, t) in &tallies {
         println!(
@@ -81,13 +110,19 @@ fn corpus_sweep() {
         if let Some(t) = tallies.get(label) {
             let mut top: Vec<_> = t.rules.iter().collect();
             top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-            let s: Vec<String> = top.iter().take(12).map(|(id, c)| format!("{id}:{c}")).collect();
+            let s: Vec<String> = top
+                .iter()
+                .take(12)
+                .map(|(id, c)| format!("{id}:{c}"))
+                .collect();
             println!("top rules on {label}: {}", s.join(" "));
         }
     }
     let mut failed = Vec::new();
     for label in ["ham", "ham-bulk"] {
-        let Some(t) = tallies.get(label) else { continue };
+        let Some(t) = tallies.get(label) else {
+            continue;
+        };
         let rej = pct(t.verdicts[Verdict::Reject as usize], t.n);
         let flag = pct(t.verdicts[Verdict::Flag as usize], t.n);
         if rej > 0.5 {
@@ -97,5 +132,8 @@ fn corpus_sweep() {
             failed.push(format!("{label}: flagged {flag:.2}% > 3%"));
         }
     }
-    assert!(failed.is_empty(), "false-positive limits exceeded: {failed:?}");
+    assert!(
+        failed.is_empty(),
+        "false-positive limits exceeded: {failed:?}"
+    );
 }

@@ -22,14 +22,23 @@ impl Rng {
 
 fn samples() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let mut v: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
     v.sort();
     v.iter().map(|p| std::fs::read(p).unwrap()).collect()
 }
 
 fn check_ok(engine: &Engine, raw: &[u8]) {
     let r = engine.check(raw, &Envelope::default());
-    assert!(r.internal_errors.is_empty(), "internal error {:?} on input {:?}", r.internal_errors, String::from_utf8_lossy(&raw[..raw.len().min(300)]));
+    assert!(
+        r.internal_errors.is_empty(),
+        "internal error {:?} on input {:?}",
+        r.internal_errors,
+        String::from_utf8_lossy(&raw[..raw.len().min(300)])
+    );
     for f in &r.findings {
         for e in &f.evidence {
             assert!(e.span.start <= e.span.end, "{}: bad span", f.id);
@@ -55,7 +64,21 @@ fn truncations_never_panic() {
 fn mutations_never_panic() {
     let engine = Engine::new(Config::default()).unwrap();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let inserts: &[&[u8]] = &[b"\r", b"\n", b"\0", b"\xff\xfe", b"\r\n\r\n", b"\n--", b"--\n", b"=?utf-8?b?", b"=?", b"\t", b": ", b"\nContent-Type: multipart/mixed; boundary=x\n\n--x\n", b"\xe2\x80\xae"];
+    let inserts: &[&[u8]] = &[
+        b"\r",
+        b"\n",
+        b"\0",
+        b"\xff\xfe",
+        b"\r\n\r\n",
+        b"\n--",
+        b"--\n",
+        b"=?utf-8?b?",
+        b"=?",
+        b"\t",
+        b": ",
+        b"\nContent-Type: multipart/mixed; boundary=x\n\n--x\n",
+        b"\xe2\x80\xae",
+    ];
     for s in samples() {
         for _ in 0..300 {
             let mut m = s.clone();

@@ -6,20 +6,37 @@ use std::path::Path;
 use preflight::{Config, Engine, Envelope, Verdict};
 
 fn engine() -> Engine {
-    Engine::new(Config { now: Some(1_795_392_000), ..Config::default() }).expect("shipped rules load")
+    Engine::new(Config {
+        now: Some(1_795_392_000),
+        ..Config::default()
+    })
+    .expect("shipped rules load")
 }
 
 fn read(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(name),
+    )
+    .unwrap()
 }
 
 #[test]
 fn good_samples_pass_with_every_rule_on() {
     let e = engine();
-    for name in ["good-newsletter.eml", "good-receipt-with-pdf.eml", "good-personal-reply.eml"] {
+    for name in [
+        "good-newsletter.eml",
+        "good-receipt-with-pdf.eml",
+        "good-personal-reply.eml",
+    ] {
         let r = e.check(&read(name), &Envelope::default());
         assert_eq!(r.verdict, Verdict::Pass, "{name}: {:#?}", r.findings);
-        assert!(r.findings.is_empty(), "{name} should have no findings: {:#?}", r.findings);
+        assert!(
+            r.findings.is_empty(),
+            "{name} should have no findings: {:#?}",
+            r.findings
+        );
     }
 }
 
@@ -43,9 +60,18 @@ fn bad_samples_show_their_family() {
         ("bad-bulk-no-unsubscribe.eml", "bulk"),
     ] {
         let r = e.check(&read(name), &Envelope::default());
-        assert!(r.findings.iter().any(|f| f.family == family), "{name}: no {family} finding: {:#?}", r.findings);
+        assert!(
+            r.findings.iter().any(|f| f.family == family),
+            "{name}: no {family} finding: {:#?}",
+            r.findings
+        );
         if family != "bulk" {
-            assert_ne!(r.verdict, Verdict::Pass, "{name} should not pass: {:#?}", r.findings);
+            assert_ne!(
+                r.verdict,
+                Verdict::Pass,
+                "{name} should not pass: {:#?}",
+                r.findings
+            );
         }
     }
 }
@@ -53,9 +79,17 @@ fn bad_samples_show_their_family() {
 #[test]
 fn samples_report_the_same_with_crlf_and_lf() {
     let e = engine();
-    for name in ["good-newsletter.eml", "good-receipt-with-pdf.eml", "canary.eml", "bad-headers.eml"] {
+    for name in [
+        "good-newsletter.eml",
+        "good-receipt-with-pdf.eml",
+        "canary.eml",
+        "bad-headers.eml",
+    ] {
         let crlf = read(name);
-        let lf: Vec<u8> = String::from_utf8(crlf.clone()).unwrap().replace("\r\n", "\n").into_bytes();
+        let lf: Vec<u8> = String::from_utf8(crlf.clone())
+            .unwrap()
+            .replace("\r\n", "\n")
+            .into_bytes();
         let a = e.check(&crlf, &Envelope::default());
         let b = e.check(&lf, &Envelope::default());
         assert_eq!(a.verdict, b.verdict, "{name}");

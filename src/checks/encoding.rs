@@ -1,14 +1,248 @@
-//! The `encoding` family.
+//! The `encoding` family: line structure and transfer encodings (RFC 5322 §2.1, RFC 2045).
 
 use super::{Check, Ctx};
-use crate::message::Message;
+use crate::message::raw::Positions;
+use crate::message::{LineEnding, Message};
 
-/// Code rules of the `encoding` family.
+/// Long lines, bare CR/LF, NUL, 8-bit headers and bodies, transfer encodings, charsets.
 pub struct EncodingCheck;
+
+const KNOWN_CTE: &[&str] = &["7bit", "8bit", "binary", "quoted-printable", "base64"];
+
+fn evidence_at(msg: &Message<'_>, p: &Positions, width: usize) -> Vec<crate::report::Evidence> {
+    p.first
+        .iter()
+        .take(3)
+        .map(|&at| {
+            let line = msg.line_of(at);
+            let start = msg
+                .facts
+                .line_starts
+                .get(line - 1)
+                .copied()
+                .unwrap_or(at)
+                .max(at.saturating_sub(width));
+            msg.raw_evidence(start, (at + 1).min(msg.raw.len()))
+        })
+        .collect()
+}
+
+fn lines_list(msg: &Message<'_>, p: &Positions) -> String {
+    let lines: Vec<String> = p
+        .first
+        .iter()
+        .take(5)
+        .map(|&o| msg.line_of(o).to_string())
+        .collect();
+    let more = if p.count > lines.len() { ", ..." } else { "" };
+    format!(
+        "line{} {}{more}",
+        if p.count == 1 { "" } else { "s" },
+        lines.join(", ")
+    )
+}
+
+/// Whether a quoted-printable body encodes bytes >= 0x80 (`=80`..`=FF`).
+fn qp_has_8bit(body: &[u8]) -> bool {
+    body.windows(3).any(|w| {
+        w[0] == b'='
+            && matches!(w[1], b'8'..=b'9' | b'A'..=b'F' | b'a'..=b'f')
+            && w[2].is_ascii_hexdigit()
+    })
+}
 
 impl Check for EncodingCheck {
     fn ids(&self) -> &'static [&'static str] {
-        &[]
+        &[
+            "ENC001", "ENC002", "ENC003", "ENC004", "ENC005", "ENC006", "ENC007", "ENC008",
+        ]
     }
-    fn run(&self, _msg: &Message<'_>, _cx: &mut Ctx<'_>) {}
+
+    fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        let f = &msg.facts;
+        if f.long_lines.count > 0 {
+            let ev = f
+                .long_lines
+                .first
+                .iter()
+                .take(3)
+                .map(|&s| {
+                    let e = msg.raw[s..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(msg.raw.len(), |p| s + p);
+                    msg.raw_evidence(s, e)
+                })
+                .collect();
+            cx.hit(
+                "ENC001",
+                format!(
+                    "{} line(s) longer than 998 octets ({}); the longest is {} octets",
+                    f.long_lines.count,
+                    lines_list(msg, &f.long_lines),
+                    f.max_line_len
+                ),
+                ev,
+            );
+        }
+        if f.line_ending == LineEnding::Crlf && f.bare_lf.count > 0 {
+            // A lone LF as the very last byte is how files are saved, not part of the
+            // message: the SMTP client ends the data with CRLF.CRLF anyway.
+            let mut bare = f.bare_lf.clone();
+            let last = msg.raw.len().wrapping_sub(1);
+            if bare.first.last() == Some(&last)
+                || (bare.count > bare.first.len()
+                    && msg.raw.last() == Some(&b'\n')
+                    && msg.raw.get(last.wrapping_sub(1)) != Some(&b'\r'))
+            {
+                bare.count -= 1;
+                bare.first.retain(|&o| o != last);
+            }
+            if bare.count > 0 {
+                cx.hit(
+                    "ENC002",
+                    format!(
+                        "{} bare LF line ending(s) in a message that uses CRLF ({})",
+                        bare.count,
+                        lines_list(msg, &bare)
+                    ),
+                    evidence_at(msg, &bare, 60),
+                );
+            }
+        }
+        if f.bare_cr.count > 0 {
+            cx.hit(
+                "ENC003",
+                format!(
+                    "{} bare CR byte(s) not followed by LF ({})",
+                    f.bare_cr.count,
+                    lines_list(msg, &f.bare_cr)
+                ),
+                evidence_at(msg, &f.bare_cr, 60),
+            );
+        }
+        if f.nul.count > 0 {
+            cx.hit(
+                "ENC004",
+                format!("{} NUL byte(s) ({})", f.nul.count, lines_list(msg, &f.nul)),
+                evidence_at(msg, &f.nul, 40),
+            );
+        }
+        if f.header_8bit.count > 0 {
+            let mut names: Vec<&str> = Vec::new();
+            let mut ev = Vec::new();
+            for h in &f.headers {
+                if msg.raw[h.start..h.end].iter().any(|&b| b >= 0x80) {
+                    if !names.contains(&h.name.as_str()) {
+                        names.push(&h.name);
+                    }
+                    if ev.len() < 3 {
+                        ev.push(msg.header_evidence(h));
+                    }
+                }
+            }
+            let names = if names.is_empty() {
+                "the header block".to_string()
+            } else {
+                names.join(", ")
+            };
+            cx.hit("ENC005", format!("{} raw 8-bit byte(s) in header fields ({names}) instead of RFC 2047 encoded-words", f.header_8bit.count), ev);
+        }
+        let top_is_mime = msg.header("MIME-Version").is_some();
+        for p in msg.mime.parts.iter().filter(|p| p.is_leaf()) {
+            let cte = p.cte.as_deref();
+            let known = cte.is_none_or(|c| KNOWN_CTE.contains(&c));
+            if let Some(c) = cte
+                && !known
+            {
+                let ev = p
+                    .header("Content-Transfer-Encoding")
+                    .map(|h| vec![msg.header_evidence(h)])
+                    .unwrap_or_default();
+                cx.hit("ENC007", format!("Part {} has Content-Transfer-Encoding \u{201c}{c}\u{201d}, which receivers cannot decode", p.label()), ev);
+            }
+            if p.body_8bit
+                && matches!(cte, None | Some("7bit"))
+                && (top_is_mime || !p.path.is_empty() || cte.is_some())
+            {
+                let at = msg.raw[p.body_start..p.end]
+                    .iter()
+                    .position(|&b| b >= 0x80)
+                    .map_or(p.body_start, |o| p.body_start + o);
+                let declared = if cte.is_some() {
+                    "declared 7bit"
+                } else {
+                    "with no Content-Transfer-Encoding (so 7bit)"
+                };
+                cx.hit(
+                    "ENC006",
+                    format!("Part {} has raw 8-bit bytes but is {declared}", p.label()),
+                    vec![msg.raw_evidence(at, (at + 1).min(p.end))],
+                );
+            }
+            if p.is_text() && p.param("charset").is_none_or(|c| c.trim().is_empty()) {
+                let body = &msg.raw[p.body_start..p.end];
+                let eight = match cte {
+                    Some("quoted-printable") => qp_has_8bit(body),
+                    _ => p.body_8bit,
+                };
+                if eight {
+                    let ev = p
+                        .header("Content-Type")
+                        .map(|h| vec![msg.header_evidence(h)])
+                        .unwrap_or_else(|| vec![msg.raw_evidence(p.body_start, p.body_start)]);
+                    cx.hit(
+                        "ENC008",
+                        format!(
+                            "Text part {} carries 8-bit characters but names no charset",
+                            p.label()
+                        ),
+                        ev,
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::{Engine, Envelope};
+
+    fn ids(raw: &[u8]) -> Vec<String> {
+        let c = Config {
+            select: vec!["ENC".into()],
+            ..Config::default()
+        };
+        Engine::new(c)
+            .unwrap()
+            .check(raw, &Envelope::default())
+            .findings
+            .into_iter()
+            .map(|f| f.id)
+            .collect()
+    }
+
+    #[test]
+    fn table() {
+        let long = format!("From: a@example.com\n\n{}\n", "x".repeat(1200));
+        let cases: &[(&[u8], &[&str])] = &[
+            (b"From: a@example.com\nSubject: ok\n\nplain LF file is fine\n", &[]),
+            (b"From: a@example.com\r\nSubject: x\r\n\r\nmixed\nendings\r\n", &["ENC002"]),
+            (b"From: a@example.com\r\n\r\nbare\rcr\r\n", &["ENC003"]),
+            (b"From: a@example.com\r\nSubject: x\r\n\r\nfile saved with a final LF\r\n\n", &[]),
+            (b"From: a@example.com\n\nnul\0byte\n", &["ENC004"]),
+            (b"From: a@example.com\nSubject: caf\xc3\xa9\n\nx\n", &["ENC005"]),
+            (b"From: a@example.com\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\ncaf\xc3\xa9\n", &["ENC006"]),
+            (b"From: a@example.com\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\ncaf\xc3\xa9\n", &[]),
+            (b"From: a@example.com\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: x-uuencode\n\nbegin\n", &["ENC007"]),
+            (b"From: a@example.com\nMIME-Version: 1.0\nContent-Type: text/plain\nContent-Transfer-Encoding: 8bit\n\ncaf\xc3\xa9\n", &["ENC008"]),
+            (b"From: a@example.com\nMIME-Version: 1.0\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\ncaf=E9\n", &["ENC008"]),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(ids(raw), *want, "{}", String::from_utf8_lossy(raw));
+        }
+        assert_eq!(ids(long.as_bytes()), ["ENC001"]);
+    }
 }

@@ -1,14 +1,708 @@
-//! The `headers` family.
+//! The `headers` family: header validity (RFC 5322 §3.6, RFC 2045, RFC 2047).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use super::{Check, Ctx};
-use crate::message::Message;
+use crate::message::{HeaderField, Message};
+use crate::report::Evidence;
 
-/// Code rules of the `headers` family.
+/// Required, unique and well-formed header fields.
 pub struct HeadersCheck;
+
+/// Fields that may appear at most once (RFC 5322 §3.6 table).
+const SINGLE: &[&str] = &[
+    "From",
+    "Date",
+    "Sender",
+    "Reply-To",
+    "To",
+    "Cc",
+    "Bcc",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Subject",
+];
+
+static ENCODED_WORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=").expect("valid regex"));
+static EMAIL_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+        .expect("valid regex")
+});
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn month_index(s: &str) -> Option<i64> {
+    const M: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    M.iter()
+        .position(|m| s.eq_ignore_ascii_case(m))
+        .map(|i| i as i64 + 1)
+}
+
+fn zone_offset(z: &str) -> Option<i64> {
+    let b = z.as_bytes();
+    if b.len() == 5 && (b[0] == b'+' || b[0] == b'-') && b[1..].iter().all(u8::is_ascii_digit) {
+        let h: i64 = z[1..3].parse().ok()?;
+        let m: i64 = z[3..5].parse().ok()?;
+        if m > 59 {
+            return None;
+        }
+        let off = h * 3600 + m * 60;
+        return Some(if b[0] == b'-' { -off } else { off });
+    }
+    // Obsolete zones (RFC 5322 §4.3).
+    let off = match z.to_ascii_uppercase().as_str() {
+        "UT" | "GMT" | "Z" => 0,
+        "EDT" => -4,
+        "EST" | "CDT" => -5,
+        "CST" | "MDT" => -6,
+        "MST" | "PDT" => -7,
+        "PST" => -8,
+        s if s.len() == 1 && s.bytes().all(|c| c.is_ascii_alphabetic() && c != b'J') => 0,
+        _ => return None,
+    };
+    Some(off * 3600)
+}
+
+/// Parses an RFC 5322 §3.3 date-time (obsolete forms of §4.3 accepted) into Unix seconds.
+/// `Err` names what is wrong.
+pub fn parse_date(value: &str) -> Result<i64, &'static str> {
+    // Drop comments, then tokenise on white space and commas.
+    let mut s = String::with_capacity(value.len());
+    let mut depth = 0usize;
+    for c in value.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            _ if depth == 0 => s.push(c),
+            _ => {}
+        }
+    }
+    let mut toks: Vec<&str> = s
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|t| !t.is_empty())
+        .collect();
+    if toks.is_empty() {
+        return Err("the Date is empty");
+    }
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    if DAYS.iter().any(|d| toks[0].eq_ignore_ascii_case(d)) {
+        toks.remove(0);
+    } else if toks[0].bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err("the day of the week is not one of Mon..Sun");
+    }
+    if toks.len() < 4 {
+        return Err("expected `day month year hh:mm[:ss] zone`");
+    }
+    let day: i64 = toks[0].parse().map_err(|_| "the day is not a number")?;
+    let month = month_index(toks[1]).ok_or("the month is not one of Jan..Dec")?;
+    let mut year: i64 = toks[2].parse().map_err(|_| "the year is not a number")?;
+    if toks[2].len() == 2 {
+        year += if year < 50 { 2000 } else { 1900 };
+    } else if toks[2].len() == 3 {
+        year += 1900;
+    } else if toks[2].len() != 4 {
+        return Err("the year does not have four digits");
+    }
+    let tparts: Vec<&str> = toks[3].split(':').collect();
+    if !(2..=3).contains(&tparts.len())
+        || tparts
+            .iter()
+            .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err("the time is not hh:mm or hh:mm:ss");
+    }
+    let hh: i64 = tparts[0].parse().unwrap_or(99);
+    let mm: i64 = tparts[1].parse().unwrap_or(99);
+    let ss: i64 = tparts.get(2).and_then(|s| s.parse().ok()).unwrap_or(0);
+    if hh > 23 || mm > 59 || ss > 60 {
+        return Err("the time is out of range");
+    }
+    let dim = [
+        31,
+        if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 {
+            29
+        } else {
+            28
+        },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if day < 1 || day > dim[(month - 1) as usize] {
+        return Err("the day does not exist in that month");
+    }
+    let zone = toks.get(4).ok_or("the time zone is missing")?;
+    let off = zone_offset(zone).ok_or("the time zone is not +hhmm/-hhmm or a known name")?;
+    if toks.len() > 5 {
+        return Err("there is text after the time zone");
+    }
+    Ok(days_from_civil(year, month, day) * 86_400 + hh * 3600 + mm * 60 + ss - off)
+}
+
+/// Whether `s` is a valid RFC 5322 §3.6.4 msg-id (`<left@right>`), lenient on obsolete
+/// local parts; returns the right-hand side when it is.
+fn msg_id_rhs(s: &str) -> Option<&str> {
+    let inner = s.trim().strip_prefix('<')?.strip_suffix('>')?;
+    let (left, right) = inner.rsplit_once('@')?;
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c);
+    let left_ok = !left.is_empty()
+        && (left.chars().all(atext)
+            || (left.starts_with('"') && left.ends_with('"') && left.len() >= 2));
+    let right_ok = !right.is_empty()
+        && (right.chars().all(atext) || (right.starts_with('[') && right.ends_with(']')));
+    (left_ok && right_ok).then_some(right)
+}
+
+fn is_fqdn(s: &str) -> bool {
+    if s.starts_with('[') {
+        return true;
+    }
+    let labels: Vec<&str> = s.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+        && labels
+            .last()
+            .is_some_and(|t| t.bytes().any(|b| b.is_ascii_alphabetic()))
+}
+
+fn valid_mailbox(addr: &str) -> bool {
+    let Some((local, domain)) = addr.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && !addr
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && (is_fqdn(domain) || (domain.starts_with('[') && domain.ends_with(']')))
+}
+
+/// Mailboxes of an address header, as (display name, address) pairs.
+fn mailboxes<'m>(a: &'m mail_parser::Address<'m>) -> Vec<(Option<&'m str>, Option<&'m str>)> {
+    match a {
+        mail_parser::Address::List(l) => l
+            .iter()
+            .map(|x| (x.name.as_deref(), x.address.as_deref()))
+            .collect(),
+        mail_parser::Address::Group(g) => g
+            .iter()
+            .flat_map(|g| {
+                g.addresses
+                    .iter()
+                    .map(|x| (x.name.as_deref(), x.address.as_deref()))
+            })
+            .collect(),
+    }
+}
+
+/// The date of the newest Received header (the message was in transit then).
+fn newest_received(msg: &Message<'_>) -> Option<i64> {
+    msg.headers_named("Received")
+        .filter_map(|h| {
+            let v = h.unfolded(msg.raw);
+            let (_, d) = v.rsplit_once(';')?;
+            parse_date(d.trim()).ok()
+        })
+        .max()
+}
+
+fn ev(msg: &Message<'_>, h: &HeaderField) -> Vec<Evidence> {
+    vec![msg.header_evidence(h)]
+}
+
+impl HeadersCheck {
+    fn presence_and_duplicates(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        if msg.header("From").is_none() {
+            cx.hit("HDR001", "The message has no From header", vec![]);
+        }
+        if msg.header("Date").is_none() {
+            cx.hit("HDR002", "The message has no Date header", vec![]);
+        }
+        if msg.header("Message-ID").is_none() {
+            cx.hit("HDR003", "The message has no Message-ID header", vec![]);
+        }
+        let mut dups = Vec::new();
+        let mut evidence = Vec::new();
+        for name in SINGLE {
+            let found: Vec<&HeaderField> = msg.headers_named(name).collect();
+            if found.len() > 1 {
+                let lines: Vec<String> = found.iter().map(|h| h.line.to_string()).collect();
+                dups.push(format!(
+                    "{name} appears {} times (lines {})",
+                    found.len(),
+                    lines.join(", ")
+                ));
+                evidence.extend(found.iter().skip(1).map(|h| msg.header_evidence(h)));
+            }
+        }
+        if !dups.is_empty() {
+            cx.hit("HDR004", dups.join("; "), evidence);
+        }
+    }
+
+    fn from_fields(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        let Some(from_h) = msg.header("From") else {
+            return;
+        };
+        // Parse exactly this field: mail-parser would also take `Fr om:` for From.
+        let mut buf = b"From:".to_vec();
+        buf.extend_from_slice(from_h.raw_value(msg.raw));
+        buf.extend_from_slice(b"\n\n");
+        let one = mail_parser::MessageParser::default().parse_headers(&buf[..]);
+        let boxes = one
+            .as_ref()
+            .and_then(|p| p.from())
+            .map(mailboxes)
+            .unwrap_or_default();
+        let raw_value = from_h.unfolded(msg.raw);
+        let valid: Vec<&str> = boxes
+            .iter()
+            .filter_map(|(_, a)| *a)
+            .filter(|a| valid_mailbox(a))
+            .collect();
+        if raw_value.is_empty()
+            || valid.is_empty()
+            || boxes
+                .iter()
+                .any(|(_, a)| a.is_none_or(|a| !valid_mailbox(a)))
+        {
+            let what = if raw_value.is_empty() {
+                "From is empty".to_string()
+            } else {
+                format!(
+                    "From \u{201c}{}\u{201d} has no valid address (local@domain.tld)",
+                    crate::util::truncate_str(&raw_value, 100)
+                )
+            };
+            cx.hit("HDR005", what, ev(msg, from_h));
+        }
+        if boxes.len() > 1 && msg.header("Sender").is_none() {
+            cx.hit(
+                "HDR006",
+                format!(
+                    "From lists {} mailboxes and there is no Sender header",
+                    boxes.len()
+                ),
+                ev(msg, from_h),
+            );
+        }
+        // Display names that show another address.
+        for (name, addr) in &boxes {
+            let (Some(name), Some(addr)) = (name, addr) else {
+                continue;
+            };
+            if let Some(m) = EMAIL_IN_TEXT.find(name)
+                && !m.as_str().eq_ignore_ascii_case(addr)
+            {
+                cx.hit(
+                    "HDR012",
+                    format!(
+                        "The From display name shows \u{201c}{}\u{201d} but the address is {addr}",
+                        m.as_str()
+                    ),
+                    ev(msg, from_h),
+                );
+                break;
+            }
+        }
+    }
+
+    fn date(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        let Some(h) = msg.header("Date") else { return };
+        let v = h.unfolded(msg.raw);
+        match parse_date(&v) {
+            Err(why) => cx.hit(
+                "HDR007",
+                format!(
+                    "Date \u{201c}{}\u{201d} is not an RFC 5322 date: {why}",
+                    crate::util::truncate_str(&v, 80)
+                ),
+                ev(msg, h),
+            ),
+            Ok(t) => {
+                let (reference, what) = match newest_received(msg) {
+                    Some(r) => (r, "its newest Received header"),
+                    None => (cx.now, "now"),
+                };
+                let l = &cx.config.limits;
+                let ahead = t - reference;
+                let behind = reference - t;
+                if ahead > l.date_future_hours * 3600 {
+                    cx.hit(
+                        "HDR008",
+                        format!("Date is {} hours ahead of {what}", ahead / 3600),
+                        ev(msg, h),
+                    );
+                } else if behind > l.date_past_days * 86_400 {
+                    cx.hit(
+                        "HDR009",
+                        format!("Date is {} days before {what}", behind / 86_400),
+                        ev(msg, h),
+                    );
+                }
+            }
+        }
+    }
+
+    fn message_id(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        let Some(h) = msg.header("Message-ID") else {
+            return;
+        };
+        let v = h.unfolded(msg.raw);
+        match msg_id_rhs(&v) {
+            None => cx.hit("HDR010", format!("Message-ID \u{201c}{}\u{201d} is not <left@right>", crate::util::truncate_str(&v, 100)), ev(msg, h)),
+            Some(rhs) if !is_fqdn(rhs) => cx.hit("HDR011", format!("The Message-ID's right side \u{201c}{rhs}\u{201d} is not a fully qualified domain name"), ev(msg, h)),
+            Some(_) => {}
+        }
+    }
+
+    fn encoded_words(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        const FORBIDDEN: &[&str] = &[
+            "Date",
+            "Message-ID",
+            "In-Reply-To",
+            "References",
+            "Content-Type",
+            "Content-Transfer-Encoding",
+            "Content-ID",
+            "MIME-Version",
+            "Received",
+            "Return-Path",
+        ];
+        const ADDRESS: &[&str] = &["From", "To", "Cc", "Bcc", "Reply-To", "Sender"];
+        let mut found: Vec<(String, &HeaderField)> = Vec::new();
+        for h in &msg.facts.headers {
+            let v = String::from_utf8_lossy(h.raw_value(msg.raw));
+            if !v.contains("=?") {
+                continue;
+            }
+            let name = h.name.as_str();
+            for m in ENCODED_WORD.find_iter(&v) {
+                let problem = if FORBIDDEN.iter().any(|f| f.eq_ignore_ascii_case(name)) {
+                    Some(format!("in {name}, where RFC 2047 §5 allows none"))
+                } else if ADDRESS.iter().any(|f| f.eq_ignore_ascii_case(name)) {
+                    let before = &v[..m.start()];
+                    let in_quotes = before.matches('"').count() % 2 == 1;
+                    let in_angle = before
+                        .rfind('<')
+                        .is_some_and(|lt| before.rfind('>').is_none_or(|gt| gt < lt));
+                    if in_quotes {
+                        Some(format!("inside a quoted string in {name}"))
+                    } else if in_angle || v[m.end()..].starts_with('@') || before.ends_with('@') {
+                        Some(format!("inside the address in {name}"))
+                    } else {
+                        None
+                    }
+                } else {
+                    let b = v[..m.start()].chars().next_back();
+                    let a = v[m.end()..].chars().next();
+                    (b.is_some_and(|c| c.is_alphanumeric()) || a.is_some_and(|c| c.is_alphanumeric())).then(|| format!("glued to other text in {name} (RFC 2047 §5 needs white space around it)"))
+                };
+                if let Some(p) = problem {
+                    found.push((
+                        format!(
+                            "\u{201c}{}\u{201d} {p}",
+                            crate::util::truncate_str(m.as_str(), 60)
+                        ),
+                        h,
+                    ));
+                    break;
+                }
+            }
+        }
+        if !found.is_empty() {
+            let msgs: Vec<String> = found.iter().map(|(m, _)| m.clone()).collect();
+            let evs = found
+                .iter()
+                .take(3)
+                .map(|(_, h)| msg.header_evidence(h))
+                .collect();
+            cx.hit("HDR013", format!("Encoded-word {}", msgs.join("; ")), evs);
+        }
+    }
+
+    fn mime_version(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        if msg.header("MIME-Version").is_some() {
+            return;
+        }
+        let mime: Vec<&HeaderField> = msg
+            .facts
+            .headers
+            .iter()
+            .filter(|h| h.is("Content-Type") || h.is("Content-Transfer-Encoding"))
+            .collect();
+        if let Some(first) = mime.first() {
+            let names: Vec<&str> = mime.iter().map(|h| h.name.as_str()).collect();
+            cx.hit(
+                "HDR014",
+                format!("{} without MIME-Version: 1.0", names.join(" and ")),
+                ev(msg, first),
+            );
+        }
+    }
+
+    fn subject(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        match msg.header("Subject") {
+            None => cx.hit("HDR016", "The message has no Subject header", vec![]),
+            Some(h) => {
+                let decoded = msg
+                    .text
+                    .subject
+                    .as_ref()
+                    .map(|s| s.decoded.trim().to_string())
+                    .unwrap_or_else(|| h.unfolded(msg.raw));
+                if decoded
+                    .chars()
+                    .all(|c| c.is_whitespace() || crate::message::text::is_invisible(c))
+                {
+                    cx.hit("HDR015", "The Subject is empty", ev(msg, h));
+                }
+            }
+        }
+    }
+
+    fn syntax(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        let bad: Vec<&HeaderField> = msg
+            .facts
+            .headers
+            .iter()
+            .filter(|h| h.malformed.is_some())
+            .collect();
+        if let Some(first) = bad.first() {
+            let names: Vec<String> = bad
+                .iter()
+                .take(5)
+                .map(|h| {
+                    format!(
+                        "\u{201c}{}\u{201d} (line {}): {}",
+                        h.name,
+                        h.line,
+                        h.malformed.unwrap_or("")
+                    )
+                })
+                .collect();
+            cx.hit(
+                "HDR017",
+                format!(
+                    "{} malformed header field name(s): {}",
+                    bad.len(),
+                    names.join("; ")
+                ),
+                bad.iter().take(3).map(|h| msg.header_evidence(h)).collect(),
+            );
+            let _ = first;
+        }
+        let b = &msg.facts.header_block;
+        if let Some(at) = b.stray_line
+            && !msg.facts.headers.is_empty()
+        {
+            let end = msg.raw[at..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(msg.raw.len(), |p| at + p);
+            cx.hit("HDR018", format!("Line {} is not a header field and no empty line separates the header from the body", msg.line_of(at)), vec![msg.raw_evidence(at, end)]);
+        }
+        if let Some(at) = b.orphan_continuation {
+            let end = msg.raw[at..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(msg.raw.len(), |p| at + p);
+            cx.hit("HDR019", format!("Line {} starts with white space but there is no header field before it to continue", msg.line_of(at)), vec![msg.raw_evidence(at, end)]);
+        }
+    }
+}
 
 impl Check for HeadersCheck {
     fn ids(&self) -> &'static [&'static str] {
-        &[]
+        &[
+            "HDR001", "HDR002", "HDR003", "HDR004", "HDR005", "HDR006", "HDR007", "HDR008",
+            "HDR009", "HDR010", "HDR011", "HDR012", "HDR013", "HDR014", "HDR015", "HDR016",
+            "HDR017", "HDR018", "HDR019",
+        ]
     }
-    fn run(&self, _msg: &Message<'_>, _cx: &mut Ctx<'_>) {}
+
+    fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        self.presence_and_duplicates(msg, cx);
+        self.from_fields(msg, cx);
+        self.date(msg, cx);
+        self.message_id(msg, cx);
+        self.encoded_words(msg, cx);
+        self.mime_version(msg, cx);
+        self.subject(msg, cx);
+        self.syntax(msg, cx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::{Engine, Envelope};
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("Thu, 1 Jan 1970 00:00:00 +0000"), Ok(0));
+        assert_eq!(
+            parse_date("Mon, 23 Nov 2026 10:00:00 +0100"),
+            Ok(1_795_424_400)
+        );
+        assert!(parse_date("23 Nov 2026 10:00 GMT").is_ok());
+        assert!(parse_date("Mon, 23 Nov 02 10:00:00 -0800 (PST)").is_ok());
+        for bad in [
+            "",
+            "yesterday",
+            "Mon, 31 Feb 2026 10:00:00 +0000",
+            "Mon, 23 Nov 2026 25:00:00 +0000",
+            "Mon, 23 Nov 2026 10:00:00",
+            "2026-11-23T10:00:00Z",
+            "Mon, 23 Nov 2026 10:00:00 +0000 extra",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn message_ids() {
+        assert_eq!(
+            msg_id_rhs("<abc.123@mail.example.com>"),
+            Some("mail.example.com")
+        );
+        assert_eq!(msg_id_rhs("<abc@[192.0.2.1]>"), Some("[192.0.2.1]"));
+        assert_eq!(msg_id_rhs("abc@example.com"), None);
+        assert_eq!(msg_id_rhs("<no-at-sign>"), None);
+        assert_eq!(msg_id_rhs("<a b@example.com>"), None);
+        assert!(!is_fqdn("localhost"));
+        assert!(is_fqdn("mail.example.com"));
+    }
+
+    fn ids(raw: &str) -> Vec<String> {
+        let c = Config {
+            select: vec!["HDR".into()],
+            now: Some(1_795_392_000),
+            ..Config::default()
+        };
+        let mut v: Vec<String> = Engine::new(c)
+            .unwrap()
+            .check(raw.as_bytes(), &Envelope::default())
+            .findings
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        v.sort();
+        v
+    }
+
+    const OK: &str = "From: Ann <ann@example.com>\nTo: bob@example.org\nDate: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <1@example.com>\nSubject: Hello\n";
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("", &[]),
+            ("X-Ok: 1\n", &[]),
+            ("Subject: again\n", &["HDR004"]),
+            ("Sender: s@example.com\nFrom: c@example.com\n", &["HDR004"]),
+            ("Content-Type: text/plain\n", &["HDR014"]),
+            (
+                "Content-Type: text/plain; name=\"=?utf-8?q?a?=\"\nMIME-Version: 1.0\n",
+                &["HDR013"],
+            ),
+            ("References: <=?utf-8?q?a?=@example.com>\n", &["HDR013"]),
+            ("Fr om: x\n", &["HDR017"]),
+        ];
+        for (extra, want) in cases {
+            let raw = format!("{OK}{extra}\nbody\n");
+            assert_eq!(ids(&raw), *want, "{raw}");
+        }
+        let swap = |from: &str, to: &str| ids(&format!("{}\nbody\n", OK.replace(from, to)));
+        assert_eq!(swap("From: Ann <ann@example.com>\n", ""), ["HDR001"]);
+        assert_eq!(
+            swap("Date: Mon, 23 Nov 2026 10:00:00 +0000\n", ""),
+            ["HDR002"]
+        );
+        assert_eq!(swap("Message-ID: <1@example.com>\n", ""), ["HDR003"]);
+        assert_eq!(swap("Ann <ann@example.com>", "Ann <ann>"), ["HDR005"]);
+        assert_eq!(swap("Ann <ann@example.com>", ""), ["HDR005"]);
+        assert_eq!(
+            swap("Ann <ann@example.com>", "a@example.com, b@example.com"),
+            ["HDR006"]
+        );
+        assert_eq!(
+            swap("Mon, 23 Nov 2026 10:00:00 +0000", "23/11/2026"),
+            ["HDR007"]
+        );
+        assert_eq!(
+            swap(
+                "Mon, 23 Nov 2026 10:00:00 +0000",
+                "Mon, 30 Nov 2026 10:00:00 +0000"
+            ),
+            ["HDR008"]
+        );
+        assert_eq!(
+            swap(
+                "Mon, 23 Nov 2026 10:00:00 +0000",
+                "Mon, 23 Nov 2020 10:00:00 +0000"
+            ),
+            ["HDR009"]
+        );
+        assert_eq!(swap("<1@example.com>", "1@example.com"), ["HDR010"]);
+        assert_eq!(swap("<1@example.com>", "<1@localhost>"), ["HDR011"]);
+        assert_eq!(
+            swap(
+                "Ann <ann@example.com>",
+                "\"service@paypal.com\" <x@evil.example>"
+            ),
+            ["HDR012"]
+        );
+        assert_eq!(
+            swap(
+                "Ann <ann@example.com>",
+                "\"ann@example.com\" <ANN@example.com>"
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(swap("Subject: Hello", "Subject: "), ["HDR015"]);
+        assert_eq!(swap("Subject: Hello\n", ""), ["HDR016"]);
+        assert_eq!(
+            swap("Subject: Hello\n", "Subject: Hello\nthis is not a header\n"),
+            ["HDR018"]
+        );
+        // A message relayed in 2002 is judged against its Received date, not today.
+        let old = OK.replace(
+            "Mon, 23 Nov 2026 10:00:00 +0000",
+            "Tue, 3 Sep 2002 10:00:00 +0000",
+        );
+        assert_eq!(
+            ids(&format!(
+                "Received: from x by y; Tue, 3 Sep 2002 10:05:00 +0000\n{old}\nbody\n"
+            )),
+            Vec::<String>::new()
+        );
+    }
 }

@@ -1,14 +1,191 @@
-//! The `mime` family.
+//! The `mime` family: MIME structure (RFC 2045, RFC 2046).
 
 use super::{Check, Ctx};
-use crate::message::Message;
+use crate::message::{Message, MimePart};
 
-/// Code rules of the `mime` family.
+/// HTML-only mail, alternatives without text, broken multiparts, empty parts.
 pub struct MimeCheck;
+
+fn is_inline_text(p: &MimePart, sub: &str) -> bool {
+    p.is_leaf() && p.content_type == sub && !p.is_attachment()
+}
+
+/// Whether `p` lies inside an attached message (`message/rfc822`).
+fn in_attached_message(parts: &[MimePart], p: &MimePart) -> bool {
+    let mut cur = p.parent;
+    while let Some(i) = cur {
+        if parts[i].content_type == "message/rfc822" {
+            return true;
+        }
+        cur = parts[i].parent;
+    }
+    false
+}
 
 impl Check for MimeCheck {
     fn ids(&self) -> &'static [&'static str] {
-        &[]
+        &[
+            "MIME001", "MIME002", "MIME003", "MIME004", "MIME005", "MIME006",
+        ]
     }
-    fn run(&self, _msg: &Message<'_>, _cx: &mut Ctx<'_>) {}
+
+    fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        let parts = &msg.mime.parts;
+        // Only the message's own parts, not those of attached messages.
+        let own = |p: &&MimePart| !in_attached_message(parts, p);
+        let html: Vec<&MimePart> = parts
+            .iter()
+            .filter(own)
+            .filter(|p| is_inline_text(p, "text/html"))
+            .collect();
+        let has_plain = parts
+            .iter()
+            .filter(own)
+            .any(|p| is_inline_text(p, "text/plain") && !p.body_blank);
+        if !html.is_empty() && !has_plain {
+            let ev = vec![msg.raw_evidence(html[0].header_start, html[0].body_start)];
+            cx.hit(
+                "MIME001",
+                format!(
+                    "The message has HTML (part {}) and no text/plain alternative",
+                    html[0].label()
+                ),
+                ev,
+            );
+        }
+        for p in parts {
+            if p.content_type == "multipart/alternative" && !p.children.is_empty() {
+                let kids: Vec<&MimePart> = p.children.iter().map(|&c| &parts[c]).collect();
+                let has_html = kids.iter().any(|k| k.content_type == "text/html");
+                let has_text = kids
+                    .iter()
+                    .any(|k| k.content_type == "text/plain" && !k.body_blank);
+                if has_html && !has_text && html.len() <= 1 {
+                    let types: Vec<&str> = kids.iter().map(|k| k.content_type.as_str()).collect();
+                    cx.hit(
+                        "MIME002",
+                        format!(
+                            "multipart/alternative part {} holds {} but no non-empty text/plain",
+                            p.label(),
+                            types.join(", ")
+                        ),
+                        vec![msg.raw_evidence(p.header_start, p.body_start)],
+                    );
+                }
+            }
+            if !p.is_multipart() {
+                continue;
+            }
+            let ct_ev = || {
+                p.header("Content-Type")
+                    .map(|h| vec![msg.header_evidence(h)])
+                    .unwrap_or_default()
+            };
+            if !p.has_boundary_param {
+                cx.hit(
+                    "MIME003",
+                    format!(
+                        "Part {} is {} without a boundary parameter, so its parts cannot be found",
+                        p.label(),
+                        p.content_type
+                    ),
+                    ct_ev(),
+                );
+            } else if p.delimiters == 0 {
+                let b = p.param("boundary").unwrap_or_default();
+                cx.hit("MIME004", format!("Part {} declares boundary \u{201c}{b}\u{201d} but no line starts with --{b}", p.label()), ct_ev());
+            } else if !p.terminated {
+                let b = p.param("boundary").unwrap_or_default();
+                let ev = vec![msg.raw_evidence(p.end.saturating_sub(1).max(p.body_start), p.end)];
+                cx.hit(
+                    "MIME005",
+                    format!(
+                        "Part {} ({}) never closes: the final --{b}-- line is missing",
+                        p.label(),
+                        p.content_type
+                    ),
+                    ev,
+                );
+            } else if p.children.is_empty() {
+                cx.hit(
+                    "MIME006",
+                    format!("Part {} ({}) has no parts", p.label(), p.content_type),
+                    ct_ev(),
+                );
+            }
+        }
+        let empties: Vec<&MimePart> = parts
+            .iter()
+            .filter(|p| {
+                !p.path.is_empty()
+                    && p.is_leaf()
+                    && p.body_blank
+                    && p.content_type != "text/plain"
+                    && p.content_type != "text/html"
+            })
+            .collect();
+        let empty_text: Vec<&MimePart> = parts
+            .iter()
+            .filter(|p| {
+                !p.path.is_empty()
+                    && p.is_leaf()
+                    && p.body_blank
+                    && (p.content_type == "text/plain" || p.content_type == "text/html")
+                    && p.is_attachment()
+            })
+            .collect();
+        let all: Vec<&MimePart> = empties.into_iter().chain(empty_text).collect();
+        if let Some(first) = all.first() {
+            let names: Vec<String> = all
+                .iter()
+                .take(5)
+                .map(|p| format!("{} ({})", p.label(), p.content_type))
+                .collect();
+            cx.hit(
+                "MIME006",
+                format!("{} empty part(s): {}", all.len(), names.join(", ")),
+                vec![msg.raw_evidence(first.header_start, first.end)],
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::{Engine, Envelope};
+
+    fn ids(raw: &[u8]) -> Vec<String> {
+        let c = Config {
+            select: vec!["MIME".into()],
+            ..Config::default()
+        };
+        let mut v: Vec<String> = Engine::new(c)
+            .unwrap()
+            .check(raw, &Envelope::default())
+            .findings
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&[u8], &[&str])] = &[
+            (b"Content-Type: text/plain\n\nhi\n", &[]),
+            (b"MIME-Version: 1.0\nContent-Type: text/html\n\n<p>hi</p>\n", &["MIME001"]),
+            (b"Content-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n--b\nContent-Type: text/html\n\n<p>hi</p>\n--b--\n", &[]),
+            (b"Content-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: text/html\n\n<p>hi</p>\n--b--\n", &["MIME001", "MIME002"]),
+            (b"Content-Type: multipart/mixed\n\nhi\n", &["MIME003"]),
+            (b"Content-Type: multipart/mixed; boundary=b\n\nhi --b\n", &["MIME004"]),
+            (b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nhi\n", &["MIME005"]),
+            (b"Content-Type: multipart/mixed; boundary=b\n\n--b--\n", &["MIME006"]),
+            (b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nhi\n--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=a.pdf\n\n--b--\n", &["MIME006"]),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(ids(raw), *want, "{}", String::from_utf8_lossy(raw));
+        }
+    }
 }

@@ -41,8 +41,19 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     /// A context; `enabled` says whether a rule id runs.
-    pub fn new(config: &'a Config, envelope: &'a Envelope, now: i64, enabled: &'a dyn Fn(&str) -> bool) -> Ctx<'a> {
-        Ctx { config, envelope, now, enabled, hits: Vec::new() }
+    pub fn new(
+        config: &'a Config,
+        envelope: &'a Envelope,
+        now: i64,
+        enabled: &'a dyn Fn(&str) -> bool,
+    ) -> Ctx<'a> {
+        Ctx {
+            config,
+            envelope,
+            now,
+            enabled,
+            hits: Vec::new(),
+        }
     }
     /// Whether rule `id` is enabled (skip expensive work when it is not).
     pub fn on(&self, id: &str) -> bool {
@@ -51,7 +62,11 @@ impl<'a> Ctx<'a> {
     /// Reports that rule `id` fired. Ignored when the rule is disabled.
     pub fn hit(&mut self, id: &'static str, message: impl Into<String>, evidence: Vec<Evidence>) {
         if self.on(id) {
-            self.hits.push(Hit { id, message: message.into(), evidence });
+            self.hits.push(Hit {
+                id,
+                message: message.into(),
+                evidence,
+            });
         }
     }
     /// The hits so far.

@@ -1,14 +1,198 @@
-//! The `size` family.
+//! The `size` family: limits receivers enforce on the message, its header and its parts.
 
 use super::{Check, Ctx};
 use crate::message::Message;
+use crate::message::mime::{HARD_MAX_DEPTH, HARD_MAX_PARTS};
 
-/// Code rules of the `size` family.
+/// Message size, header block size, attachment count, MIME depth and part count.
 pub struct SizeCheck;
+
+/// Formats a byte count for people (`10,240,000 bytes (9.8 MiB)`).
+pub fn human_bytes(n: usize) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if n >= 1024 * 1024 {
+        format!("{grouped} bytes ({:.1} MiB)", n as f64 / 1048576.0)
+    } else if n >= 1024 {
+        format!("{grouped} bytes ({:.1} KiB)", n as f64 / 1024.0)
+    } else {
+        format!("{grouped} bytes")
+    }
+}
 
 impl Check for SizeCheck {
     fn ids(&self) -> &'static [&'static str] {
-        &[]
+        &["SIZE001", "SIZE002", "SIZE003", "SIZE004", "SIZE005"]
     }
-    fn run(&self, _msg: &Message<'_>, _cx: &mut Ctx<'_>) {}
+
+    fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        let limits = &cx.config.limits;
+        let size = msg.raw.len();
+        let limit = limits.message_limit();
+        if size > limit {
+            let receiver = if limits.max_message_bytes.is_some() {
+                "the configured limit"
+            } else {
+                limits.profile.receiver()
+            };
+            cx.hit(
+                "SIZE001",
+                format!(
+                    "The message is {}, over {receiver} of {}",
+                    human_bytes(size),
+                    human_bytes(limit)
+                ),
+                vec![],
+            );
+        }
+        let hsize = msg.facts.header_size();
+        if hsize > limits.max_header_bytes {
+            let h = &msg.facts.header_block;
+            cx.hit(
+                "SIZE002",
+                format!(
+                    "The header block is {} in {} fields, over the limit of {}",
+                    human_bytes(hsize),
+                    h.fields.len(),
+                    human_bytes(limits.max_header_bytes)
+                ),
+                vec![msg.raw_evidence(msg.facts.header_start, h.body_start)],
+            );
+        }
+        let attachments: Vec<_> = msg.mime.attachments().collect();
+        if attachments.len() > limits.max_attachments {
+            let ev = attachments
+                .iter()
+                .skip(limits.max_attachments)
+                .take(1)
+                .map(|p| msg.raw_evidence(p.header_start, p.end))
+                .collect();
+            cx.hit(
+                "SIZE003",
+                format!(
+                    "The message has {} attachments; the limit is {}",
+                    attachments.len(),
+                    limits.max_attachments
+                ),
+                ev,
+            );
+        }
+        let depth = msg.mime.max_depth;
+        if depth > limits.max_mime_depth || (msg.mime.truncated && depth >= HARD_MAX_DEPTH) {
+            let deepest = msg.mime.parts.iter().max_by_key(|p| p.depth);
+            let ev = deepest
+                .map(|p| vec![msg.raw_evidence(p.header_start, p.end)])
+                .unwrap_or_default();
+            let more = if msg.mime.truncated {
+                " or more (inspection stopped there)"
+            } else {
+                ""
+            };
+            cx.hit(
+                "SIZE004",
+                format!(
+                    "MIME parts are nested {depth} levels deep{more}; the limit is {}",
+                    limits.max_mime_depth
+                ),
+                ev,
+            );
+        }
+        let parts = msg.mime.part_count();
+        if parts > limits.max_mime_parts || (msg.mime.truncated && parts + 1 >= HARD_MAX_PARTS) {
+            let more = if msg.mime.truncated {
+                " or more (inspection stopped there)"
+            } else {
+                ""
+            };
+            cx.hit(
+                "SIZE005",
+                format!(
+                    "The message has {parts} MIME parts{more}; the limit is {}",
+                    limits.max_mime_parts
+                ),
+                vec![],
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, SizeProfile};
+    use crate::{Engine, Envelope};
+
+    fn padded(total: usize) -> Vec<u8> {
+        let mut m = b"From: a@example.com\r\nTo: b@example.org\r\nSubject: big\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=data.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
+        let line =
+            b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
+        while m.len() + line.len() + 8 < total {
+            m.extend_from_slice(line);
+        }
+        m.extend_from_slice(b"--b--\r\n");
+        m
+    }
+
+    fn ids(profile: SizeProfile, raw: &[u8]) -> Vec<String> {
+        let mut c = Config {
+            select: vec!["SIZE".into()],
+            ..Config::default()
+        };
+        c.limits.profile = profile;
+        Engine::new(c)
+            .unwrap()
+            .check(raw, &Envelope::default())
+            .findings
+            .into_iter()
+            .map(|f| f.id)
+            .collect()
+    }
+
+    #[test]
+    fn message_size_against_profiles() {
+        let mb = 1024 * 1024;
+        let m11 = padded(11 * mb);
+        let m26 = padded(26 * mb);
+        let m50 = padded(50 * mb);
+        for (raw, postfix, gmail, microsoft) in [
+            (&m11, true, false, false),
+            (&m26, true, true, false),
+            (&m50, true, true, true),
+        ] {
+            assert_eq!(
+                ids(SizeProfile::Postfix, raw).contains(&"SIZE001".to_string()),
+                postfix
+            );
+            assert_eq!(
+                ids(SizeProfile::Gmail, raw).contains(&"SIZE001".to_string()),
+                gmail
+            );
+            assert_eq!(
+                ids(SizeProfile::Microsoft, raw).contains(&"SIZE001".to_string()),
+                microsoft
+            );
+        }
+        assert!(ids(SizeProfile::Postfix, &padded(9 * mb)).is_empty());
+    }
+
+    #[test]
+    fn header_block_limit() {
+        let mut raw = Vec::new();
+        for i in 0..2000 {
+            raw.extend(format!("X-Tracking-{i}: {}\r\n", "v".repeat(60)).as_bytes());
+        }
+        raw.extend(b"From: a@example.com\r\n\r\nbody\r\n");
+        assert!(ids(SizeProfile::Postfix, &raw).contains(&"SIZE002".to_string()));
+    }
+
+    #[test]
+    fn human_bytes_groups_digits() {
+        assert_eq!(super::human_bytes(10_240_000), "10,240,000 bytes (9.8 MiB)");
+        assert_eq!(super::human_bytes(512), "512 bytes");
+    }
 }

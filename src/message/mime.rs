@@ -60,7 +60,10 @@ pub struct MimePart {
 impl MimePart {
     /// A Content-Type parameter by (lower-case) name.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
     /// Whether this is a `multipart/*` part.
     pub fn is_multipart(&self) -> bool {
@@ -82,7 +85,11 @@ impl MimePart {
     }
     /// A display label: the path, or `message` for the root.
     pub fn label(&self) -> &str {
-        if self.path.is_empty() { "message" } else { &self.path }
+        if self.path.is_empty() {
+            "message"
+        } else {
+            &self.path
+        }
     }
     /// The first header field with this name.
     pub fn header(&self, name: &str) -> Option<&HeaderField> {
@@ -135,7 +142,10 @@ pub fn parse_params(value: &str) -> (String, Vec<(String, String)>) {
         .filter_map(|p| {
             let (n, v) = p.split_once('=')?;
             let v = v.trim();
-            let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
             Some((n.trim().to_ascii_lowercase(), v.to_string()))
         })
         .collect();
@@ -167,7 +177,9 @@ fn delimiter_kind(line: &[u8], boundary: &[u8]) -> Option<bool> {
         Some(r) => (true, r),
         None => (false, rest),
     };
-    rest.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')).then_some(close)
+    rest.iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .then_some(close)
 }
 
 impl Builder<'_> {
@@ -197,7 +209,11 @@ impl Builder<'_> {
         };
         let value = |name: &str| headers.iter().find(|h| h.is(name)).map(|h| h.unfolded(raw));
         let ct = value("Content-Type");
-        let default_ct = if digest_child { "message/rfc822" } else { "text/plain" };
+        let default_ct = if digest_child {
+            "message/rfc822"
+        } else {
+            "text/plain"
+        };
         let (mut content_type, params) = match &ct {
             Some(v) => parse_params(v),
             None => (default_ct.to_string(), Vec::new()),
@@ -217,12 +233,18 @@ impl Builder<'_> {
             None => (None, Vec::new()),
         };
         let find = |ps: &[(String, String)], n: &str| {
-            ps.iter().find(|(k, _)| k == n || k.strip_prefix(n).is_some_and(|r| r.starts_with('*'))).map(|(_, v)| v.clone())
+            ps.iter()
+                .find(|(k, _)| k == n || k.strip_prefix(n).is_some_and(|r| r.starts_with('*')))
+                .map(|(_, v)| v.clone())
         };
         let filename = find(&dparams, "filename").or_else(|| find(&params, "name"));
         let idx = self.tree.parts.len();
         let is_multipart = content_type.starts_with("multipart/");
-        let boundary = params.iter().find(|(n, _)| n == "boundary").map(|(_, v)| v.clone()).filter(|b| !b.is_empty());
+        let boundary = params
+            .iter()
+            .find(|(n, _)| n == "boundary")
+            .map(|(_, v)| v.clone())
+            .filter(|b| !b.is_empty());
         let body_start = body_start.min(end);
         let body = &raw[body_start..end];
         let leaf = !is_multipart && content_type != "message/rfc822";
@@ -251,7 +273,13 @@ impl Builder<'_> {
         if let Some(p) = parent {
             self.tree.parts[p].children.push(idx);
         }
-        let child_path = |n: usize| if path.is_empty() { n.to_string() } else { format!("{path}.{n}") };
+        let child_path = |n: usize| {
+            if path.is_empty() {
+                n.to_string()
+            } else {
+                format!("{path}.{n}")
+            }
+        };
         if is_multipart {
             let Some(boundary) = boundary else { return };
             let digest = content_type == "multipart/digest";
@@ -290,10 +318,19 @@ impl Builder<'_> {
             let part = &mut self.tree.parts[idx];
             part.delimiters = delimiters;
             part.terminated = terminated;
-        } else if content_type == "message/rfc822" && !body.iter().all(|b| b.is_ascii_whitespace()) {
+        } else if content_type == "message/rfc822" && !body.iter().all(|b| b.is_ascii_whitespace())
+        {
             let enc = self.tree.parts[idx].cte.as_deref().unwrap_or("7bit");
             if matches!(enc, "7bit" | "8bit" | "binary") {
-                self.add(body_start, end, depth + 1, Some(idx), child_path(1), false, false);
+                self.add(
+                    body_start,
+                    end,
+                    depth + 1,
+                    Some(idx),
+                    child_path(1),
+                    false,
+                    false,
+                );
                 let inner = self.tree.parts.len();
                 let _ = inner;
             }
@@ -304,8 +341,20 @@ impl Builder<'_> {
 impl MimeTree {
     /// Builds the tree for a whole message whose raw facts are `facts`.
     pub fn build(raw: &[u8], facts: &RawFacts) -> MimeTree {
-        let mut b = Builder { raw, facts, tree: MimeTree::default() };
-        b.add(facts.header_start, raw.len(), 0, None, String::new(), false, true);
+        let mut b = Builder {
+            raw,
+            facts,
+            tree: MimeTree::default(),
+        };
+        b.add(
+            facts.header_start,
+            raw.len(),
+            0,
+            None,
+            String::new(),
+            false,
+            true,
+        );
         b.tree
     }
 
@@ -342,7 +391,13 @@ mod tests {
     fn params_with_quotes_and_comments() {
         let (t, p) = parse_params("Multipart/Mixed; boundary=\"a;b\" (c); charset=UTF-8");
         assert_eq!(t, "multipart/mixed");
-        assert_eq!(p, vec![("boundary".into(), "a;b".into()), ("charset".into(), "UTF-8".into())]);
+        assert_eq!(
+            p,
+            vec![
+                ("boundary".into(), "a;b".into()),
+                ("charset".into(), "UTF-8".into())
+            ]
+        );
     }
 
     #[test]
@@ -389,7 +444,9 @@ mod tests {
     fn deep_nesting_is_bounded() {
         let mut raw = Vec::new();
         for i in 0..200 {
-            raw.extend(format!("Content-Type: multipart/mixed; boundary=b{i}\n\n--b{i}\n").as_bytes());
+            raw.extend(
+                format!("Content-Type: multipart/mixed; boundary=b{i}\n\n--b{i}\n").as_bytes(),
+            );
         }
         let t = tree(&raw);
         assert!(t.truncated);

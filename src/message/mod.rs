@@ -44,17 +44,32 @@ impl<'a> Message<'a> {
         let mime = MimeTree::build(raw, &facts);
         let parsed = mail_parser::MessageParser::default().parse(raw);
         let text = DecodedText::build(raw, parsed.as_ref(), &mime);
-        Message { raw, facts, mime, parsed, text }
+        Message {
+            raw,
+            facts,
+            mime,
+            parsed,
+            text,
+        }
     }
 
     /// Top-level header fields named `name` (case-insensitive), in order.
-    pub fn headers_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s HeaderField> + 's {
-        self.facts.headers.iter().filter(move |h| h.name.eq_ignore_ascii_case(name))
+    pub fn headers_named<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = &'s HeaderField> + 's {
+        self.facts
+            .headers
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name))
     }
 
     /// The first top-level header named `name`.
     pub fn header(&self, name: &str) -> Option<&HeaderField> {
-        self.facts.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name))
+        self.facts
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
     }
     /// Unfolded raw value of the first header named `name`, trimmed.
     pub fn header_value(&self, name: &str) -> Option<String> {

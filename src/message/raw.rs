@@ -57,7 +57,12 @@ impl HeaderField {
 
     /// The value unfolded (CR and LF removed), trimmed, lossily decoded as UTF-8.
     pub fn unfolded(&self, raw: &[u8]) -> String {
-        let v: Vec<u8> = self.raw_value(raw).iter().copied().filter(|&b| b != b'\r' && b != b'\n').collect();
+        let v: Vec<u8> = self
+            .raw_value(raw)
+            .iter()
+            .copied()
+            .filter(|&b| b != b'\r' && b != b'\n')
+            .collect();
         String::from_utf8_lossy(&v).trim().to_string()
     }
 
@@ -99,7 +104,12 @@ fn is_blank_line(line: &[u8]) -> bool {
 }
 
 /// Parses a header block strictly from `start` up to `end`.
-pub fn parse_header_block(raw: &[u8], start: usize, end: usize, line_of: &dyn Fn(usize) -> usize) -> HeaderBlock {
+pub fn parse_header_block(
+    raw: &[u8],
+    start: usize,
+    end: usize,
+    line_of: &dyn Fn(usize) -> usize,
+) -> HeaderBlock {
     let mut block = HeaderBlock::default();
     let mut at = start;
     while at < end {
@@ -130,10 +140,17 @@ pub fn parse_header_block(raw: &[u8], start: usize, end: usize, line_of: &dyn Fn
             return block;
         };
         let name_raw = &line[..colon];
-        let name_trim_len = name_raw.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(0, |p| p + 1);
+        let name_trim_len = name_raw
+            .iter()
+            .rposition(|&b| b != b' ' && b != b'\t')
+            .map_or(0, |p| p + 1);
         let name = &name_raw[..name_trim_len];
         let valid_name = !name.is_empty() && name.iter().all(|&b| (33..=126).contains(&b));
-        if !valid_name && (name.is_empty() || name.len() > 76 || name.iter().any(|&b| b == b'\r' || b == b'\n')) {
+        if !valid_name
+            && (name.is_empty()
+                || name.len() > 76
+                || name.iter().any(|&b| b == b'\r' || b == b'\n'))
+        {
             // A line like ": foo" or prose containing a colon: treat as a stray line.
             block.stray_line = Some(at);
             block.body_start = at;
@@ -142,7 +159,9 @@ pub fn parse_header_block(raw: &[u8], start: usize, end: usize, line_of: &dyn Fn
         let malformed = if !valid_name {
             Some("field name contains characters RFC 5322 §3.6.8 forbids (space, control or 8-bit)")
         } else if name_trim_len != colon {
-            Some("white space between the field name and the colon (obsolete syntax, RFC 5322 §4.5)")
+            Some(
+                "white space between the field name and the colon (obsolete syntax, RFC 5322 §4.5)",
+            )
         } else {
             None
         };
@@ -238,7 +257,11 @@ impl RawFacts {
             None => LineEnding::None,
         };
         let mbox_from_line = raw.starts_with(b"From ");
-        let header_start = if mbox_from_line { line_end(raw, 0, raw.len()) } else { 0 };
+        let header_start = if mbox_from_line {
+            line_end(raw, 0, raw.len())
+        } else {
+            0
+        };
         let mut facts = RawFacts {
             size: raw.len(),
             line_starts,

@@ -53,7 +53,11 @@ pub fn normalize(s: &str) -> (String, Vec<(u32, u32)>) {
     let mut chars = s.char_indices().peekable();
     let mut cluster = String::new();
     while let Some((i, c)) = chars.next() {
-        if c.is_ascii() && !chars.peek().is_some_and(|&(_, m)| !m.is_ascii() && is_combining_mark(m)) {
+        if c.is_ascii()
+            && !chars
+                .peek()
+                .is_some_and(|&(_, m)| !m.is_ascii() && is_combining_mark(m))
+        {
             out.push(c.to_ascii_lowercase());
             continue;
         }
@@ -89,7 +93,14 @@ impl TextPart {
     /// Builds a text part, normalising `decoded`.
     pub fn new(part: String, kind: TextKind, decoded: String, html: Option<String>) -> TextPart {
         let (normalized, map) = normalize(&decoded);
-        TextPart { part, kind, decoded, html, normalized, map }
+        TextPart {
+            part,
+            kind,
+            decoded,
+            html,
+            normalized,
+            map,
+        }
     }
 
     /// Maps an offset in `normalized` back to an offset in `decoded` (at a char boundary).
@@ -116,7 +127,10 @@ impl TextPart {
 
     /// 1-based line in `decoded` of a decoded offset.
     pub fn line_of(&self, decoded_off: usize) -> usize {
-        1 + self.decoded.as_bytes()[..decoded_off.min(self.decoded.len())].iter().filter(|&&b| b == b'\n').count()
+        1 + self.decoded.as_bytes()[..decoded_off.min(self.decoded.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
     }
 }
 
@@ -131,11 +145,20 @@ pub struct DecodedText {
 
 impl DecodedText {
     /// Decodes the texts of `parsed`, naming parts by their path in `mime`.
-    pub fn build(raw: &[u8], parsed: Option<&mail_parser::Message<'_>>, mime: &MimeTree) -> DecodedText {
+    pub fn build(
+        raw: &[u8],
+        parsed: Option<&mail_parser::Message<'_>>,
+        mime: &MimeTree,
+    ) -> DecodedText {
         let mut out = DecodedText::default();
         let Some(msg) = parsed else { return out };
         if let Some(s) = msg.subject() {
-            out.subject = Some(TextPart::new(String::new(), TextKind::Subject, s.to_string(), None));
+            out.subject = Some(TextPart::new(
+                String::new(),
+                TextKind::Subject,
+                s.to_string(),
+                None,
+            ));
         }
         collect(raw, msg, mime, 0, &mut out.parts, 0);
         out
@@ -155,14 +178,23 @@ fn path_for(mime: &MimeTree, header_start: usize, fallback: usize) -> String {
         .unwrap_or_else(|| format!("?{fallback}"))
 }
 
-fn collect(raw: &[u8], msg: &mail_parser::Message<'_>, mime: &MimeTree, base: usize, out: &mut Vec<TextPart>, depth: usize) {
+fn collect(
+    raw: &[u8],
+    msg: &mail_parser::Message<'_>,
+    mime: &MimeTree,
+    base: usize,
+    out: &mut Vec<TextPart>,
+    depth: usize,
+) {
     use mail_parser::{MimeHeaders, PartType};
     if depth > 16 {
         return;
     }
     // Offsets of a nested message are relative to its own bytes; find where they start.
     for (i, part) in msg.parts.iter().enumerate() {
-        let attachment = part.content_disposition().is_some_and(|d| d.is_attachment());
+        let attachment = part
+            .content_disposition()
+            .is_some_and(|d| d.is_attachment());
         match &part.body {
             PartType::Text(t) if !attachment => {
                 let path = path_for(mime, base + part.offset_header as usize, i);
@@ -171,7 +203,12 @@ fn collect(raw: &[u8], msg: &mail_parser::Message<'_>, mime: &MimeTree, base: us
             PartType::Html(h) if !attachment => {
                 let path = path_for(mime, base + part.offset_header as usize, i);
                 let text = mail_parser::decoders::html::html_to_text(h);
-                out.push(TextPart::new(path, TextKind::Html, text, Some(h.to_string())));
+                out.push(TextPart::new(
+                    path,
+                    TextKind::Html,
+                    text,
+                    Some(h.to_string()),
+                ));
             }
             PartType::Message(inner) => {
                 let inner_base = locate(raw, inner.raw_message.as_ref()).unwrap_or(base);
@@ -212,7 +249,12 @@ mod tests {
 
     #[test]
     fn maps_back_to_decoded_offsets() {
-        let t = TextPart::new(String::new(), TextKind::Plain, "ＦＲＥＥ money\nnow".into(), None);
+        let t = TextPart::new(
+            String::new(),
+            TextKind::Plain,
+            "ＦＲＥＥ money\nnow".into(),
+            None,
+        );
         let at = t.normalized.find("money").unwrap();
         let d = t.to_decoded(at);
         assert_eq!(&t.decoded[d..d + 5], "money");

@@ -30,8 +30,8 @@ pub mod pattern;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde_saphyr::Spanned;
 use serde_json::Value;
+use serde_saphyr::Spanned;
 
 use crate::error::{Error, ErrorKind};
 use crate::report::Action;
@@ -57,11 +57,20 @@ pub const FAMILIES: &[(&str, &str)] = &[
 /// The shipped rule packs, compiled into the binary so it works from any directory.
 pub const SHIPPED: &[(&str, &str)] = &[
     ("rules/size.yaml", include_str!("../../rules/size.yaml")),
-    ("rules/headers.yaml", include_str!("../../rules/headers.yaml")),
-    ("rules/encoding.yaml", include_str!("../../rules/encoding.yaml")),
+    (
+        "rules/headers.yaml",
+        include_str!("../../rules/headers.yaml"),
+    ),
+    (
+        "rules/encoding.yaml",
+        include_str!("../../rules/encoding.yaml"),
+    ),
     ("rules/mime.yaml", include_str!("../../rules/mime.yaml")),
     ("rules/bulk.yaml", include_str!("../../rules/bulk.yaml")),
-    ("rules/content.yaml", include_str!("../../rules/content.yaml")),
+    (
+        "rules/content.yaml",
+        include_str!("../../rules/content.yaml"),
+    ),
 ];
 
 /// Where a rule was defined.
@@ -148,8 +157,22 @@ pub struct RuleSet {
 }
 
 const RULE_FIELDS: &[&str] = &[
-    "id", "name", "family", "summary", "why", "fix", "score", "action", "predicts", "literals", "regex", "target",
-    "case", "whole_word", "examples", "enabled",
+    "id",
+    "name",
+    "family",
+    "summary",
+    "why",
+    "fix",
+    "score",
+    "action",
+    "predicts",
+    "literals",
+    "regex",
+    "target",
+    "case",
+    "whole_word",
+    "examples",
+    "enabled",
 ];
 const OVERRIDE_FIELDS: &[&str] = &["id", "score", "action", "enabled", "predicts"];
 
@@ -172,12 +195,17 @@ struct Loader {
 }
 
 fn origin(file: &str, loc: &serde_saphyr::Location) -> Origin {
-    Origin { file: file.to_string(), line: loc.line(), column: loc.column() }
+    Origin {
+        file: file.to_string(),
+        line: loc.line(),
+        column: loc.column(),
+    }
 }
 
 fn is_kebab(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")
@@ -191,13 +219,18 @@ pub fn family_prefix(family: &str) -> Option<&'static str> {
 /// Whether `id` is a family prefix followed by exactly three digits.
 pub fn valid_id(id: &str) -> bool {
     FAMILIES.iter().any(|(_, p)| {
-        id.strip_prefix(p).is_some_and(|d| d.len() == 3 && d.bytes().all(|b| b.is_ascii_digit()))
+        id.strip_prefix(p)
+            .is_some_and(|d| d.len() == 3 && d.bytes().all(|b| b.is_ascii_digit()))
     })
 }
 
 impl Loader {
     fn problem(&mut self, o: Origin, id: &str, p: impl Into<String>) {
-        self.problems.push(LoadProblem { origin: o, id: if id.is_empty() { "-".into() } else { id.into() }, problem: p.into() });
+        self.problems.push(LoadProblem {
+            origin: o,
+            id: if id.is_empty() { "-".into() } else { id.into() },
+            problem: p.into(),
+        });
     }
 
     fn load_file(&mut self, file: &str, text: &str) {
@@ -208,7 +241,15 @@ impl Loader {
                 let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
                 let msg = e.to_string();
                 let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
-                self.problem(Origin { file: file.into(), line, column }, "-", first);
+                self.problem(
+                    Origin {
+                        file: file.into(),
+                        line,
+                        column,
+                    },
+                    "-",
+                    first,
+                );
                 return;
             }
         };
@@ -225,7 +266,11 @@ impl Loader {
                 continue;
             }
             if let Some(prev) = self.names.get(&rule.name) {
-                let (o, id, p) = (rule.origin.clone(), rule.id.clone(), format!("duplicate name `{}` (also used by {prev})", rule.name));
+                let (o, id, p) = (
+                    rule.origin.clone(),
+                    rule.id.clone(),
+                    format!("duplicate name `{}` (also used by {prev})", rule.name),
+                );
                 self.problem(o, &id, p);
                 continue;
             }
@@ -241,11 +286,22 @@ impl Loader {
     fn rule(&mut self, file: &str, r: &Spanned<SpannedMap>) -> Option<Rule> {
         let at = origin(file, &r.referenced);
         let m = &r.value;
-        let id = m.get("id").and_then(|v| v.value.as_str()).unwrap_or("").to_string();
+        let id = m
+            .get("id")
+            .and_then(|v| v.value.as_str())
+            .unwrap_or("")
+            .to_string();
         let before = self.problems.len();
         for (k, v) in m {
             if !RULE_FIELDS.contains(&k.as_str()) {
-                self.problem(origin(file, &v.referenced), &id, format!("unknown field `{k}` (expected one of: {})", RULE_FIELDS.join(", ")));
+                self.problem(
+                    origin(file, &v.referenced),
+                    &id,
+                    format!(
+                        "unknown field `{k}` (expected one of: {})",
+                        RULE_FIELDS.join(", ")
+                    ),
+                );
             }
         }
         let text = |this: &mut Self, key: &str, required: bool| -> String {
@@ -253,7 +309,11 @@ impl Loader {
                 Some(v) => match &v.value {
                     Value::String(s) if !s.trim().is_empty() => s.trim().to_string(),
                     _ => {
-                        this.problem(origin(file, &v.referenced), &id, format!("`{key}` must be a non-empty string"));
+                        this.problem(
+                            origin(file, &v.referenced),
+                            &id,
+                            format!("`{key}` must be a non-empty string"),
+                        );
                         String::new()
                     }
                 },
@@ -271,7 +331,11 @@ impl Loader {
         let why = text(self, "why", true);
         let fix = text(self, "fix", true);
         if !id.is_empty() && !valid_id(&id) {
-            self.problem(at.clone(), &id, "id must be a family prefix and three digits (e.g. HDR001)");
+            self.problem(
+                at.clone(),
+                &id,
+                "id must be a family prefix and three digits (e.g. HDR001)",
+            );
         }
         if !name.is_empty() && !is_kebab(&name) {
             self.problem(at.clone(), &id, format!("name `{name}` is not kebab-case"));
@@ -279,10 +343,21 @@ impl Loader {
         match family_prefix(&family) {
             None if !family.is_empty() => {
                 let names: Vec<_> = FAMILIES.iter().map(|f| f.0).collect();
-                self.problem(at.clone(), &id, format!("unknown family `{family}` (expected one of: {})", names.join(", ")));
+                self.problem(
+                    at.clone(),
+                    &id,
+                    format!(
+                        "unknown family `{family}` (expected one of: {})",
+                        names.join(", ")
+                    ),
+                );
             }
             Some(p) if !id.is_empty() && !id.starts_with(p) => {
-                self.problem(at.clone(), &id, format!("id of a `{family}` rule must start with {p}"));
+                self.problem(
+                    at.clone(),
+                    &id,
+                    format!("id of a `{family}` rule must start with {p}"),
+                );
             }
             _ => {}
         }
@@ -327,26 +402,45 @@ impl Loader {
         match v.value.as_bool() {
             Some(b) => Some(b),
             None => {
-                self.problem(origin(file, &v.referenced), id, format!("`{key}` must be true or false"));
+                self.problem(
+                    origin(file, &v.referenced),
+                    id,
+                    format!("`{key}` must be true or false"),
+                );
                 None
             }
         }
     }
 
-    fn score_action(&mut self, file: &str, m: &SpannedMap, id: &str, at: &Origin, required: bool) -> (f64, Action) {
+    fn score_action(
+        &mut self,
+        file: &str,
+        m: &SpannedMap,
+        id: &str,
+        at: &Origin,
+        required: bool,
+    ) -> (f64, Action) {
         let mut score = 0.0;
         let mut action = Action::Score;
         if let Some(v) = m.get("score") {
             match v.value.as_f64() {
                 Some(s) if s.is_finite() && (-100.0..=100.0).contains(&s) => score = s,
-                _ => self.problem(origin(file, &v.referenced), id, "`score` must be a number between -100 and 100"),
+                _ => self.problem(
+                    origin(file, &v.referenced),
+                    id,
+                    "`score` must be a number between -100 and 100",
+                ),
             }
         }
         if let Some(v) = m.get("action") {
             match v.value.as_str() {
                 Some("reject") => action = Action::Reject,
                 Some("score") => action = Action::Score,
-                _ => self.problem(origin(file, &v.referenced), id, "`action` must be `reject` or `score`"),
+                _ => self.problem(
+                    origin(file, &v.referenced),
+                    id,
+                    "`action` must be `reject` or `score`",
+                ),
             }
         }
         if required && m.get("score").is_none() && m.get("action").is_none() {
@@ -359,15 +453,26 @@ impl Loader {
         let v = m.get("predicts")?;
         let list: Vec<String> = match &v.value {
             Value::String(s) => vec![s.clone()],
-            Value::Array(a) if a.iter().all(Value::is_string) => a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect(),
+            Value::Array(a) if a.iter().all(Value::is_string) => a
+                .iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect(),
             _ => {
-                self.problem(origin(file, &v.referenced), id, "`predicts` must be a reply string or a list of them");
+                self.problem(
+                    origin(file, &v.referenced),
+                    id,
+                    "`predicts` must be a reply string or a list of them",
+                );
                 return None;
             }
         };
         for p in &list {
             if crate::report::Reply::parse(p).is_none() {
-                self.problem(origin(file, &v.referenced), id, format!("`predicts` entry `{p}` does not start with an SMTP reply code"));
+                self.problem(
+                    origin(file, &v.referenced),
+                    id,
+                    format!("`predicts` entry `{p}` does not start with an SMTP reply code"),
+                );
             }
         }
         if list.is_empty() {
@@ -378,19 +483,35 @@ impl Loader {
 
     fn examples(&mut self, file: &str, m: &SpannedMap, id: &str) -> Examples {
         let mut ex = Examples::default();
-        let Some(v) = m.get("examples") else { return ex };
+        let Some(v) = m.get("examples") else {
+            return ex;
+        };
         let o = origin(file, &v.referenced);
         let Some(map) = v.value.as_object() else {
-            self.problem(o, id, "`examples` must be a map with `match` and `no_match` lists");
+            self.problem(
+                o,
+                id,
+                "`examples` must be a map with `match` and `no_match` lists",
+            );
             return ex;
         };
         for (k, list) in map {
-            let strings: Option<Vec<String>> = list.as_array().and_then(|a| a.iter().map(|s| s.as_str().map(str::to_string)).collect());
+            let strings: Option<Vec<String>> = list
+                .as_array()
+                .and_then(|a| a.iter().map(|s| s.as_str().map(str::to_string)).collect());
             match (k.as_str(), strings) {
                 ("match", Some(s)) => ex.matching = s,
                 ("no_match", Some(s)) => ex.not_matching = s,
-                ("match" | "no_match", None) => self.problem(o.clone(), id, format!("`examples.{k}` must be a list of strings")),
-                _ => self.problem(o.clone(), id, format!("unknown field `examples.{k}` (expected match, no_match)")),
+                ("match" | "no_match", None) => self.problem(
+                    o.clone(),
+                    id,
+                    format!("`examples.{k}` must be a list of strings"),
+                ),
+                _ => self.problem(
+                    o.clone(),
+                    id,
+                    format!("unknown field `examples.{k}` (expected match, no_match)"),
+                ),
             }
         }
         ex
@@ -399,11 +520,22 @@ impl Loader {
     fn apply_override(&mut self, file: &str, o: &Spanned<SpannedMap>) {
         let at = origin(file, &o.referenced);
         let m = &o.value;
-        let id = m.get("id").and_then(|v| v.value.as_str()).unwrap_or("").to_string();
+        let id = m
+            .get("id")
+            .and_then(|v| v.value.as_str())
+            .unwrap_or("")
+            .to_string();
         let before = self.problems.len();
         for (k, v) in m {
             if !OVERRIDE_FIELDS.contains(&k.as_str()) {
-                self.problem(origin(file, &v.referenced), &id, format!("unknown override field `{k}` (expected one of: {})", OVERRIDE_FIELDS.join(", ")));
+                self.problem(
+                    origin(file, &v.referenced),
+                    &id,
+                    format!(
+                        "unknown override field `{k}` (expected one of: {})",
+                        OVERRIDE_FIELDS.join(", ")
+                    ),
+                );
             }
         }
         if id.is_empty() {
@@ -442,11 +574,19 @@ impl Loader {
 
 /// Lists the `.yaml`/`.yml` files of a directory, sorted by name.
 fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let rd = std::fs::read_dir(dir).map_err(|e| Error::with_source(ErrorKind::Rules, format!("cannot read rules directory {}: {e}", dir.display()), e))?;
+    let rd = std::fs::read_dir(dir).map_err(|e| {
+        Error::with_source(
+            ErrorKind::Rules,
+            format!("cannot read rules directory {}: {e}", dir.display()),
+            e,
+        )
+    })?;
     let mut files: Vec<PathBuf> = rd
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .filter(|p| {
+            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
         .collect();
     files.sort();
     Ok(files)
@@ -456,10 +596,19 @@ impl RuleSet {
     /// Loads the shipped packs, then every `.yaml` file of each local directory in order
     /// (new rules and overrides). All problems are collected and returned together.
     pub fn load(local_dirs: &[PathBuf]) -> Result<RuleSet, Error> {
-        let mut sources: Vec<(String, String)> = SHIPPED.iter().map(|(f, t)| (f.to_string(), t.to_string())).collect();
+        let mut sources: Vec<(String, String)> = SHIPPED
+            .iter()
+            .map(|(f, t)| (f.to_string(), t.to_string()))
+            .collect();
         for dir in local_dirs {
             for f in yaml_files(dir)? {
-                let text = std::fs::read_to_string(&f).map_err(|e| Error::with_source(ErrorKind::Rules, format!("cannot read {}: {e}", f.display()), e))?;
+                let text = std::fs::read_to_string(&f).map_err(|e| {
+                    Error::with_source(
+                        ErrorKind::Rules,
+                        format!("cannot read {}: {e}", f.display()),
+                        e,
+                    )
+                })?;
                 sources.push((f.display().to_string(), text));
             }
         }
@@ -468,7 +617,12 @@ impl RuleSet {
 
     /// Loads rule packs from `(file name, YAML text)` pairs, in order.
     pub fn from_sources(sources: &[(String, String)]) -> Result<RuleSet, Error> {
-        let mut l = Loader { problems: Vec::new(), rules: Vec::new(), by_id: HashMap::new(), names: HashMap::new() };
+        let mut l = Loader {
+            problems: Vec::new(),
+            rules: Vec::new(),
+            by_id: HashMap::new(),
+            names: HashMap::new(),
+        };
         for (f, t) in sources {
             l.load_file(f, t);
         }
@@ -477,16 +631,31 @@ impl RuleSet {
             if let Some(p) = &r.pattern
                 && let Err(e) = p.validate()
             {
-                l.problems.push(LoadProblem { origin: r.origin.clone(), id: r.id.clone(), problem: e });
+                l.problems.push(LoadProblem {
+                    origin: r.origin.clone(),
+                    id: r.id.clone(),
+                    problem: e,
+                });
             }
         }
         if !l.problems.is_empty() {
             let lines: Vec<String> = l.problems.iter().map(ToString::to_string).collect();
-            return Err(Error::new(ErrorKind::Rules, format!("{} problem(s) in rule packs:\n{}", lines.len(), lines.join("\n"))));
+            return Err(Error::new(
+                ErrorKind::Rules,
+                format!(
+                    "{} problem(s) in rule packs:\n{}",
+                    lines.len(),
+                    lines.join("\n")
+                ),
+            ));
         }
         let mut rules = l.rules;
         rules.sort_by(|a, b| a.id.cmp(&b.id));
-        let by_id = rules.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+        let by_id = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
         Ok(RuleSet { rules, by_id })
     }
 
@@ -507,7 +676,11 @@ impl RuleSet {
 
     /// Ids of rules that have no pattern (their logic is in code).
     pub fn code_rule_ids(&self) -> HashSet<&str> {
-        self.rules.iter().filter(|r| r.pattern.is_none()).map(|r| r.id.as_str()).collect()
+        self.rules
+            .iter()
+            .filter(|r| r.pattern.is_none())
+            .map(|r| r.id.as_str())
+            .collect()
     }
 }
 
@@ -537,19 +710,39 @@ mod tests {
         assert!(e.contains("t.yaml:2:"), "{e}");
         assert!(e.contains("HDR9: id must be"), "{e}");
         assert!(e.contains("not kebab-case"), "{e}");
-        assert!(e.contains("t.yaml:10:") && e.contains("unknown field `colour`"), "{e}");
+        assert!(
+            e.contains("t.yaml:10:") && e.contains("unknown field `colour`"),
+            "{e}"
+        );
         assert!(e.contains("CNT900: invalid regex"), "{e}");
     }
 
     #[test]
     fn duplicate_ids_and_overrides() {
-        let dup = RuleSet::from_sources(&[("a.yaml".into(), GOOD.into()), ("b.yaml".into(), GOOD.into())]).unwrap_err().to_string();
-        assert!(dup.contains("b.yaml:2:") && dup.contains("duplicate id (first defined at a.yaml:2:"), "{dup}");
+        let dup = RuleSet::from_sources(&[
+            ("a.yaml".into(), GOOD.into()),
+            ("b.yaml".into(), GOOD.into()),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            dup.contains("b.yaml:2:") && dup.contains("duplicate id (first defined at a.yaml:2:"),
+            "{dup}"
+        );
         let ov = "overrides:\n  - { id: HDR900, action: reject }\n  - { id: HDR999, score: 1 }\n";
-        let e = RuleSet::from_sources(&[("a.yaml".into(), GOOD.into()), ("o.yaml".into(), ov.into())]).unwrap_err().to_string();
-        assert!(e.contains("o.yaml:3:") && e.contains("HDR999: override for a rule that does not exist"), "{e}");
+        let e =
+            RuleSet::from_sources(&[("a.yaml".into(), GOOD.into()), ("o.yaml".into(), ov.into())])
+                .unwrap_err()
+                .to_string();
+        assert!(
+            e.contains("o.yaml:3:")
+                && e.contains("HDR999: override for a rule that does not exist"),
+            "{e}"
+        );
         let ov = "overrides:\n  - { id: HDR900, action: reject }\n";
-        let s = RuleSet::from_sources(&[("a.yaml".into(), GOOD.into()), ("o.yaml".into(), ov.into())]).unwrap();
+        let s =
+            RuleSet::from_sources(&[("a.yaml".into(), GOOD.into()), ("o.yaml".into(), ov.into())])
+                .unwrap();
         assert_eq!(s.get("HDR900").unwrap().action, Action::Reject);
     }
 

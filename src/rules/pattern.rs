@@ -33,7 +33,10 @@ impl Target {
         match s {
             "subject" => Some(Target::Subject),
             "body" | "text" => Some(Target::Body),
-            _ => s.strip_prefix("header:").filter(|n| !n.is_empty() && !n.contains(char::is_whitespace)).map(|n| Target::Header(n.to_ascii_lowercase())),
+            _ => s
+                .strip_prefix("header:")
+                .filter(|n| !n.is_empty() && !n.contains(char::is_whitespace))
+                .map(|n| Target::Header(n.to_ascii_lowercase())),
         }
     }
     /// The name as written in YAML.
@@ -74,54 +77,99 @@ type Loc = Option<Location>;
 
 impl PatternSpec {
     /// Reads the pattern fields of a rule map; `Ok(None)` when the rule has none.
-    pub(crate) fn from_fields(m: &BTreeMap<String, Spanned<Value>>) -> Result<Option<PatternSpec>, (Loc, String)> {
+    pub(crate) fn from_fields(
+        m: &BTreeMap<String, Spanned<Value>>,
+    ) -> Result<Option<PatternSpec>, (Loc, String)> {
         let has = |k: &str| m.contains_key(k);
         if !has("literals") && !has("regex") {
             for k in ["target", "case", "whole_word"] {
                 if let Some(v) = m.get(k) {
-                    return Err((Some(v.referenced), format!("`{k}` is only valid with `literals` or `regex`")));
+                    return Err((
+                        Some(v.referenced),
+                        format!("`{k}` is only valid with `literals` or `regex`"),
+                    ));
                 }
             }
             return Ok(None);
         }
         if has("literals") && has("regex") {
-            return Err((m.get("regex").map(|v| v.referenced), "use either `literals` or `regex`, not both".into()));
+            return Err((
+                m.get("regex").map(|v| v.referenced),
+                "use either `literals` or `regex`, not both".into(),
+            ));
         }
         let mut literals = Vec::new();
         if let Some(v) = m.get("literals") {
-            let list: Option<Vec<String>> = v.value.as_array().and_then(|a| a.iter().map(|s| s.as_str().map(str::to_string)).collect());
+            let list: Option<Vec<String>> = v
+                .value
+                .as_array()
+                .and_then(|a| a.iter().map(|s| s.as_str().map(str::to_string)).collect());
             match list {
                 Some(l) if !l.is_empty() && l.iter().all(|s| !s.trim().is_empty()) => literals = l,
-                _ => return Err((Some(v.referenced), "`literals` must be a non-empty list of non-empty strings".into())),
+                _ => {
+                    return Err((
+                        Some(v.referenced),
+                        "`literals` must be a non-empty list of non-empty strings".into(),
+                    ));
+                }
             }
         }
         let regex = match m.get("regex") {
             Some(v) => match v.value.as_str() {
                 Some(s) if !s.is_empty() => Some(s.to_string()),
-                _ => return Err((Some(v.referenced), "`regex` must be a non-empty string".into())),
+                _ => {
+                    return Err((
+                        Some(v.referenced),
+                        "`regex` must be a non-empty string".into(),
+                    ));
+                }
             },
             None => None,
         };
         let target = match m.get("target") {
             Some(v) => match v.value.as_str().and_then(Target::parse) {
                 Some(t) => t,
-                None => return Err((Some(v.referenced), "`target` must be `subject`, `body` or `header:NAME`".into())),
+                None => {
+                    return Err((
+                        Some(v.referenced),
+                        "`target` must be `subject`, `body` or `header:NAME`".into(),
+                    ));
+                }
             },
-            None => return Err((None, "pattern rules need a `target` (subject, body, header:NAME)".into())),
+            None => {
+                return Err((
+                    None,
+                    "pattern rules need a `target` (subject, body, header:NAME)".into(),
+                ));
+            }
         };
         let case = match m.get("case") {
             None => Case::Insensitive,
             Some(v) => match v.value.as_str() {
                 Some("insensitive") => Case::Insensitive,
                 Some("sensitive") => Case::Sensitive,
-                _ => return Err((Some(v.referenced), "`case` must be `insensitive` or `sensitive`".into())),
+                _ => {
+                    return Err((
+                        Some(v.referenced),
+                        "`case` must be `insensitive` or `sensitive`".into(),
+                    ));
+                }
             },
         };
         let whole_word = match m.get("whole_word") {
             None => true,
-            Some(v) => v.value.as_bool().ok_or((Some(v.referenced), "`whole_word` must be true or false".to_string()))?,
+            Some(v) => v.value.as_bool().ok_or((
+                Some(v.referenced),
+                "`whole_word` must be true or false".to_string(),
+            ))?,
         };
-        Ok(Some(PatternSpec { literals, regex, target, case, whole_word }))
+        Ok(Some(PatternSpec {
+            literals,
+            regex,
+            target,
+            case,
+            whole_word,
+        }))
     }
 
     /// Checks that the regex compiles and is not wrapped in `.*`.
@@ -130,15 +178,23 @@ impl PatternSpec {
             if r.starts_with(".*") || r.ends_with(".*") || r.starts_with("(?i).*") {
                 return Err("regex must not start or end with `.*` (it adds nothing and makes matches span the whole text)".into());
             }
-            self.compile_regex().map_err(|e| format!("invalid regex: {}", e.lines().last().unwrap_or(&e)))?;
+            self.compile_regex()
+                .map_err(|e| format!("invalid regex: {}", e.lines().last().unwrap_or(&e)))?;
         }
         Ok(())
     }
 
     fn compile_regex(&self) -> Result<Regex, String> {
         let r = self.regex.as_deref().unwrap_or("");
-        let src = if self.case == Case::Insensitive { format!("(?i){r}") } else { r.to_string() };
-        regex::RegexBuilder::new(&src).size_limit(1 << 22).build().map_err(|e| e.to_string())
+        let src = if self.case == Case::Insensitive {
+            format!("(?i){r}")
+        } else {
+            r.to_string()
+        };
+        regex::RegexBuilder::new(&src)
+            .size_limit(1 << 22)
+            .build()
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -176,7 +232,12 @@ pub struct PatternSet {
 
 impl std::fmt::Debug for PatternSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PatternSet({} automata, {} regexes)", self.groups.len(), self.regexes.len())
+        write!(
+            f,
+            "PatternSet({} automata, {} regexes)",
+            self.groups.len(),
+            self.regexes.len()
+        )
     }
 }
 
@@ -192,13 +253,22 @@ impl PatternSet {
         for (rule, spec) in specs {
             if let Some(_r) = &spec.regex {
                 if let Ok(re) = spec.compile_regex() {
-                    regexes.push(RegexRule { target: spec.target.clone(), case: spec.case, rule, re });
+                    regexes.push(RegexRule {
+                        target: spec.target.clone(),
+                        case: spec.case,
+                        rule,
+                        re,
+                    });
                 }
                 continue;
             }
             let e = lits.entry((spec.target.clone(), spec.case)).or_default();
             for l in &spec.literals {
-                let p = if spec.case == Case::Insensitive { normalize(l).0 } else { l.clone() };
+                let p = if spec.case == Case::Insensitive {
+                    normalize(l).0
+                } else {
+                    l.clone()
+                };
                 e.0.push(p);
                 e.1.push((rule, spec.whole_word));
             }
@@ -206,8 +276,16 @@ impl PatternSet {
         let groups = lits
             .into_iter()
             .filter_map(|((target, case), (pats, owners))| {
-                let ac = AhoCorasick::builder().match_kind(MatchKind::Standard).build(&pats).ok()?;
-                Some(LiteralGroup { target, case, ac, owners })
+                let ac = AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&pats)
+                    .ok()?;
+                Some(LiteralGroup {
+                    target,
+                    case,
+                    ac,
+                    owners,
+                })
             })
             .collect();
         PatternSet { groups, regexes }
@@ -220,17 +298,35 @@ impl PatternSet {
 
     /// Runs every pattern whose rule `enabled` accepts over `msg`; at most one hit per rule
     /// and text (the first), at most `max_per_rule` per rule overall.
-    pub fn run(&self, msg: &Message<'_>, enabled: &dyn Fn(usize) -> bool, max_per_rule: usize) -> Vec<PatternHit> {
+    pub fn run(
+        &self,
+        msg: &Message<'_>,
+        enabled: &dyn Fn(usize) -> bool,
+        max_per_rule: usize,
+    ) -> Vec<PatternHit> {
         let mut hits: Vec<PatternHit> = Vec::new();
         let mut count: BTreeMap<usize, usize> = BTreeMap::new();
         let header_texts: Vec<(String, TextPart)>;
-        let needs_headers = self.groups.iter().map(|g| &g.target).chain(self.regexes.iter().map(|r| &r.target)).any(|t| matches!(t, Target::Header(_)));
-        header_texts = if needs_headers { header_texts_of(msg) } else { Vec::new() };
+        let needs_headers = self
+            .groups
+            .iter()
+            .map(|g| &g.target)
+            .chain(self.regexes.iter().map(|r| &r.target))
+            .any(|t| matches!(t, Target::Header(_)));
+        header_texts = if needs_headers {
+            header_texts_of(msg)
+        } else {
+            Vec::new()
+        };
         let texts_for = |t: &Target| -> Vec<&TextPart> {
             match t {
                 Target::Subject => msg.text.subject.iter().collect(),
                 Target::Body => msg.text.parts.iter().collect(),
-                Target::Header(h) => header_texts.iter().filter(|(n, _)| n == h).map(|(_, t)| t).collect(),
+                Target::Header(h) => header_texts
+                    .iter()
+                    .filter(|(n, _)| n == h)
+                    .map(|(_, t)| t)
+                    .collect(),
             }
         };
         for g in &self.groups {
@@ -238,7 +334,11 @@ impl PatternSet {
                 continue;
             }
             for tp in texts_for(&g.target) {
-                let hay = if g.case == Case::Insensitive { &tp.normalized } else { &tp.decoded };
+                let hay = if g.case == Case::Insensitive {
+                    &tp.normalized
+                } else {
+                    &tp.decoded
+                };
                 let hb = hay.as_bytes();
                 let mut seen_here: Vec<usize> = Vec::new();
                 for m in g.ac.find_overlapping_iter(hay.as_str()) {
@@ -246,7 +346,14 @@ impl PatternSet {
                     if !enabled(rule) || seen_here.contains(&rule) {
                         continue;
                     }
-                    if whole && ((m.start() > 0 && is_word_byte(hb[m.start() - 1]) && is_word_byte(hb[m.start()])) || (m.end() < hb.len() && is_word_byte(hb[m.end()]) && is_word_byte(hb[m.end() - 1]))) {
+                    if whole
+                        && ((m.start() > 0
+                            && is_word_byte(hb[m.start() - 1])
+                            && is_word_byte(hb[m.start()]))
+                            || (m.end() < hb.len()
+                                && is_word_byte(hb[m.end()])
+                                && is_word_byte(hb[m.end() - 1])))
+                    {
                         continue;
                     }
                     let c = count.entry(rule).or_default();
@@ -264,7 +371,11 @@ impl PatternSet {
                 continue;
             }
             for tp in texts_for(&r.target) {
-                let hay = if r.case == Case::Insensitive { &tp.normalized } else { &tp.decoded };
+                let hay = if r.case == Case::Insensitive {
+                    &tp.normalized
+                } else {
+                    &tp.decoded
+                };
                 if let Some(m) = r.re.find(hay) {
                     let c = count.entry(r.rule).or_default();
                     if *c >= max_per_rule {
@@ -280,14 +391,25 @@ impl PatternSet {
 }
 
 fn hit(rule: usize, tp: &TextPart, start: usize, end: usize, case: Case) -> PatternHit {
-    let (ds, de) = if case == Case::Insensitive { (tp.to_decoded(start), tp.to_decoded(end)) } else { (start, end) };
+    let (ds, de) = if case == Case::Insensitive {
+        (tp.to_decoded(start), tp.to_decoded(end))
+    } else {
+        (start, end)
+    };
     let de = de.max(ds);
     let matched = tp.decoded[ds..de].to_string();
     // A snippet with some context around the match, on one line.
     let line_start = tp.decoded[..ds].rfind('\n').map_or(0, |p| p + 1);
-    let line_end = tp.decoded[de..].find('\n').map_or(tp.decoded.len(), |p| de + p);
-    let ctx_start = if ds - line_start > 40 { floor_char(&tp.decoded, ds - 40) } else { line_start };
-    let snippet = crate::util::truncate_str(&tp.decoded[ctx_start..line_end], SNIPPET_MAX).to_string();
+    let line_end = tp.decoded[de..]
+        .find('\n')
+        .map_or(tp.decoded.len(), |p| de + p);
+    let ctx_start = if ds - line_start > 40 {
+        floor_char(&tp.decoded, ds - 40)
+    } else {
+        line_start
+    };
+    let snippet =
+        crate::util::truncate_str(&tp.decoded[ctx_start..line_end], SNIPPET_MAX).to_string();
     let (frame, part) = match tp.kind {
         crate::message::text::TextKind::Subject => (Frame::Subject, None),
         _ => (Frame::Decoded, Some(tp.part.clone())),
@@ -295,7 +417,13 @@ fn hit(rule: usize, tp: &TextPart, start: usize, end: usize, case: Case) -> Patt
     PatternHit {
         rule,
         matched,
-        evidence: Evidence { frame, part, span: Span { start: ds, end: de }, line: Some(tp.line_of(ds)), snippet: Snippet::Text(snippet) },
+        evidence: Evidence {
+            frame,
+            part,
+            span: Span { start: ds, end: de },
+            line: Some(tp.line_of(ds)),
+            snippet: Snippet::Text(snippet),
+        },
     }
 }
 
@@ -321,7 +449,15 @@ fn header_texts_of(msg: &Message<'_>) -> Vec<(String, TextPart)> {
                     String::from_utf8_lossy(&msg.raw[s..e]).trim().to_string()
                 }
             };
-            out.push((name.clone(), TextPart::new(format!("header:{name}"), crate::message::text::TextKind::Plain, value, None)));
+            out.push((
+                name.clone(),
+                TextPart::new(
+                    format!("header:{name}"),
+                    crate::message::text::TextKind::Plain,
+                    value,
+                    None,
+                ),
+            ));
         }
     }
     out
@@ -332,7 +468,13 @@ mod tests {
     use super::*;
 
     fn spec(lits: &[&str], target: Target, case: Case) -> PatternSpec {
-        PatternSpec { literals: lits.iter().map(|s| s.to_string()).collect(), regex: None, target, case, whole_word: true }
+        PatternSpec {
+            literals: lits.iter().map(|s| s.to_string()).collect(),
+            regex: None,
+            target,
+            case,
+            whole_word: true,
+        }
     }
 
     #[test]
@@ -350,7 +492,13 @@ mod tests {
 
     #[test]
     fn regex_and_subject_targets() {
-        let s = PatternSpec { literals: vec![], regex: Some(r"\$\d{1,3}(,\d{3})+".into()), target: Target::Subject, case: Case::Insensitive, whole_word: true };
+        let s = PatternSpec {
+            literals: vec![],
+            regex: Some(r"\$\d{1,3}(,\d{3})+".into()),
+            target: Target::Subject,
+            case: Case::Insensitive,
+            whole_word: true,
+        };
         s.validate().unwrap();
         let set = PatternSet::compile([(3, &s)]);
         let m = Message::parse(b"Subject: Win $5,000,000 today\n\nbody\n");
@@ -362,7 +510,13 @@ mod tests {
 
     #[test]
     fn rejects_dot_star_wrapping() {
-        let s = PatternSpec { literals: vec![], regex: Some(".*cure.*cancer.*".into()), target: Target::Body, case: Case::Insensitive, whole_word: true };
+        let s = PatternSpec {
+            literals: vec![],
+            regex: Some(".*cure.*cancer.*".into()),
+            target: Target::Body,
+            case: Case::Insensitive,
+            whole_word: true,
+        };
         assert!(s.validate().is_err());
     }
 }
