@@ -60,7 +60,7 @@ impl SizeProfile {
 }
 
 /// Limits for the size and structure checks.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Receiver profile for the message size limit.

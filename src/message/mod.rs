@@ -11,10 +11,12 @@
 
 pub mod mime;
 pub mod raw;
+pub mod sniff;
 pub mod text;
 
 pub use mime::{MimePart, MimeTree};
 pub use raw::{HeaderField, LineEnding, RawFacts};
+pub use sniff::looks_like_mail;
 pub use text::{DecodedText, TextPart};
 
 use crate::report::{Evidence, Frame, Snippet, Span};

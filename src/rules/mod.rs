@@ -16,6 +16,7 @@
 //!     examples:                        # code rules: whole messages; pattern rules: text
 //!       match: ["Subject: hi\n\nbody\n"]
 //!       no_match: ["From: a@example.com\nSubject: hi\n\nbody\n"]
+//!       # limits: { max_attachments: 2 }  # optional: limits the examples are checked under
 //! overrides:
 //!   - { id: HDR012, score: 0.5 }       # change a shipped rule without editing it
 //!   - { id: HDR013, enabled: false }
@@ -25,6 +26,7 @@
 //! `body`, `header:NAME`) and `case` (`insensitive`, the default, matches the normalised
 //! text; `sensitive` matches the decoded text as written).
 
+pub mod examples;
 pub mod pattern;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -97,6 +99,9 @@ pub struct Examples {
     pub matching: Vec<String>,
     /// Inputs the rule must not fire on.
     pub not_matching: Vec<String>,
+    /// Limits the examples are checked under instead of the configured ones, so a size
+    /// rule can show a 2 KB message over a 1 KB limit rather than a 25 MB one.
+    pub limits: Option<crate::config::Limits>,
 }
 
 /// One rule with its documentation, as loaded (after overrides).
@@ -502,6 +507,12 @@ impl Loader {
             match (k.as_str(), strings) {
                 ("match", Some(s)) => ex.matching = s,
                 ("no_match", Some(s)) => ex.not_matching = s,
+                ("limits", _) => {
+                    match serde_json::from_value::<crate::config::Limits>(list.clone()) {
+                        Ok(l) => ex.limits = Some(l),
+                        Err(e) => self.problem(o.clone(), id, format!("`examples.limits`: {e}")),
+                    }
+                }
                 ("match" | "no_match", None) => self.problem(
                     o.clone(),
                     id,
@@ -510,7 +521,7 @@ impl Loader {
                 _ => self.problem(
                     o.clone(),
                     id,
-                    format!("unknown field `examples.{k}` (expected match, no_match)"),
+                    format!("unknown field `examples.{k}` (expected match, no_match, limits)"),
                 ),
             }
         }

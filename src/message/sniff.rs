@@ -1,0 +1,79 @@
+//! Is this input a mail message at all?
+//!
+//! The CLI refuses input that is not mail (exit status 65, `EX_DATAERR`) instead of reporting
+//! on it, because findings about a PNG file or an empty file help nobody. The test is
+//! deliberately conservative: a *malformed* message (bare LF, NULs, a broken header, no
+//! blank line, a missing From) is still mail and gets findings. Only input that has no
+//! chance of being a message is refused:
+//!
+//! * empty input, or input made only of white space;
+//! * binary data: more than 10% of the first 1,024 bytes are control bytes other than
+//!   TAB, CR and LF (NUL included), which text never has and an image or archive always has;
+//! * no header field at all at the start (after an optional mbox `From ` line): the first
+//!   line must read `Name: value`, and at least one field of the header block must have a
+//!   name of printable ASCII (RFC 5322 §3.6.8 `ftext`; the obsolete white space before the
+//!   colon is tolerated).
+
+use super::raw::RawFacts;
+
+/// How many leading bytes the binary test looks at.
+const SNIFF_BYTES: usize = 1024;
+
+/// Checks that `raw` is plausibly a mail message; `Err` says why it is not.
+///
+/// ```
+/// use preflight::message::looks_like_mail;
+/// assert!(looks_like_mail(b"Subject: hi\n\nbody\n").is_ok());
+/// assert!(looks_like_mail(b"").is_err());
+/// assert!(looks_like_mail(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").is_err());
+/// assert!(looks_like_mail(b"Dear friend,\nhello\n").is_err());
+/// ```
+pub fn looks_like_mail(raw: &[u8]) -> Result<(), String> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(if raw.is_empty() { "the input is empty".into() } else { "the input contains only white space".into() });
+    }
+    let head = &raw[..raw.len().min(SNIFF_BYTES)];
+    let control = head.iter().filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f).count();
+    if control * 10 > head.len() {
+        return Err(format!("the input looks binary ({control} control bytes in the first {} bytes)", head.len()));
+    }
+    // Find the first field without scanning the whole input: the header block parser stops
+    // at the first line that is not a field.
+    let facts_head = &raw[..raw.len().min(256 * 1024)];
+    let facts = RawFacts::scan(facts_head);
+    let valid_name = |n: &str| !n.is_empty() && n.bytes().all(|b| (33..=126).contains(&b));
+    let first_is_field = facts.headers.first().is_some_and(|h| h.start == facts.header_start) && facts.headers.iter().any(|h| valid_name(&h.name));
+    if !first_is_field {
+        let start = facts.header_start.min(raw.len());
+        let end = raw[start..].iter().position(|&b| b == b'\n').map_or(raw.len(), |p| start + p);
+        let line = String::from_utf8_lossy(&raw[start..end.min(start + 60)]).trim_end().to_string();
+        return Err(format!("no header field at the start of the input (line {} reads {line:?}, expected `Name: value`)", facts.line_of(start)));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conservative_not_mail_test() {
+        let ok: &[&[u8]] = &[
+            b"Subject: hi\n\nbody\n",
+            b"From: a@b.example\r\nTo: c@d.example\r\n\r\n",
+            b"From someone Mon Jan  1 00:00:00 2024\nFrom: a@b.example\n\nx\n",
+            b"Subject : obsolete space\n\nx\n",
+            b"Subject: no blank line\nthis is the body\n",
+            b"Subject: a NUL\n\nbo\0dy with a NUL byte among plenty of ordinary text\n",
+            b"X-Only: header",
+            b"Fr om: a\nSubject: x\n\nx\n",
+        ];
+        for raw in ok {
+            assert!(looks_like_mail(raw).is_ok(), "{:?}", String::from_utf8_lossy(raw));
+        }
+        let bad: &[&[u8]] = &[b"", b" \r\n\n", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0", b"Hello there\nSubject: x\n", b": x\n", b"Fr om: a\n\nx\n", b"\0\0\0\0Subject: x\n"];
+        for raw in bad {
+            assert!(looks_like_mail(raw).is_err(), "{:?}", String::from_utf8_lossy(raw));
+        }
+    }
+}
