@@ -175,7 +175,7 @@ impl Engine {
                             .map(|h| {
                                 format!(
                                     "\u{201c}{}\u{201d}",
-                                    crate::util::truncate_str(&h.matched, 60)
+                                    crate::util::truncate_str(&h.matched, 100)
                                 )
                             })
                             .collect();

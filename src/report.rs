@@ -115,11 +115,14 @@ impl Snippet {
     pub fn text(s: &str, max: usize) -> Snippet {
         Snippet::Text(crate::util::truncate_str(s, max).to_string())
     }
-    /// The snippet as displayable text (base64 bytes shown as `<bytes:...>`).
+    /// The snippet as displayable text: bytes that are not UTF-8 shown as `\xNN`.
     pub fn display(&self) -> String {
         match self {
             Snippet::Text(t) => t.clone(),
-            Snippet::Bytes(b) => format!("<bytes:{b}>"),
+            Snippet::Bytes(b) => crate::util::base64_decode(b).map_or_else(
+                || format!("<bytes:{b}>"),
+                |v| crate::util::escape_non_utf8(&v),
+            ),
         }
     }
 }

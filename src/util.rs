@@ -23,6 +23,52 @@ pub fn base64(data: &[u8]) -> String {
     out
 }
 
+/// Decodes standard base64 (padding optional); `None` on any other character.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in text.trim_end_matches('=').as_bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Text for bytes that may not be UTF-8: valid sequences as they are, every other byte as
+/// `\xNN`.
+pub fn escape_non_utf8(mut bytes: &[u8]) -> String {
+    let mut out = String::new();
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(good).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len()).max(1);
+                for b in &rest[..bad] {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+                bytes = &rest[bad..];
+            }
+        }
+    }
+}
+
 /// Cuts `s` to at most `max` bytes at a char boundary.
 pub fn truncate_str(s: &str, max: usize) -> &str {
     if s.len() <= max {
@@ -43,6 +89,18 @@ pub fn ascii_lower(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn base64_round_trips_and_escapes() {
+        for s in [&b""[..], b"f", b"fo", b"foo", b"foob", b"\xff\x00\x80"] {
+            assert_eq!(base64_decode(&base64(s)).unwrap(), s);
+        }
+        assert_eq!(base64_decode("a b"), None);
+        assert_eq!(
+            escape_non_utf8(b"caf\xe9 \xe2\x82\xac"),
+            "caf\\xe9 \u{20ac}"
+        );
+    }
+
     #[test]
     fn base64_matches_rfc4648_vectors() {
         for (i, o) in [

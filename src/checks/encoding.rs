@@ -159,7 +159,7 @@ impl Check for EncodingCheck {
                     .header("Content-Transfer-Encoding")
                     .map(|h| vec![msg.header_evidence(h)])
                     .unwrap_or_default();
-                cx.hit("ENC007", format!("Part {} has Content-Transfer-Encoding \u{201c}{c}\u{201d}, which receivers cannot decode", p.label()), ev);
+                cx.hit("ENC007", format!("{} has Content-Transfer-Encoding \u{201c}{c}\u{201d}, which receivers cannot decode", p.noun()), ev);
             }
             if p.body_8bit
                 && matches!(cte, None | Some("7bit"))
@@ -176,8 +176,8 @@ impl Check for EncodingCheck {
                 };
                 cx.hit(
                     "ENC006",
-                    format!("Part {} has raw 8-bit bytes but is {declared}", p.label()),
-                    vec![msg.raw_evidence(at, (at + 1).min(p.end))],
+                    format!("{} has raw 8-bit bytes but is {declared}", p.noun()),
+                    vec![msg.line_evidence(at)],
                 );
             }
             if p.is_text() && p.param("charset").is_none_or(|c| c.trim().is_empty()) {
@@ -194,8 +194,8 @@ impl Check for EncodingCheck {
                     cx.hit(
                         "ENC008",
                         format!(
-                            "Text part {} carries 8-bit characters but names no charset",
-                            p.label()
+                            "{} is text with 8-bit characters but names no charset",
+                            p.noun()
                         ),
                         ev,
                     );

@@ -46,10 +46,14 @@ impl Check for MimeCheck {
             let ev = vec![msg.raw_evidence(html[0].header_start, html[0].body_start)];
             cx.hit(
                 "MIME001",
-                format!(
-                    "The message has HTML (part {}) and no text/plain alternative",
-                    html[0].label()
-                ),
+                if html[0].path.is_empty() {
+                    "The message is HTML only, with no text/plain alternative".to_string()
+                } else {
+                    format!(
+                        "The message has HTML (part {}) and no text/plain alternative",
+                        html[0].label()
+                    )
+                },
                 ev,
             );
         }
@@ -65,8 +69,8 @@ impl Check for MimeCheck {
                     cx.hit(
                         "MIME002",
                         format!(
-                            "multipart/alternative part {} holds {} but no non-empty text/plain",
-                            p.label(),
+                            "multipart/alternative ({}) holds {} but no non-empty text/plain",
+                            p.noun().to_lowercase(),
                             types.join(", ")
                         ),
                         vec![msg.raw_evidence(p.header_start, p.body_start)],
@@ -85,23 +89,30 @@ impl Check for MimeCheck {
                 cx.hit(
                     "MIME003",
                     format!(
-                        "Part {} is {} without a boundary parameter, so its parts cannot be found",
-                        p.label(),
+                        "{} is {} without a boundary parameter, so its parts cannot be found",
+                        p.noun(),
                         p.content_type
                     ),
                     ct_ev(),
                 );
             } else if p.delimiters == 0 {
                 let b = p.param("boundary").unwrap_or_default();
-                cx.hit("MIME004", format!("Part {} declares boundary \u{201c}{b}\u{201d} but no line starts with --{b}", p.label()), ct_ev());
+                cx.hit(
+                    "MIME004",
+                    format!(
+                        "{} declares boundary \u{201c}{b}\u{201d} but no line starts with --{b}",
+                        p.noun()
+                    ),
+                    ct_ev(),
+                );
             } else if !p.terminated {
                 let b = p.param("boundary").unwrap_or_default();
                 let ev = vec![msg.raw_evidence(p.end.saturating_sub(1).max(p.body_start), p.end)];
                 cx.hit(
                     "MIME005",
                     format!(
-                        "Part {} ({}) never closes: the final --{b}-- line is missing",
-                        p.label(),
+                        "{} ({}) never closes: the final --{b}-- line is missing",
+                        p.noun(),
                         p.content_type
                     ),
                     ev,
@@ -109,7 +120,7 @@ impl Check for MimeCheck {
             } else if p.children.is_empty() {
                 cx.hit(
                     "MIME006",
-                    format!("Part {} ({}) has no parts", p.label(), p.content_type),
+                    format!("{} ({}) has no parts", p.noun(), p.content_type),
                     ct_ev(),
                 );
             }
@@ -139,7 +150,7 @@ impl Check for MimeCheck {
             let names: Vec<String> = all
                 .iter()
                 .take(5)
-                .map(|p| format!("{} ({})", p.label(), p.content_type))
+                .map(|p| format!("part {} ({})", p.label(), p.content_type))
                 .collect();
             cx.hit(
                 "MIME006",

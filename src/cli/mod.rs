@@ -1,6 +1,498 @@
 //! The `preflight` command line.
+//!
+//! ```text
+//! preflight check [OPTIONS] FILE...      check messages ("-" reads standard input)
+//! preflight rules list                   list the rules in force
+//! preflight rules explain ID             a rule's full documentation
+//! preflight rules test                   check every rule against its own examples
+//! ```
+//!
+//! Exit status of `check`: 0 every message passes, 1 at least one is flagged, 2 at least
+//! one would be refused. Errors use sysexits(3): 64 usage, 65 an input is not a mail
+//! message, 66 an input cannot be opened, 74 a read error, 78 a configuration or rule pack
+//! error. When some inputs fail and others are checked, the error status wins.
+
+use std::io::{IsTerminal, Read, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{Config, SizeProfile};
+use crate::engine::{Engine, selector_matches};
+use crate::envelope::Envelope;
+use crate::error::{Error, ErrorKind};
+use crate::render::{self, HumanOptions};
+use crate::report::Verdict;
+use crate::rules::RuleSet;
+
+/// Exit status: usage error.
+pub const EX_USAGE: i32 = 64;
+/// Exit status: an input is not a mail message.
+pub const EX_DATAERR: i32 = 65;
+/// Exit status: an input cannot be opened.
+pub const EX_NOINPUT: i32 = 66;
+/// Exit status: read or write error.
+pub const EX_IOERR: i32 = 74;
+/// Exit status: configuration or rule pack error.
+pub const EX_CONFIG: i32 = 78;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "preflight",
+    version,
+    about = "Predicts whether receiving mail servers will refuse a message (554/550/552), and says why and how to fix it."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check messages and report what a receiver would refuse.
+    ///
+    /// Exit status: 0 pass, 1 flag, 2 reject (the worst over all inputs); 64 usage,
+    /// 65 not a mail message, 66 cannot open, 74 read error, 78 configuration error.
+    Check(CheckArgs),
+    /// List, explain and test the rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesCommand {
+    /// List every rule with its action and summary.
+    List {
+        #[command(flatten)]
+        common: Common,
+        /// Only rules of these families or ids (comma-separated, prefixes allowed).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
+    /// Show a rule's documentation: why receivers refuse, how to fix, examples.
+    Explain {
+        #[command(flatten)]
+        common: Common,
+        /// Rule id or name (HDR004 or duplicate-single-header).
+        rule: String,
+    },
+    /// Check every rule against its own `match` and `no_match` examples.
+    Test {
+        #[command(flatten)]
+        common: Common,
+        /// Only these ids, prefixes, families or names (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Profile {
+    Postfix,
+    Gmail,
+    Microsoft,
+}
+
+/// Options every subcommand shares: where the rules and configuration come from and how
+/// to print.
+#[derive(Args, Debug)]
+struct Common {
+    /// Configuration file (YAML; see packaging/preflight.example.yaml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A directory of local rule packs (*.yaml): new rules and overrides. Repeatable.
+    #[arg(long = "rules-dir", value_name = "DIR")]
+    rules_dirs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Colour in human output (auto: when standard output is a terminal and NO_COLOR is
+    /// unset).
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorChoice,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Messages to check (RFC 5322 files, LF or CRLF); "-" reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<String>,
+    /// One line per finding: no evidence, why or fix.
+    #[arg(long)]
+    brief: bool,
+    /// Only run these rules: ids, id prefixes, families or names (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    select: Vec<String>,
+    /// Never run these rules: ids, id prefixes, families or names (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    ignore: Vec<String>,
+    /// Receiver whose message size limit applies (postfix 10,240,000 bytes, gmail 25 MB,
+    /// microsoft 35 MB).
+    #[arg(long, value_enum)]
+    profile: Option<Profile>,
+    /// Reference time for the Date checks: Unix seconds, 2026-11-23, 2026-11-23T10:00:00Z
+    /// or an RFC 5322 date. Default: now.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Envelope sender (MAIL FROM); "" for the null sender.
+    #[arg(long, value_name = "ADDR")]
+    mail_from: Option<String>,
+    /// Envelope recipient (RCPT TO). Repeatable.
+    #[arg(long = "rcpt", value_name = "ADDR")]
+    rcpt_to: Vec<String>,
+    /// SMTP client IP address.
+    #[arg(long, value_name = "IP")]
+    ip: Option<IpAddr>,
+    /// HELO/EHLO name of the client.
+    #[arg(long, value_name = "NAME")]
+    helo: Option<String>,
+    /// SMTP AUTH user name.
+    #[arg(long, value_name = "USER")]
+    auth_user: Option<String>,
+}
 
 /// Runs the CLI with the process arguments and returns the exit status.
 pub fn main() -> i32 {
-    0
+    run(
+        std::env::args_os(),
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    )
+}
+
+/// Runs the CLI with `args` (the first is the program name), writing to `out` and `err`,
+/// and returns the exit status.
+pub fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind as K;
+            let code = match e.kind() {
+                K::DisplayHelp
+                | K::DisplayVersion
+                | K::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ => EX_USAGE,
+            };
+            let text = e.render().ansi().to_string();
+            let _ = if code == 0 {
+                write!(out, "{text}")
+            } else {
+                write!(err, "{text}")
+            };
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Check(a) => check(a, out, err),
+        Command::Rules(RulesCommand::List { common, only }) => rules_list(&common, &only, out),
+        Command::Rules(RulesCommand::Explain { common, rule }) => {
+            rules_explain(&common, &rule, out)
+        }
+        Command::Rules(RulesCommand::Test { common, only }) => rules_test(&common, &only, out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(err, "preflight: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn human_options(c: &Common, brief: bool) -> HumanOptions {
+    let color = match c.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .map_or(88, |w| w.clamp(60, 160));
+    HumanOptions {
+        color,
+        width,
+        brief,
+    }
+}
+
+fn load_config(c: &Common) -> Result<Config, Error> {
+    let mut config = match &c.config {
+        Some(p) => Config::from_file(p)?,
+        None => Config::default(),
+    };
+    config.rules_dirs.extend(c.rules_dirs.iter().cloned());
+    Ok(config)
+}
+
+/// Parses `--now`: Unix seconds, `YYYY-MM-DD[THH:MM[:SS]][Z]` (UTC) or an RFC 5322 date.
+fn parse_now(s: &str) -> Result<i64, Error> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<i64>() {
+        return Ok(n);
+    }
+    if let Some(t) = parse_iso(s) {
+        return Ok(t);
+    }
+    crate::checks::headers::parse_date(s).map_err(|why| {
+        Error::new(
+            ErrorKind::Usage,
+            format!("--now {s:?}: expected Unix seconds, 2026-11-23T10:00:00Z or an RFC 5322 date ({why})"),
+        )
+    })
+}
+
+fn parse_iso(s: &str) -> Option<i64> {
+    let s = s.strip_suffix('Z').unwrap_or(s);
+    let (date, time) = s.split_once(['T', ' ']).unwrap_or((s, "00:00:00"));
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let t: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    if d.len() != 3 || !(2..=3).contains(&t.len()) {
+        return None;
+    }
+    let (y, m, day) = (d[0], d[1], d[2]);
+    let (h, mi, sec) = (t[0], t[1], t.get(2).copied().unwrap_or(0));
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    Some(crate::checks::headers::days_from_civil(y, m, day) * 86_400 + h * 3600 + mi * 60 + sec)
+}
+
+fn read_input(name: &str) -> Result<Vec<u8>, (i32, String)> {
+    let mut buf = Vec::new();
+    if name == "-" {
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .map_err(|e| (EX_IOERR, format!("standard input: {e}")))?;
+        return Ok(buf);
+    }
+    let mut f =
+        std::fs::File::open(name).map_err(|e| (EX_NOINPUT, format!("{name}: cannot open: {e}")))?;
+    if f.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err((
+            EX_NOINPUT,
+            format!("{name}: is a directory (use `preflight scan` for folders)"),
+        ));
+    }
+    f.read_to_end(&mut buf)
+        .map_err(|e| (EX_IOERR, format!("{name}: read error: {e}")))?;
+    Ok(buf)
+}
+
+fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
+    let mut config = load_config(&a.common)?;
+    config.select.extend(a.select.iter().cloned());
+    config.ignore.extend(a.ignore.iter().cloned());
+    if let Some(p) = a.profile {
+        config.limits.profile = match p {
+            Profile::Postfix => SizeProfile::Postfix,
+            Profile::Gmail => SizeProfile::Gmail,
+            Profile::Microsoft => SizeProfile::Microsoft,
+        };
+    }
+    if let Some(n) = &a.now {
+        config.now = Some(parse_now(n)?);
+    }
+    if a.files.iter().filter(|f| *f == "-").count() > 1 {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "standard input (\"-\") can be read only once",
+        ));
+    }
+    let engine = Engine::new(config)?;
+    let envelope = Envelope {
+        mail_from: a.mail_from.clone(),
+        rcpt_to: a.rcpt_to.clone(),
+        client_ip: a.ip,
+        helo: a.helo.clone(),
+        auth_user: a.auth_user.clone(),
+        queue_id: None,
+    };
+    let opts = human_options(&a.common, a.brief);
+    let many = a.files.len() > 1;
+    let mut counts = [0usize; 3];
+    let mut worst = Verdict::Pass;
+    let mut error_code = None;
+    let mut json = Vec::new();
+    for name in &a.files {
+        let shown = if name == "-" {
+            "<stdin>"
+        } else {
+            name.as_str()
+        };
+        let raw = match read_input(name) {
+            Ok(r) => r,
+            Err((code, msg)) => {
+                let _ = writeln!(err, "preflight: {msg}");
+                error_code.get_or_insert(code);
+                continue;
+            }
+        };
+        if let Err(why) = crate::message::looks_like_mail(&raw) {
+            let _ = writeln!(err, "preflight: {shown}: not a mail message: {why}");
+            error_code.get_or_insert(EX_DATAERR);
+            continue;
+        }
+        let report = engine.check(&raw, &envelope);
+        counts[report.verdict.exit_code() as usize] += 1;
+        worst = worst.max(report.verdict);
+        match a.common.format {
+            Format::Json => json.push(render::json::report_value(&report, many.then_some(shown))),
+            Format::Human => {
+                let text = render::human::report(shown, &report, &opts);
+                if many && counts.iter().sum::<usize>() > 1 {
+                    writeln!(out).map_err(io_err)?;
+                }
+                out.write_all(text.as_bytes()).map_err(io_err)?;
+            }
+        }
+    }
+    match a.common.format {
+        Format::Json => {
+            let v = if many {
+                serde_json::Value::Array(json)
+            } else {
+                json.pop().unwrap_or(serde_json::Value::Null)
+            };
+            if many || error_code.is_none() {
+                out.write_all(render::json::to_text(&v).as_bytes())
+                    .map_err(io_err)?;
+            }
+        }
+        Format::Human if many => {
+            let errors = a.files.len() - counts.iter().sum::<usize>();
+            let text = render::human::summary(counts, errors, &opts);
+            out.write_all(format!("\n{text}").as_bytes())
+                .map_err(io_err)?;
+        }
+        Format::Human => {}
+    }
+    out.flush().map_err(io_err)?;
+    Ok(error_code.unwrap_or(worst.exit_code()))
+}
+
+fn io_err(e: std::io::Error) -> Error {
+    Error::with_source(ErrorKind::Io, format!("cannot write output: {e}"), e)
+}
+
+fn load_rules(c: &Common) -> Result<(Config, RuleSet, Engine), Error> {
+    let config = load_config(c)?;
+    let rules = RuleSet::load(&config.rules_dirs)?;
+    let engine = Engine::with_rules(config.clone(), rules.clone())?;
+    Ok((config, rules, engine))
+}
+
+fn rules_list(c: &Common, only: &[String], out: &mut dyn Write) -> Result<i32, Error> {
+    let (_, rules, engine) = load_rules(c)?;
+    let chosen: Vec<_> = rules
+        .rules()
+        .iter()
+        .filter(|r| only.is_empty() || only.iter().any(|s| selector_matches(s, r)))
+        .map(|r| (r, engine.is_enabled(&r.id)))
+        .collect();
+    if chosen.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!("--only {}: matches no rule", only.join(",")),
+        ));
+    }
+    let text = match c.format {
+        Format::Json => render::json::to_text(&serde_json::Value::Array(
+            chosen
+                .iter()
+                .map(|(r, on)| render::json::rule_value(r, *on))
+                .collect(),
+        )),
+        Format::Human => render::human::rule_list(&chosen, &human_options(c, false)),
+    };
+    out.write_all(text.as_bytes()).map_err(io_err)?;
+    Ok(0)
+}
+
+fn rules_explain(c: &Common, id: &str, out: &mut dyn Write) -> Result<i32, Error> {
+    let (_, rules, engine) = load_rules(c)?;
+    let rule = rules
+        .rules()
+        .iter()
+        .find(|r| r.id.eq_ignore_ascii_case(id) || r.name == id)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Usage,
+                format!("no rule {id:?} (see `preflight rules list`)"),
+            )
+        })?;
+    let on = engine.is_enabled(&rule.id);
+    let text = match c.format {
+        Format::Json => render::json::to_text(&render::json::rule_value(rule, on)),
+        Format::Human => render::human::rule_doc(rule, on, &human_options(c, false)),
+    };
+    out.write_all(text.as_bytes()).map_err(io_err)?;
+    Ok(0)
+}
+
+fn rules_test(c: &Common, only: &[String], out: &mut dyn Write) -> Result<i32, Error> {
+    let (config, rules, _) = load_rules(c)?;
+    for s in only {
+        if !rules.rules().iter().any(|r| selector_matches(s, r)) {
+            return Err(Error::new(
+                ErrorKind::Usage,
+                format!("--only {s}: matches no rule"),
+            ));
+        }
+    }
+    let report = crate::rules::examples::run(&rules, &config, only);
+    let text = match c.format {
+        Format::Json => render::json::to_text(&render::json::examples_value(&report)),
+        Format::Human => render::human::examples(&report, &human_options(c, false)),
+    };
+    out.write_all(text.as_bytes()).map_err(io_err)?;
+    Ok(if report.all_passed() { 0 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_accepts_unix_iso_and_rfc5322() {
+        assert_eq!(parse_now("1795392000").unwrap(), 1_795_392_000);
+        assert_eq!(parse_now("2026-11-23").unwrap(), 1_795_392_000);
+        assert_eq!(parse_now("2026-11-23T00:00:00Z").unwrap(), 1_795_392_000);
+        assert_eq!(parse_now("2026-11-23 01:00").unwrap(), 1_795_395_600);
+        assert_eq!(
+            parse_now("Mon, 23 Nov 2026 00:00:00 +0000").unwrap(),
+            1_795_392_000
+        );
+        assert_eq!(parse_now("yesterday").unwrap_err().kind(), ErrorKind::Usage);
+    }
 }

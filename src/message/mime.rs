@@ -91,6 +91,15 @@ impl MimePart {
             &self.path
         }
     }
+    /// The part as the subject of a sentence: `The message` for the root, `Part 1.2`
+    /// otherwise.
+    pub fn noun(&self) -> String {
+        if self.path.is_empty() {
+            "The message".into()
+        } else {
+            format!("Part {}", self.path)
+        }
+    }
     /// The first header field with this name.
     pub fn header(&self, name: &str) -> Option<&HeaderField> {
         self.headers.iter().find(|h| h.is(name))

@@ -109,6 +109,31 @@ impl<'a> Message<'a> {
         }
     }
 
+    /// Evidence pointing at the byte at `at`, with the text of its line (up to
+    /// [`SNIPPET_MAX`] bytes around it) as the snippet, so a reader sees the context.
+    pub fn line_evidence(&self, at: usize) -> Evidence {
+        let at = at.min(self.raw.len());
+        let line_start = self.raw[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        let line_end = self.raw[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(self.raw.len(), |p| at + p);
+        let mut from = line_start.max(at.saturating_sub(SNIPPET_MAX / 2));
+        // Start on a UTF-8 boundary so the snippet stays text.
+        while from > line_start && from < at && (self.raw[from] & 0xC0) == 0x80 {
+            from -= 1;
+        }
+        let mut e = self.raw_evidence(from, line_end);
+        e.span = Span {
+            start: at,
+            end: (at + 1).min(self.raw.len()),
+        };
+        e
+    }
+
     /// Evidence for a whole header field (first line as snippet).
     pub fn header_evidence(&self, h: &HeaderField) -> Evidence {
         self.raw_evidence(h.start, h.end)

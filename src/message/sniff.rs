@@ -30,24 +30,46 @@ const SNIFF_BYTES: usize = 1024;
 /// ```
 pub fn looks_like_mail(raw: &[u8]) -> Result<(), String> {
     if raw.iter().all(u8::is_ascii_whitespace) {
-        return Err(if raw.is_empty() { "the input is empty".into() } else { "the input contains only white space".into() });
+        return Err(if raw.is_empty() {
+            "the input is empty".into()
+        } else {
+            "the input contains only white space".into()
+        });
     }
     let head = &raw[..raw.len().min(SNIFF_BYTES)];
-    let control = head.iter().filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f).count();
+    let control = head
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f)
+        .count();
     if control * 10 > head.len() {
-        return Err(format!("the input looks binary ({control} control bytes in the first {} bytes)", head.len()));
+        return Err(format!(
+            "the input looks binary ({control} control bytes in the first {} bytes)",
+            head.len()
+        ));
     }
     // Find the first field without scanning the whole input: the header block parser stops
     // at the first line that is not a field.
     let facts_head = &raw[..raw.len().min(256 * 1024)];
     let facts = RawFacts::scan(facts_head);
     let valid_name = |n: &str| !n.is_empty() && n.bytes().all(|b| (33..=126).contains(&b));
-    let first_is_field = facts.headers.first().is_some_and(|h| h.start == facts.header_start) && facts.headers.iter().any(|h| valid_name(&h.name));
+    let first_is_field = facts
+        .headers
+        .first()
+        .is_some_and(|h| h.start == facts.header_start)
+        && facts.headers.iter().any(|h| valid_name(&h.name));
     if !first_is_field {
         let start = facts.header_start.min(raw.len());
-        let end = raw[start..].iter().position(|&b| b == b'\n').map_or(raw.len(), |p| start + p);
-        let line = String::from_utf8_lossy(&raw[start..end.min(start + 60)]).trim_end().to_string();
-        return Err(format!("no header field at the start of the input (line {} reads {line:?}, expected `Name: value`)", facts.line_of(start)));
+        let end = raw[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(raw.len(), |p| start + p);
+        let line = String::from_utf8_lossy(&raw[start..end.min(start + 60)])
+            .trim_end()
+            .to_string();
+        return Err(format!(
+            "no header field at the start of the input (line {} reads {line:?}, expected `Name: value`)",
+            facts.line_of(start)
+        ));
     }
     Ok(())
 }
@@ -69,11 +91,27 @@ mod tests {
             b"Fr om: a\nSubject: x\n\nx\n",
         ];
         for raw in ok {
-            assert!(looks_like_mail(raw).is_ok(), "{:?}", String::from_utf8_lossy(raw));
+            assert!(
+                looks_like_mail(raw).is_ok(),
+                "{:?}",
+                String::from_utf8_lossy(raw)
+            );
         }
-        let bad: &[&[u8]] = &[b"", b" \r\n\n", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0", b"Hello there\nSubject: x\n", b": x\n", b"Fr om: a\n\nx\n", b"\0\0\0\0Subject: x\n"];
+        let bad: &[&[u8]] = &[
+            b"",
+            b" \r\n\n",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0",
+            b"Hello there\nSubject: x\n",
+            b": x\n",
+            b"Fr om: a\n\nx\n",
+            b"\0\0\0\0Subject: x\n",
+        ];
         for raw in bad {
-            assert!(looks_like_mail(raw).is_err(), "{:?}", String::from_utf8_lossy(raw));
+            assert!(
+                looks_like_mail(raw).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(raw)
+            );
         }
     }
 }

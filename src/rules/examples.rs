@@ -127,7 +127,11 @@ fn encode_words(s: &str) -> String {
     if !chunk.is_empty() {
         words.push(chunk);
     }
-    words.iter().map(|w| format!("=?UTF-8?B?{}?=", crate::util::base64(w.as_bytes()))).collect::<Vec<_>>().join("\n ")
+    words
+        .iter()
+        .map(|w| format!("=?UTF-8?B?{}?=", crate::util::base64(w.as_bytes())))
+        .collect::<Vec<_>>()
+        .join("\n ")
 }
 
 /// The clean wrapper message's header fields, in order.
@@ -146,9 +150,15 @@ pub fn example_message(rule: &Rule, example: &str) -> Vec<u8> {
     let Some(spec) = &rule.pattern else {
         return example.as_bytes().to_vec();
     };
-    let mut headers: Vec<(String, String)> = WRAPPER.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    let mut headers: Vec<(String, String)> = WRAPPER
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
     let mut body = "Hello.\n".to_string();
-    let set = |headers: &mut Vec<(String, String)>, name: &str, value: String| match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+    let set = |headers: &mut Vec<(String, String)>, name: &str, value: String| match headers
+        .iter_mut()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+    {
         Some(h) => h.1 = value,
         None => headers.push((name.to_string(), value)),
     };
@@ -165,7 +175,10 @@ pub fn example_message(rule: &Rule, example: &str) -> Vec<u8> {
         }
         Target::Header(name) => {
             // Keep the conventional spelling of the wrapper's own fields.
-            let name = WRAPPER.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map_or(name.as_str(), |(n, _)| n);
+            let name = WRAPPER
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map_or(name.as_str(), |(n, _)| n);
             set(&mut headers, name, example.to_string());
         }
     }
@@ -183,14 +196,24 @@ pub fn example_message(rule: &Rule, example: &str) -> Vec<u8> {
 
 /// Checks one rule against one raw message with only that rule on. Returns whether it
 /// fired and what it said.
-fn fires(rule: &Rule, raw: &[u8], config: &Config, now: i64, code: &[Box<dyn Check>]) -> Result<(bool, Option<String>), String> {
+fn fires(
+    rule: &Rule,
+    raw: &[u8],
+    config: &Config,
+    now: i64,
+    code: &[Box<dyn Check>],
+) -> Result<(bool, Option<String>), String> {
     let run = || -> Result<(bool, Option<String>), String> {
         let msg = Message::parse(raw);
         match &rule.pattern {
             Some(spec) => {
                 let set = PatternSet::compile([(0, spec)]);
                 let hits = set.run(&msg, &|_| true, 1);
-                Ok((!hits.is_empty(), hits.first().map(|h| format!("matched \u{201c}{}\u{201d}", h.matched))))
+                Ok((
+                    !hits.is_empty(),
+                    hits.first()
+                        .map(|h| format!("matched \u{201c}{}\u{201d}", h.matched)),
+                ))
             }
             None => {
                 let Some(check) = code.iter().find(|c| c.ids().contains(&rule.id.as_str())) else {
@@ -217,7 +240,11 @@ pub fn run(rules: &RuleSet, config: &Config, only: &[String]) -> ExampleReport {
     let code = checks::all();
     let mut report = ExampleReport::default();
     for rule in rules.rules() {
-        if !only.is_empty() && !only.iter().any(|s| crate::engine::selector_matches(s, rule)) {
+        if !only.is_empty()
+            && !only
+                .iter()
+                .any(|s| crate::engine::selector_matches(s, rule))
+        {
             continue;
         }
         report.rules += 1;
@@ -230,12 +257,18 @@ pub fn run(rules: &RuleSet, config: &Config, only: &[String]) -> ExampleReport {
         let limited;
         let config = match &rule.examples.limits {
             Some(l) => {
-                limited = Config { limits: l.clone(), ..config.clone() };
+                limited = Config {
+                    limits: l.clone(),
+                    ..config.clone()
+                };
                 &limited
             }
             None => config,
         };
-        let lists = [(Expect::Match, &rule.examples.matching), (Expect::NoMatch, &rule.examples.not_matching)];
+        let lists = [
+            (Expect::Match, &rule.examples.matching),
+            (Expect::NoMatch, &rule.examples.not_matching),
+        ];
         for (expect, list) in lists {
             for (index, example) in list.iter().enumerate() {
                 let raw = example_message(rule, example);
@@ -315,24 +348,44 @@ rules:
         let r = run(&rules(PATTERNS), &Config::default(), &[]);
         assert_eq!(r.rules, 3);
         assert_eq!(r.without_no_match, vec!["CNT902"]);
-        let failed: Vec<_> = r.failures().map(|o| (o.id.as_str(), o.expect, o.index)).collect();
+        let failed: Vec<_> = r
+            .failures()
+            .map(|o| (o.id.as_str(), o.expect, o.index))
+            .collect();
         // Only the deliberately wrong no_match example of CNT900 fails; the disabled,
         // zero-score CNT901 is still tested.
         assert_eq!(failed, vec![("CNT900", Expect::NoMatch, 1)]);
         assert!(!r.all_passed());
-        let hit = r.outcomes.iter().find(|o| o.id == "CNT901" && o.expect == Expect::Match).unwrap();
-        assert_eq!(hit.detail.as_deref(), Some("matched \u{201c}Bulk-Mailer\u{201d}"));
+        let hit = r
+            .outcomes
+            .iter()
+            .find(|o| o.id == "CNT901" && o.expect == Expect::Match)
+            .unwrap();
+        assert_eq!(
+            hit.detail.as_deref(),
+            Some("matched \u{201c}Bulk-Mailer\u{201d}")
+        );
     }
 
     #[test]
     fn wrapper_message_shapes() {
         let set = rules(PATTERNS);
-        let subject = String::from_utf8(example_message(set.get("CNT900").unwrap(), "ünïcode")).unwrap();
-        assert!(subject.contains("Subject: =?UTF-8?B?w7xuw69jb2Rl?=\n"), "{subject}");
+        let subject =
+            String::from_utf8(example_message(set.get("CNT900").unwrap(), "ünïcode")).unwrap();
+        assert!(
+            subject.contains("Subject: =?UTF-8?B?w7xuw69jb2Rl?=\n"),
+            "{subject}"
+        );
         let header = String::from_utf8(example_message(set.get("CNT901").unwrap(), "X")).unwrap();
-        assert!(header.contains("Content-Type: text/plain; charset=utf-8\nx-mailer: X\n\nHello.\n"), "{header}");
+        assert!(
+            header.contains("Content-Type: text/plain; charset=utf-8\nx-mailer: X\n\nHello.\n"),
+            "{header}"
+        );
         let body = String::from_utf8(example_message(set.get("CNT902").unwrap(), "café")).unwrap();
-        assert!(body.ends_with("Content-Transfer-Encoding: 8bit\n\ncafé\n"), "{body}");
+        assert!(
+            body.ends_with("Content-Transfer-Encoding: 8bit\n\ncafé\n"),
+            "{body}"
+        );
         assert!(looks_parsed(&body));
     }
 
@@ -363,9 +416,26 @@ rules:
         let r = run(&set, &Config::default(), &[]);
         let failures: Vec<String> = r
             .failures()
-            .map(|o| format!("{} ({}) {} example #{}: fired={} {:?} {:?}\n{}", o.id, o.origin, o.expect.as_str(), o.index + 1, o.fired, o.detail, o.error, o.example))
+            .map(|o| {
+                format!(
+                    "{} ({}) {} example #{}: fired={} {:?} {:?}\n{}",
+                    o.id,
+                    o.origin,
+                    o.expect.as_str(),
+                    o.index + 1,
+                    o.fired,
+                    o.detail,
+                    o.error,
+                    o.example
+                )
+            })
             .collect();
-        assert!(failures.is_empty(), "{} example(s) misbehave:\n{}", failures.len(), failures.join("\n\n"));
+        assert!(
+            failures.is_empty(),
+            "{} example(s) misbehave:\n{}",
+            failures.len(),
+            failures.join("\n\n")
+        );
     }
 
     /// Every shipped rule documents itself with at least one example of each kind.
@@ -373,7 +443,15 @@ rules:
     fn shipped_rules_have_both_kinds_of_examples() {
         let set = RuleSet::load(&[]).unwrap();
         let r = run(&set, &Config::default(), &[]);
-        assert!(r.without_match.is_empty(), "rules without a `match` example: {:?}", r.without_match);
-        assert!(r.without_no_match.is_empty(), "rules without a `no_match` example: {:?}", r.without_no_match);
+        assert!(
+            r.without_match.is_empty(),
+            "rules without a `match` example: {:?}",
+            r.without_match
+        );
+        assert!(
+            r.without_no_match.is_empty(),
+            "rules without a `no_match` example: {:?}",
+            r.without_no_match
+        );
     }
 }

@@ -29,6 +29,14 @@ pub enum Target {
 }
 
 impl Target {
+    /// The target as written in YAML (`subject`, `body`, `header:NAME`).
+    pub fn label(&self) -> String {
+        match self {
+            Target::Subject => "subject".into(),
+            Target::Body => "body".into(),
+            Target::Header(n) => format!("header:{n}"),
+        }
+    }
     fn parse(s: &str) -> Option<Target> {
         match s {
             "subject" => Some(Target::Subject),

@@ -1,0 +1,421 @@
+//! Human-readable text: a report per message, rule documentation, example runs.
+//!
+//! A report reads top-down: the verdict and the reply a receiver would give, then each
+//! finding with what was seen, where, why receivers refuse it, and how to fix it, then how
+//! the score adds up. Colour (ANSI) is optional and carries no information of its own.
+
+use std::fmt::Write as _;
+
+use super::num;
+use crate::report::{Action, Evidence, Frame, Report, Verdict};
+use crate::rules::Rule;
+use crate::rules::examples::ExampleReport;
+
+/// How to render.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HumanOptions {
+    /// Use ANSI colours.
+    pub color: bool,
+    /// Wrap prose at this many columns.
+    pub width: usize,
+    /// One line per finding: no why, fix or evidence.
+    pub brief: bool,
+}
+
+impl Default for HumanOptions {
+    fn default() -> Self {
+        HumanOptions {
+            color: false,
+            width: 88,
+            brief: false,
+        }
+    }
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+    fn verdict(&self, v: Verdict, s: &str) -> String {
+        match v {
+            Verdict::Pass => self.wrap("1;32", s),
+            Verdict::Flag => self.wrap("1;33", s),
+            Verdict::Reject => self.wrap("1;31", s),
+        }
+    }
+}
+
+/// Makes a snippet printable on one line: control characters become escapes, and long
+/// text is cut with an ellipsis.
+pub fn printable(s: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in s.chars().enumerate() {
+        if n == max_chars {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Wraps `text` at `width` columns, each line starting with `indent`.
+fn wrap(text: &str, indent: &str, first: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::from(first);
+    let mut empty = true;
+    let limit = width.max(indent.len() + 20);
+    // Colour codes in `first` take no columns.
+    let mut extra = first.len() - strip_ansi(first).len();
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() - extra + 1 + word.chars().count() > limit {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(indent);
+            extra = 0;
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut esc = false;
+    for c in s.chars() {
+        match (esc, c) {
+            (false, '\x1b') => esc = true,
+            (true, 'm') => esc = false,
+            (true, _) => {}
+            (false, c) => out.push(c),
+        }
+    }
+    out
+}
+
+fn where_(e: &Evidence) -> String {
+    let mut s = match e.frame {
+        Frame::Raw => String::new(),
+        Frame::Decoded => "decoded text".to_string(),
+        Frame::Subject => "decoded Subject".to_string(),
+    };
+    if let Some(p) = e.part.as_deref().filter(|p| !p.is_empty()) {
+        if !s.is_empty() {
+            s.push_str(" of ");
+        }
+        let _ = write!(s, "part {p}");
+    }
+    if let Some(l) = e.line {
+        if !s.is_empty() {
+            s.push_str(", ");
+        }
+        let _ = write!(s, "line {l}");
+    }
+    if s.is_empty() {
+        s = format!("bytes {}..{}", e.span.start, e.span.end);
+    }
+    s
+}
+
+const INDENT: &str = "           ";
+
+/// Renders one report. `name` is the file name shown in the heading.
+pub fn report(name: &str, r: &Report, o: &HumanOptions) -> String {
+    let p = Paint(o.color);
+    let mut out = String::new();
+    let label = r.verdict.as_str().to_ascii_uppercase();
+    let n = r.findings.len();
+    let _ = writeln!(
+        out,
+        "{}: {}  score {} (flag at {}, reject at {}), {} finding{}",
+        p.bold(name),
+        p.verdict(r.verdict, &label),
+        num(r.score),
+        num(r.thresholds.flag),
+        num(r.thresholds.reject),
+        n,
+        if n == 1 { "" } else { "s" }
+    );
+    if let Some(reply) = &r.reply {
+        let _ = writeln!(out, "  predicted reply: {}", p.bold(&reply.to_line()));
+    }
+    for e in &r.internal_errors {
+        let _ = writeln!(
+            out,
+            "  {} {e}",
+            p.verdict(Verdict::Reject, "internal error:")
+        );
+    }
+    for f in &r.findings {
+        let tag = match f.action {
+            Action::Reject => p.verdict(Verdict::Reject, "reject"),
+            Action::Score => format!("{:<6}", format!("+{}", num(f.score))),
+        };
+        if o.brief {
+            let _ = writeln!(out, "  {tag} {} {}: {}", p.bold(&f.id), f.name, f.message);
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n  {tag} {} {} {}",
+            p.bold(&f.id),
+            f.name,
+            p.dim(&format!("[{}]", f.family))
+        );
+        out.push_str(&wrap(&f.message, "    ", "    ", o.width));
+        for e in &f.evidence {
+            let _ = writeln!(
+                out,
+                "    {} {}: {}",
+                p.dim("-->"),
+                where_(e),
+                printable(&e.snippet.display(), o.width.max(60))
+            );
+        }
+        if let Some(first) = f.predicts.first() {
+            out.push_str(&wrap(
+                first,
+                INDENT,
+                &format!("    {}", p.dim("reply: ")),
+                o.width,
+            ));
+        }
+        out.push_str(&wrap(
+            &f.why,
+            INDENT,
+            &format!("    {}", p.dim("why:   ")),
+            o.width,
+        ));
+        out.push_str(&wrap(
+            &f.fix,
+            INDENT,
+            &format!("    {}", p.dim("fix:   ")),
+            o.width,
+        ));
+    }
+    if r.families.iter().any(|f| f.raw != 0.0) {
+        let parts: Vec<String> = r
+            .families
+            .iter()
+            .filter(|f| f.raw != 0.0)
+            .map(|f| {
+                if f.contributed < f.raw {
+                    format!(
+                        "{} {} (capped from {})",
+                        f.family,
+                        num(f.contributed),
+                        num(f.raw)
+                    )
+                } else {
+                    format!("{} {}", f.family, num(f.contributed))
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}  score: {} = {}",
+            if o.brief { "" } else { "\n" },
+            parts.join(" + "),
+            num(r.score)
+        );
+    }
+    out
+}
+
+/// A one-line summary for several messages: counts per verdict.
+pub fn summary(counts: [usize; 3], errors: usize, o: &HumanOptions) -> String {
+    let p = Paint(o.color);
+    let mut s = format!(
+        "{} checked: {} pass, {} flag, {} reject",
+        counts.iter().sum::<usize>(),
+        p.verdict(Verdict::Pass, &counts[0].to_string()),
+        p.verdict(Verdict::Flag, &counts[1].to_string()),
+        p.verdict(Verdict::Reject, &counts[2].to_string()),
+    );
+    if errors > 0 {
+        let _ = write!(s, ", {errors} not checked (errors above)");
+    }
+    s.push('\n');
+    s
+}
+
+fn action_text(rule: &Rule) -> String {
+    match rule.action {
+        Action::Reject => "reject".into(),
+        Action::Score => format!("+{}", num(rule.score)),
+    }
+}
+
+/// One line per rule: id, action, name, family, summary.
+pub fn rule_list(rules: &[(&Rule, bool)], o: &HumanOptions) -> String {
+    let p = Paint(o.color);
+    let mut out = String::new();
+    for (r, enabled) in rules {
+        let off = if *enabled { "" } else { " (off)" };
+        let _ = writeln!(
+            out,
+            "{} {:<7} {:<34} {:<11} {}{}",
+            p.bold(&format!("{:<8}", r.id)),
+            action_text(r),
+            r.name,
+            r.family,
+            r.summary,
+            p.dim(off)
+        );
+    }
+    out
+}
+
+/// A rule's full documentation.
+pub fn rule_doc(r: &Rule, enabled: bool, o: &HumanOptions) -> String {
+    let p = Paint(o.color);
+    let mut out = String::new();
+    let _ = writeln!(out, "{} {} [{}]", p.bold(&r.id), r.name, r.family);
+    out.push_str(&wrap(&r.summary, "  ", "  ", o.width));
+    let _ = writeln!(
+        out,
+        "\n  action:  {}{}",
+        action_text(r),
+        if enabled { "" } else { " (disabled)" }
+    );
+    match &r.pattern {
+        Some(spec) => {
+            let _ = writeln!(out, "  kind:    pattern on {}", spec.target.label());
+        }
+        None => {
+            let _ = writeln!(out, "  kind:    code");
+        }
+    }
+    let _ = writeln!(out, "  defined: {}", r.origin);
+    if let Some(o) = &r.overridden_at {
+        let _ = writeln!(out, "  overridden at: {o}");
+    }
+    for reply in &r.predicts {
+        out.push_str(&wrap(reply, "           ", "  reply:  ", o.width));
+    }
+    out.push_str(&wrap(
+        &r.why,
+        "  ",
+        &format!("\n  {}\n  ", p.dim("why")),
+        o.width,
+    ));
+    out.push_str(&wrap(
+        &r.fix,
+        "  ",
+        &format!("\n  {}\n  ", p.dim("fix")),
+        o.width,
+    ));
+    for (label, list) in [
+        ("fires on", &r.examples.matching),
+        ("does not fire on", &r.examples.not_matching),
+    ] {
+        for ex in list.iter() {
+            let _ = writeln!(out, "\n  {}", p.dim(label));
+            for line in ex.lines().take(12) {
+                let _ = writeln!(out, "    | {}", printable(line, o.width.saturating_sub(8)));
+            }
+            if ex.lines().count() > 12 {
+                let _ = writeln!(out, "    | …");
+            }
+        }
+    }
+    out
+}
+
+/// The result of `preflight rules test`.
+pub fn examples(r: &ExampleReport, o: &HumanOptions) -> String {
+    let p = Paint(o.color);
+    let mut out = String::new();
+    let failures: Vec<_> = r.failures().collect();
+    for f in &failures {
+        let what = match (&f.error, f.fired) {
+            (Some(e), _) => format!("could not be checked: {e}"),
+            (None, true) => format!(
+                "fired but must not{}",
+                f.detail
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            ),
+            (None, false) => "did not fire but must".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{} {} {} example #{} {what}",
+            p.verdict(Verdict::Reject, "FAIL"),
+            p.bold(&f.id),
+            f.expect.as_str(),
+            f.index + 1
+        );
+        let _ = writeln!(out, "     at {}", f.origin);
+        for line in f.example.lines().take(8) {
+            let _ = writeln!(out, "     | {}", printable(line, 100));
+        }
+    }
+    for (what, ids) in [
+        ("no `match` example", &r.without_match),
+        ("no `no_match` example", &r.without_no_match),
+    ] {
+        if !ids.is_empty() {
+            let _ = writeln!(out, "warning: {what}: {}", ids.join(", "));
+        }
+    }
+    let verdict = if failures.is_empty() {
+        p.verdict(Verdict::Pass, "ok")
+    } else {
+        p.verdict(Verdict::Reject, "FAILED")
+    };
+    let _ = writeln!(
+        out,
+        "{verdict}: {} rules, {} examples, {} failed",
+        r.rules,
+        r.outcomes.len(),
+        failures.len()
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_controls_and_cuts() {
+        assert_eq!(printable("a\r\nb\t\0", 80), "a\\r\\nb\\t\\x00");
+        assert_eq!(printable("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn wrap_keeps_width() {
+        let w = wrap(&"word ".repeat(40), "  ", "  ", 30);
+        assert!(w.lines().all(|l| l.chars().count() <= 30), "{w}");
+        assert_eq!(w.split_whitespace().count(), 40);
+    }
+}

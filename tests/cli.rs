@@ -1,0 +1,407 @@
+//! The `preflight` binary as users run it: exit codes, JSON shape, standard input, errors,
+//! local rule packs and the rules subcommands.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_preflight"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("runs")
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 output")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+/// A fresh scratch directory under the target dir.
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const NOW: &str = "--now=2026-11-23";
+
+#[test]
+fn exit_codes_follow_the_verdict() {
+    for (file, want) in [
+        ("samples/good-newsletter.eml", 0),
+        ("samples/good-receipt-with-pdf.eml", 0),
+        ("samples/bad-mime.eml", 1),
+        ("samples/bad-encoding.eml", 1),
+        ("samples/bad-headers.eml", 2),
+        ("samples/canary.eml", 2),
+    ] {
+        let o = run(&["check", NOW, file]);
+        assert_eq!(code(&o), want, "{file}: {}{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).starts_with(file), "{}", stdout(&o));
+    }
+    // Several inputs: the worst verdict, and a summary line.
+    let o = run(&[
+        "check",
+        NOW,
+        "samples/good-newsletter.eml",
+        "samples/bad-mime.eml",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains("2 checked: 1 pass, 1 flag, 0 reject"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn human_report_explains_each_finding() {
+    let o = run(&["check", NOW, "--color=never", "samples/bad-headers.eml"]);
+    let text = stdout(&o);
+    for want in [
+        "REJECT",
+        "predicted reply: 550 5.7.1",
+        "HDR004 duplicate-single-header",
+        "--> line 5: Subject: Your account statement (corrected)",
+        "why:",
+        "fix:",
+        "score: headers",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    assert!(!text.contains('\x1b'), "no colour when asked");
+    let o = run(&["check", NOW, "--color=always", "samples/bad-headers.eml"]);
+    assert!(stdout(&o).contains("\x1b[1;31mREJECT\x1b[0m"));
+    let o = run(&["check", NOW, "--brief", "samples/bad-headers.eml"]);
+    assert!(!stdout(&o).contains("why:"));
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let o = run(&["check", NOW, "--format=json", "samples/canary.eml"]);
+    assert_eq!(code(&o), 2);
+    let v = json(&o);
+    assert_eq!(v["verdict"], "reject");
+    assert_eq!(v["reply"]["code"], 554);
+    assert_eq!(v["reply"]["enhanced"], "5.7.1");
+    assert_eq!(v["thresholds"]["reject"], 10.0);
+    let f = &v["findings"][0];
+    assert_eq!(f["id"], "CNT001");
+    for key in [
+        "name", "family", "action", "score", "message", "why", "fix", "predicts", "evidence",
+    ] {
+        assert!(!f[key].is_null(), "finding lacks {key}: {f}");
+    }
+    let ev = &f["evidence"][0];
+    assert!(ev["span"]["start"].as_u64().unwrap() < ev["span"]["end"].as_u64().unwrap());
+    assert!(ev["snippet"]["text"].as_str().unwrap().contains("GTUBE"));
+    // Deterministic: the same bytes twice.
+    assert_eq!(
+        o.stdout,
+        run(&["check", NOW, "--format=json", "samples/canary.eml"]).stdout
+    );
+
+    // Several inputs: an array, each object naming its file first.
+    let o = run(&[
+        "check",
+        NOW,
+        "--format=json",
+        "samples/canary.eml",
+        "samples/good-newsletter.eml",
+    ]);
+    let v = json(&o);
+    let arr = v.as_array().unwrap();
+    assert_eq!(arr.len(), 2);
+    assert_eq!(arr[1]["file"], "samples/good-newsletter.eml");
+    assert_eq!(arr[1]["verdict"], "pass");
+    assert_eq!(arr[1]["reply"], Value::Null);
+    assert!(stdout(&o).trim_start().starts_with("[\n  {\n    \"file\""));
+}
+
+#[test]
+fn standard_input_is_read_with_a_dash() {
+    let raw =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/canary.eml")).unwrap();
+    let o = run_stdin(&["check", NOW, "--format=json", "-"], &raw);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(json(&o)["findings"][0]["id"], "CNT001");
+    let o = run_stdin(&["check", NOW, "-"], &raw);
+    assert!(stdout(&o).starts_with("<stdin>: REJECT"), "{}", stdout(&o));
+    let o = run(&["check", "-", "-"]);
+    assert_eq!(code(&o), 64);
+}
+
+#[test]
+fn inputs_that_are_not_mail_are_refused_with_65() {
+    let d = scratch("notmail");
+    let cases: [(&str, &[u8]); 4] = [
+        ("empty.eml", b""),
+        ("blank.eml", b"\r\n\r\n  \n"),
+        (
+            "image.png",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0\x08\x02\0\0\0",
+        ),
+        ("letter.txt", b"Dear Ann,\nsee you Monday.\n"),
+    ];
+    for (name, bytes) in cases {
+        let p = d.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let o = run(&["check", p.to_str().unwrap()]);
+        assert_eq!(code(&o), 65, "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains("not a mail message"), "{}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    }
+    // A malformed message is still mail: it gets findings, not an error.
+    let p = d.join("malformed.eml");
+    std::fs::write(&p, b"Subject: x\r\nSubject: y\r\n\r\nbody\n").unwrap();
+    assert_eq!(code(&run(&["check", NOW, p.to_str().unwrap()])), 2);
+}
+
+#[test]
+fn errors_use_sysexits() {
+    let o = run(&["check", "no/such/file.eml"]);
+    assert_eq!(code(&o), 66);
+    assert!(
+        stderr(&o).contains("no/such/file.eml: cannot open"),
+        "{}",
+        stderr(&o)
+    );
+    // The other inputs are still checked and reported; the error status wins.
+    let o = run(&[
+        "check",
+        NOW,
+        "samples/good-newsletter.eml",
+        "no/such/file.eml",
+    ]);
+    assert_eq!(code(&o), 66);
+    assert!(stdout(&o).contains("samples/good-newsletter.eml: PASS"));
+    assert_eq!(code(&run(&["check", "samples"])), 66);
+    assert_eq!(code(&run(&["check", "--bogus", "samples/canary.eml"])), 64);
+    assert_eq!(code(&run(&["check"])), 64);
+    assert_eq!(
+        code(&run(&["check", "--now=yesterday", "samples/canary.eml"])),
+        64
+    );
+    assert_eq!(
+        code(&run(&["check", "--ip=999.1.1.1", "samples/canary.eml"])),
+        64
+    );
+    assert_eq!(
+        code(&run(&["check", "--select=NOPE999", "samples/canary.eml"])),
+        78
+    );
+    assert_eq!(code(&run(&["rules", "explain", "NOPE999"])), 64);
+    let o = run(&["--help"]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("check"));
+
+    let d = scratch("badconfig");
+    let cfg = d.join("preflight.yaml");
+    std::fs::write(&cfg, "thresholds: { flag: 5, reject: 10 }\nthreshold: 3\n").unwrap();
+    let o = run(&[
+        "check",
+        "--config",
+        cfg.to_str().unwrap(),
+        "samples/canary.eml",
+    ]);
+    assert_eq!(code(&o), 78);
+    assert!(
+        stderr(&o).contains("preflight.yaml:2"),
+        "config errors name the line: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn select_ignore_and_profile_change_what_runs() {
+    let o = run(&["check", NOW, "--ignore=HDR004", "samples/bad-headers.eml"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(!stdout(&o).contains("HDR004"));
+    let o = run(&["check", NOW, "--select=mime", "samples/bad-headers.eml"]);
+    assert_eq!(code(&o), 0);
+    let o = run(&[
+        "check",
+        NOW,
+        "--select=HDR012,HDR003",
+        "--format=json",
+        "samples/bad-headers.eml",
+    ]);
+    let ids: Vec<String> = json(&o)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["HDR012", "HDR003"]);
+    // The 120-attachment sample: over Postfix's 100 by default, named limits otherwise.
+    let d = scratch("profile");
+    let cfg = d.join("c.yaml");
+    std::fs::write(&cfg, "limits: { max_attachments: 200 }\n").unwrap();
+    let f = "samples/bad-size-too-many-attachments.eml";
+    assert_eq!(code(&run(&["check", NOW, f])), 1);
+    assert_eq!(
+        code(&run(&["check", NOW, "--config", cfg.to_str().unwrap(), f])),
+        0
+    );
+    std::fs::write(&cfg, "limits: { max_message_bytes: 1000 }\n").unwrap();
+    let o = run(&[
+        "check",
+        NOW,
+        "--config",
+        cfg.to_str().unwrap(),
+        "samples/good-newsletter.eml",
+    ]);
+    assert_eq!(
+        code(&o),
+        2,
+        "SIZE001 rejects over the limit: {}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("552 5.3.4"));
+}
+
+#[test]
+fn local_rule_packs_add_and_override_rules() {
+    let d = scratch("rulesdir");
+    std::fs::write(
+        d.join("local.yaml"),
+        r#"
+rules:
+  - id: CNT900
+    name: internal-project-codename
+    family: content
+    summary: The message names an internal project
+    why: Our policy forbids project code names in outbound mail.
+    fix: Remove the code name.
+    score: 6
+    predicts: ["554 5.7.1 Policy violation"]
+    literals: ["winter gala"]
+    target: subject
+    examples:
+      match: ["Your invitation to the Winter Gala"]
+      no_match: ["Your invitation to the summer party"]
+overrides:
+  - { id: HDR004, score: 0.5 }
+"#,
+    )
+    .unwrap();
+    let dir = d.to_str().unwrap();
+    // The override turns HDR004 from a hard reject into a score.
+    let o = run(&[
+        "check",
+        NOW,
+        "--rules-dir",
+        dir,
+        "--format=json",
+        "samples/bad-headers.eml",
+    ]);
+    let v = json(&o);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "HDR004")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (f["action"].as_str(), f["score"].as_f64()),
+        (Some("score"), Some(0.5))
+    );
+    assert_eq!(code(&o), 0);
+    // The new pattern rule fires on the gala invitation's Subject.
+    let o = run(&["check", NOW, "--rules-dir", dir, "samples/bad-mime.eml"]);
+    assert!(
+        stdout(&o).contains("CNT900 internal-project-codename"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        code(&o),
+        2,
+        "mime 5 + content 6 reaches the reject threshold"
+    );
+    let o = run(&["rules", "explain", "CNT900", "--rules-dir", dir]);
+    assert!(stdout(&o).contains("local.yaml:3"), "{}", stdout(&o));
+    let o = run(&["rules", "test", "--rules-dir", dir, "--only=CNT900"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+
+    // A wrong example makes `rules test` fail and say where.
+    std::fs::write(
+        d.join("local.yaml"),
+        "rules:\n  - id: CNT901\n    name: wrong-example\n    family: content\n    summary: s\n    why: w\n    fix: f\n    score: 1\n    predicts: [\"554 5.7.1 x\"]\n    literals: [\"lottery\"]\n    target: body\n    examples:\n      match: [\"You won a prize\"]\n      no_match: [\"hello\"]\n",
+    )
+    .unwrap();
+    let o = run(&["rules", "test", "--rules-dir", dir]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains("FAIL CNT901 match example #1 did not fire"),
+        "{}",
+        stdout(&o)
+    );
+
+    // A broken pack is a configuration error with file and line.
+    std::fs::write(
+        d.join("local.yaml"),
+        "rules:\n  - id: CNT902\n    name: x\n",
+    )
+    .unwrap();
+    let o = run(&["check", "--rules-dir", dir, "samples/canary.eml"]);
+    assert_eq!(code(&o), 78);
+    assert!(stderr(&o).contains("local.yaml:2"), "{}", stderr(&o));
+}
+
+#[test]
+fn rules_subcommands_document_every_rule() {
+    let o = run(&["rules", "list", "--format=json"]);
+    assert_eq!(code(&o), 0);
+    let v = json(&o);
+    let rules = v.as_array().unwrap();
+    assert!(rules.len() >= 40);
+    for r in rules {
+        for key in ["id", "name", "family", "summary", "why", "fix", "predicts"] {
+            assert!(
+                r[key].as_str().is_some_and(|s| !s.is_empty())
+                    || r[key].as_array().is_some_and(|a| !a.is_empty()),
+                "{key} in {r}"
+            );
+        }
+    }
+    let o = run(&["rules", "list", "--only=size"]);
+    assert_eq!(stdout(&o).lines().count(), 5);
+    let o = run(&["rules", "explain", "duplicate-single-header"]);
+    assert!(stdout(&o).starts_with("HDR004 duplicate-single-header [headers]"));
+    let o = run(&["rules", "test"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains(" 0 failed"));
+}
