@@ -1,0 +1,119 @@
+//! Fixture messages per rule, checked by the whole engine with every rule on.
+//!
+//! `tests/fixtures/rules/<ID>-<n>.eml` must make rule `<ID>` fire; its full JSON report is
+//! compared with `<ID>-<n>.json` (evidence spans, messages, the other rules that fire too).
+//! An optional `<ID>-<n>.yaml` is the configuration to check it under (size limits).
+//! After an intended change, regenerate the expected reports with
+//! `PREFLIGHT_BLESS=1 cargo test --test rules_fixtures` and review the diff.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use preflight::{Config, Engine, Envelope};
+
+const NOW: i64 = 1_795_392_000; // 2026-11-23 00:00:00 UTC
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
+}
+
+fn fixtures() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn rule_of(p: &Path) -> String {
+    let stem = p.file_stem().unwrap().to_str().unwrap();
+    stem.split('-').next().unwrap().to_string()
+}
+
+fn engine_for(p: &Path) -> Engine {
+    let cfg = p.with_extension("yaml");
+    let mut config = if cfg.exists() {
+        Config::from_file(&cfg).unwrap()
+    } else {
+        Config::default()
+    };
+    config.now = Some(NOW);
+    Engine::new(config).unwrap()
+}
+
+#[test]
+fn fixtures_match_their_expected_reports() {
+    let bless = std::env::var_os("PREFLIGHT_BLESS").is_some();
+    let mut failures = Vec::new();
+    for p in fixtures() {
+        let raw = std::fs::read(&p).unwrap();
+        let report = engine_for(&p).check(&raw, &Envelope::default());
+        let id = rule_of(&p);
+        if !report.findings.iter().any(|f| f.id == id) {
+            failures.push(format!("{}: {id} does not fire (got {:?})", p.display(), report.rule_ids()));
+            continue;
+        }
+        let got = serde_json::to_string_pretty(&report).unwrap() + "\n";
+        let want_path = p.with_extension("json");
+        if bless {
+            std::fs::write(&want_path, &got).unwrap();
+            continue;
+        }
+        match std::fs::read_to_string(&want_path) {
+            Ok(want) if want == got => {}
+            Ok(_) => {
+                std::fs::write(p.with_extension("actual.json"), &got).unwrap();
+                failures.push(format!(
+                    "{}: report differs from {} (see the .actual.json beside it; PREFLIGHT_BLESS=1 to accept)",
+                    p.display(),
+                    want_path.display()
+                ));
+            }
+            Err(_) => failures.push(format!("{}: no expected report (run with PREFLIGHT_BLESS=1)", p.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Line endings do not change the findings: a fixture written with LF and the same
+/// message with CRLF give the same rules, except for the rules about line endings.
+#[test]
+fn fixtures_give_the_same_rules_with_lf_and_crlf() {
+    for p in fixtures() {
+        let id = rule_of(&p);
+        if ["ENC002", "ENC003"].contains(&id.as_str()) {
+            continue;
+        }
+        let raw = std::fs::read(&p).unwrap();
+        let lf: Vec<u8> = String::from_utf8_lossy(&raw).replace("\r\n", "\n").into_bytes();
+        if String::from_utf8(raw.clone()).is_err() || lf.contains(&b'\r') {
+            continue; // binary or bare-CR fixtures: no lossless conversion
+        }
+        let crlf = String::from_utf8(lf.clone()).unwrap().replace('\n', "\r\n").into_bytes();
+        let e = engine_for(&p);
+        let a = e.check(&lf, &Envelope::default());
+        let b = e.check(&crlf, &Envelope::default());
+        let ids = |r: &preflight::Report| r.findings.iter().map(|f| f.id.clone()).collect::<BTreeSet<_>>();
+        // Size limits count bytes, so CRLF may add a size finding; nothing else may differ.
+        let strip = |s: BTreeSet<String>| s.into_iter().filter(|i| !i.starts_with("SIZE")).collect::<BTreeSet<_>>();
+        assert_eq!(strip(ids(&a)), strip(ids(&b)), "{}", p.display());
+        assert!(ids(&b).contains(&id), "{}: {id} must fire with CRLF too", p.display());
+    }
+}
+
+/// Every rule implemented in code has at least one fixture.
+#[test]
+fn every_code_rule_has_a_fixture() {
+    let engine = Engine::new(Config::default()).unwrap();
+    let have: BTreeSet<String> = fixtures().iter().map(|p| rule_of(p)).collect();
+    let missing: Vec<&str> = engine
+        .rules()
+        .rules()
+        .iter()
+        .filter(|r| r.pattern.is_none() && !have.contains(&r.id))
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(missing.is_empty(), "code rules without a fixture in tests/fixtures/rules: {missing:?}");
+}
