@@ -217,7 +217,7 @@ impl Reply {
                 enhanced = e.to_string();
                 text = it.next().unwrap_or("").to_string();
             } else {
-                text = s.trim().splitn(2, ' ').nth(1).unwrap_or("").to_string();
+                text = s.trim().split_once(' ').map_or("", |x| x.1).to_string();
             }
         }
         Some(Reply {

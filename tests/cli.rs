@@ -10,7 +10,8 @@ use serde_json::Value;
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_preflight"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR");
+        .env_remove("NO_COLOR")
+        .env_remove("COLUMNS");
     c
 }
 
@@ -404,4 +405,16 @@ fn rules_subcommands_document_every_rule() {
     let o = run(&["rules", "test"]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert!(stdout(&o).contains(" 0 failed"));
+}
+
+/// The report shown in the README is what the binary prints today.
+#[test]
+fn readme_report_is_current() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = "$ preflight check samples/bad-headers.eml\n";
+    let from = readme.find(start).expect("README shows a report") + start.len();
+    let to = from + readme[from..].find("$ echo $?").unwrap();
+    let o = run(&["check", NOW, "--color=never", "samples/bad-headers.eml"]);
+    assert_eq!(&readme[from..to], stdout(&o), "update the README's report");
 }

@@ -52,7 +52,11 @@ fn fixtures_match_their_expected_reports() {
         let report = engine_for(&p).check(&raw, &Envelope::default());
         let id = rule_of(&p);
         if !report.findings.iter().any(|f| f.id == id) {
-            failures.push(format!("{}: {id} does not fire (got {:?})", p.display(), report.rule_ids()));
+            failures.push(format!(
+                "{}: {id} does not fire (got {:?})",
+                p.display(),
+                report.rule_ids()
+            ));
             continue;
         }
         let got = serde_json::to_string_pretty(&report).unwrap() + "\n";
@@ -71,7 +75,10 @@ fn fixtures_match_their_expected_reports() {
                     want_path.display()
                 ));
             }
-            Err(_) => failures.push(format!("{}: no expected report (run with PREFLIGHT_BLESS=1)", p.display())),
+            Err(_) => failures.push(format!(
+                "{}: no expected report (run with PREFLIGHT_BLESS=1)",
+                p.display()
+            )),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -87,19 +94,37 @@ fn fixtures_give_the_same_rules_with_lf_and_crlf() {
             continue;
         }
         let raw = std::fs::read(&p).unwrap();
-        let lf: Vec<u8> = String::from_utf8_lossy(&raw).replace("\r\n", "\n").into_bytes();
+        let lf: Vec<u8> = String::from_utf8_lossy(&raw)
+            .replace("\r\n", "\n")
+            .into_bytes();
         if String::from_utf8(raw.clone()).is_err() || lf.contains(&b'\r') {
             continue; // binary or bare-CR fixtures: no lossless conversion
         }
-        let crlf = String::from_utf8(lf.clone()).unwrap().replace('\n', "\r\n").into_bytes();
+        let crlf = String::from_utf8(lf.clone())
+            .unwrap()
+            .replace('\n', "\r\n")
+            .into_bytes();
         let e = engine_for(&p);
         let a = e.check(&lf, &Envelope::default());
         let b = e.check(&crlf, &Envelope::default());
-        let ids = |r: &preflight::Report| r.findings.iter().map(|f| f.id.clone()).collect::<BTreeSet<_>>();
+        let ids = |r: &preflight::Report| {
+            r.findings
+                .iter()
+                .map(|f| f.id.clone())
+                .collect::<BTreeSet<_>>()
+        };
         // Size limits count bytes, so CRLF may add a size finding; nothing else may differ.
-        let strip = |s: BTreeSet<String>| s.into_iter().filter(|i| !i.starts_with("SIZE")).collect::<BTreeSet<_>>();
+        let strip = |s: BTreeSet<String>| {
+            s.into_iter()
+                .filter(|i| !i.starts_with("SIZE"))
+                .collect::<BTreeSet<_>>()
+        };
         assert_eq!(strip(ids(&a)), strip(ids(&b)), "{}", p.display());
-        assert!(ids(&b).contains(&id), "{}: {id} must fire with CRLF too", p.display());
+        assert!(
+            ids(&b).contains(&id),
+            "{}: {id} must fire with CRLF too",
+            p.display()
+        );
     }
 }
 
@@ -115,5 +140,8 @@ fn every_code_rule_has_a_fixture() {
         .filter(|r| r.pattern.is_none() && !have.contains(&r.id))
         .map(|r| r.id.as_str())
         .collect();
-    assert!(missing.is_empty(), "code rules without a fixture in tests/fixtures/rules: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "code rules without a fixture in tests/fixtures/rules: {missing:?}"
+    );
 }

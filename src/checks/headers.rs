@@ -267,7 +267,7 @@ impl HeadersCheck {
         }
     }
 
-    fn from_fields(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+    fn check_from_fields(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
         let Some(from_h) = msg.header("From") else {
             return;
         };
@@ -550,7 +550,7 @@ impl Check for HeadersCheck {
 
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
         self.presence_and_duplicates(msg, cx);
-        self.from_fields(msg, cx);
+        self.check_from_fields(msg, cx);
         self.date(msg, cx);
         self.message_id(msg, cx);
         self.encoded_words(msg, cx);

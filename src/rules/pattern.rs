@@ -253,10 +253,13 @@ fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80 || b == b'_'
 }
 
+/// Phrases of one target and case, with the (rule index, whole-word) of each phrase.
+type PhraseList = (Vec<String>, Vec<(usize, bool)>);
+
 impl PatternSet {
     /// Compiles `(rule index, spec)` pairs. Specs have been validated.
     pub fn compile<'s>(specs: impl IntoIterator<Item = (usize, &'s PatternSpec)>) -> PatternSet {
-        let mut lits: BTreeMap<(Target, Case), (Vec<String>, Vec<(usize, bool)>)> = BTreeMap::new();
+        let mut lits: BTreeMap<(Target, Case), PhraseList> = BTreeMap::new();
         let mut regexes = Vec::new();
         for (rule, spec) in specs {
             if let Some(_r) = &spec.regex {
@@ -314,14 +317,13 @@ impl PatternSet {
     ) -> Vec<PatternHit> {
         let mut hits: Vec<PatternHit> = Vec::new();
         let mut count: BTreeMap<usize, usize> = BTreeMap::new();
-        let header_texts: Vec<(String, TextPart)>;
         let needs_headers = self
             .groups
             .iter()
             .map(|g| &g.target)
             .chain(self.regexes.iter().map(|r| &r.target))
             .any(|t| matches!(t, Target::Header(_)));
-        header_texts = if needs_headers {
+        let header_texts: Vec<(String, TextPart)> = if needs_headers {
             header_texts_of(msg)
         } else {
             Vec::new()
