@@ -2,7 +2,7 @@
 //! over a slice of the dev corpus (every 10th message of the manifest).
 //!
 //! `cargo bench --bench check`. The whole-corpus figure used in the closing notes comes from
-//! `benches/corpus-throughput.sh`, which also measures the peers in the same run.
+//! `benches/peers.sh`, which also measures SpamAssassin and rspamd in the same run.
 
 use std::path::Path;
 
