@@ -161,18 +161,32 @@ fn code_and_yaml_ids_agree_both_ways() {
         .filter(|r| r.pattern.is_none())
         .map(|r| r.id.clone())
         .collect();
-    assert_eq!(code, yaml, "code-only ids: {:?}, YAML-only ids: {:?}", code.difference(&yaml).collect::<Vec<_>>(), yaml.difference(&code).collect::<Vec<_>>());
+    assert_eq!(
+        code,
+        yaml,
+        "code-only ids: {:?}, YAML-only ids: {:?}",
+        code.difference(&yaml).collect::<Vec<_>>(),
+        yaml.difference(&code).collect::<Vec<_>>()
+    );
 
     // A YAML code rule that nothing implements is an error naming it.
     let orphan = "rules:\n  - id: HDR099\n    name: orphan\n    family: headers\n    summary: s\n    why: w\n    fix: f\n    score: 1\n    predicts: [\"554 5.7.1 x\"]\n    examples: { match: [\"x\"], no_match: [\"y\"] }\n";
     let mut sources = vec![("orphan.yaml".to_string(), orphan.to_string())];
     for f in ["size", "headers", "encoding", "mime", "bulk", "content"] {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("rules/{f}.yaml"));
-        sources.push((format!("rules/{f}.yaml"), std::fs::read_to_string(p).unwrap()));
+        sources.push((
+            format!("rules/{f}.yaml"),
+            std::fs::read_to_string(p).unwrap(),
+        ));
     }
     let set = preflight::rules::RuleSet::from_sources(&sources).unwrap();
-    let err = Engine::with_rules(Config::default(), set).unwrap_err().to_string();
-    assert!(err.contains("HDR099") && err.contains("no code implements it"), "{err}");
+    let err = Engine::with_rules(Config::default(), set)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("HDR099") && err.contains("no code implements it"),
+        "{err}"
+    );
 
     // A code rule whose YAML entry is missing is an error too.
     let without: Vec<(String, String)> = sources[1..]
@@ -181,6 +195,11 @@ fn code_and_yaml_ids_agree_both_ways() {
         .cloned()
         .collect();
     let set = preflight::rules::RuleSet::from_sources(&without).unwrap();
-    let err = Engine::with_rules(Config::default(), set).unwrap_err().to_string();
-    assert!(err.contains("BULK001: implemented in code but has no YAML entry"), "{err}");
+    let err = Engine::with_rules(Config::default(), set)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("BULK001: implemented in code but has no YAML entry"),
+        "{err}"
+    );
 }

@@ -124,21 +124,10 @@ impl Check for BulkCheck {
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
-    use crate::{Engine, Envelope};
 
     fn ids(extra: &str, body: &str) -> Vec<String> {
         let raw = format!("From: a@example.com\nSubject: news\n{extra}\n{body}\n");
-        let c = Config {
-            select: vec!["BULK".into()],
-            ..Config::default()
-        };
-        Engine::new(c)
-            .unwrap()
-            .check(raw.as_bytes(), &Envelope::default())
-            .findings
-            .into_iter()
-            .map(|f| f.id)
-            .collect()
+        super::super::fired("BULK", Config::default(), raw.as_bytes())
     }
 
     #[test]

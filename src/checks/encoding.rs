@@ -208,20 +208,9 @@ impl Check for EncodingCheck {
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
-    use crate::{Engine, Envelope};
 
     fn ids(raw: &[u8]) -> Vec<String> {
-        let c = Config {
-            select: vec!["ENC".into()],
-            ..Config::default()
-        };
-        Engine::new(c)
-            .unwrap()
-            .check(raw, &Envelope::default())
-            .findings
-            .into_iter()
-            .map(|f| f.id)
-            .collect()
+        super::super::fired("ENC", Config::default(), raw)
     }
 
     #[test]

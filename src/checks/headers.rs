@@ -564,7 +564,6 @@ impl Check for HeadersCheck {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::{Engine, Envelope};
 
     #[test]
     fn dates() {
@@ -604,17 +603,10 @@ mod tests {
 
     fn ids(raw: &str) -> Vec<String> {
         let c = Config {
-            select: vec!["HDR".into()],
             now: Some(1_795_392_000),
             ..Config::default()
         };
-        let mut v: Vec<String> = Engine::new(c)
-            .unwrap()
-            .check(raw.as_bytes(), &Envelope::default())
-            .findings
-            .into_iter()
-            .map(|f| f.id)
-            .collect();
+        let mut v = super::super::fired("HDR", c, raw.as_bytes());
         v.sort();
         v
     }

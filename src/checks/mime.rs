@@ -164,20 +164,9 @@ impl Check for MimeCheck {
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
-    use crate::{Engine, Envelope};
 
     fn ids(raw: &[u8]) -> Vec<String> {
-        let c = Config {
-            select: vec!["MIME".into()],
-            ..Config::default()
-        };
-        let mut v: Vec<String> = Engine::new(c)
-            .unwrap()
-            .check(raw, &Envelope::default())
-            .findings
-            .into_iter()
-            .map(|f| f.id)
-            .collect();
+        let mut v = super::super::fired("MIME", Config::default(), raw);
         v.sort();
         v
     }

@@ -93,3 +93,17 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(bulk::BulkCheck),
     ]
 }
+
+/// Test helper: the ids that fire on `raw` with only the rules `select` names switched on,
+/// under `config` otherwise, in report order.
+#[cfg(test)]
+pub(crate) fn fired(select: &str, mut config: crate::Config, raw: &[u8]) -> Vec<String> {
+    config.select = vec![select.into()];
+    crate::Engine::new(config)
+        .expect("shipped rules load")
+        .check(raw, &crate::Envelope::default())
+        .findings
+        .into_iter()
+        .map(|f| f.id)
+        .collect()
+}

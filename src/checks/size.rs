@@ -125,7 +125,6 @@ impl Check for SizeCheck {
 #[cfg(test)]
 mod tests {
     use crate::config::{Config, SizeProfile};
-    use crate::{Engine, Envelope};
 
     fn padded(total: usize) -> Vec<u8> {
         let mut m = b"From: a@example.com\r\nTo: b@example.org\r\nSubject: big\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=data.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
@@ -139,18 +138,9 @@ mod tests {
     }
 
     fn ids(profile: SizeProfile, raw: &[u8]) -> Vec<String> {
-        let mut c = Config {
-            select: vec!["SIZE".into()],
-            ..Config::default()
-        };
+        let mut c = Config::default();
         c.limits.profile = profile;
-        Engine::new(c)
-            .unwrap()
-            .check(raw, &Envelope::default())
-            .findings
-            .into_iter()
-            .map(|f| f.id)
-            .collect()
+        super::super::fired("SIZE", c, raw)
     }
 
     #[test]
