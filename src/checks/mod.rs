@@ -6,6 +6,7 @@
 //! and the YAML rules without a pattern agree both ways.
 
 pub mod bulk;
+pub mod content;
 pub mod encoding;
 pub mod headers;
 pub mod mime;
@@ -91,6 +92,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(encoding::EncodingCheck),
         Box::new(mime::MimeCheck),
         Box::new(bulk::BulkCheck),
+        Box::new(content::ContentCheck),
     ]
 }
 

@@ -1,0 +1,449 @@
+//! The `content` family's code rules: template mistakes and formatting that phrase lists
+//! cannot express (capital-letter ratios, punctuation runs, fake reply prefixes, letters
+//! spaced out to dodge filters).
+//!
+//! Everything works on the decoded texts of [`crate::message::DecodedText`]: the Subject
+//! and each inline text part (HTML reduced to the text it shows), so evidence points at
+//! what the reader sees.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{Check, Ctx};
+use crate::message::Message;
+use crate::message::text::{TextKind, TextPart};
+use crate::report::{Evidence, Frame, Snippet, Span};
+
+/// Content checks.
+pub struct ContentCheck;
+
+/// Merge tags of the common mailing tools whose name is a personalisation field. The field
+/// vocabulary keeps code in technical mail (`${HOME}`, `{{ item }}`) out.
+static MERGE_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    let field = r"(?:(?:first|last|full|user|customer|contact|company|sender|recipient|subscriber|member|client)[ _.-]?(?:name|email|e-mail)|f_?name|l_?name|name|e-?mail|email_?address|company|city|country|phone|unsubscribe(?:[_-]?(?:url|link))?|(?:contact|subscriber|recipient|customer|member|user)\.(?:first_?name|last_?name|name|email))";
+    Regex::new(&format!(
+        r"(?i)\{{\{{\s*{field}\s*(?:\|[^}}]{{0,40}})?\}}\}}|\*\|[A-Z0-9_:-]{{2,40}}\|\*|%%\s*{field}\s*%%|\$\{{\s*{field}\s*\}}|\[\s*(?:FIRST_?NAME|LAST_?NAME|FNAME|LNAME|FULL_?NAME|NAME|EMAIL|COMPANY)\s*\]|%RND_[A-Z_]+%?|\{{\s*(?:first_?name|last_?name|fname|lname|email)\s*\}}"
+    ))
+    .expect("valid regex")
+});
+
+/// Letters spaced out one by one: `F R E E`, `V.I.A.G.R.A`, `c-a-s-h`.
+static GAPPY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^\p{L}\p{N}.\-_*])((?:\p{L}[ .\-_*]){3,}\p{L})(?:$|[^\p{L}\p{N}])")
+        .expect("valid regex")
+});
+
+/// An amount of money: a currency sign next to digits, or digits and a currency code.
+static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[$€£¥]\s?\d|\d[\d,.]*\s?(?:[$€£¥]|\b(?:usd|eur|gbp|dollars|euros)\b)")
+        .expect("valid regex")
+});
+
+/// Runs of three or more `!`, `?` or `$`.
+static PUNCT_RUN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"!{3,}|\?{3,}|\${3,}|(?:[!?]\s*){4,}").expect("valid regex"));
+
+const SUBJECT_MAX_CHARS: usize = 200;
+
+fn floor(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Evidence for `[start, end)` of a decoded text (offsets are floored to char boundaries),
+/// with the line around it as the snippet.
+fn evidence(tp: &TextPart, start: usize, end: usize) -> Evidence {
+    let start = floor(&tp.decoded, start);
+    let end = floor(&tp.decoded, end).max(start);
+    let (frame, part) = match tp.kind {
+        TextKind::Subject => (Frame::Subject, None),
+        _ => (Frame::Decoded, Some(tp.part.clone())),
+    };
+    let line_start = tp.decoded[..start].rfind('\n').map_or(0, |p| p + 1);
+    let line_end = tp.decoded[end..]
+        .find('\n')
+        .map_or(tp.decoded.len(), |p| end + p);
+    let from = floor(&tp.decoded, line_start.max(start.saturating_sub(40)));
+    Evidence {
+        frame,
+        part,
+        span: Span { start, end },
+        line: Some(tp.line_of(start)),
+        snippet: Snippet::text(&tp.decoded[from..line_end], crate::message::SNIPPET_MAX),
+    }
+}
+
+/// Share of upper-case letters among the letters of `s`, and how many letters there are.
+fn capitals(s: &str) -> (f64, usize) {
+    let (mut up, mut letters) = (0usize, 0usize);
+    for c in s.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        if c.is_uppercase() {
+            up += 1;
+        }
+    }
+    if letters == 0 {
+        (0.0, 0)
+    } else {
+        (up as f64 / letters as f64, letters)
+    }
+}
+
+/// Words that spam spaces out to get past word filters. Newsletters space out their own
+/// names as a design (`L I N U X P L A N E T`), so only these words count.
+const GAPPY_WORDS: &[&str] = &[
+    "free",
+    "viagra",
+    "cialis",
+    "levitra",
+    "cash",
+    "money",
+    "casino",
+    "winner",
+    "prize",
+    "credit",
+    "loan",
+    "loans",
+    "sex",
+    "porn",
+    "xxx",
+    "bitcoin",
+    "crypto",
+    "pharmacy",
+    "pills",
+    "bonus",
+    "urgent",
+    "password",
+    "account",
+    "verify",
+    "click",
+    "discount",
+    "rolex",
+    "replica",
+    "mortgage",
+    "debt",
+    "lottery",
+    "offer",
+    "dating",
+    "singles",
+    "weight",
+    "diet",
+    "refund",
+    "invoice",
+    "payment",
+    "bank",
+    "paypal",
+    "win",
+    "won",
+    "guaranteed",
+    "income",
+    "earn",
+    "investment",
+    "stock",
+    "profit",
+    "meds",
+    "valium",
+    "xanax",
+    "penis",
+    "enlarge",
+];
+
+/// Whether a spaced-out run is a word (not initials or a list like `a, b, c`).
+fn gappy_word(run: &str) -> Option<String> {
+    let letters: String = run.chars().filter(|c| c.is_alphabetic()).collect();
+    let seps: Vec<char> = run.chars().filter(|c| !c.is_alphabetic()).collect();
+    // One kind of separator throughout, and at least four letters.
+    if letters.chars().count() < 4 || seps.windows(2).any(|w| w[0] != w[1]) {
+        return None;
+    }
+    // Enumerations (a b c d, A.B.C.D) are not words.
+    let lower: Vec<char> = letters.to_lowercase().chars().collect();
+    if lower.windows(2).all(|w| w[1] as u32 == w[0] as u32 + 1) {
+        return None;
+    }
+    // Dotted upper-case initials are abbreviations (U.S.A.), except long ones.
+    if seps.first() == Some(&'.') && letters.chars().count() < 6 {
+        return None;
+    }
+    let word = letters.to_lowercase();
+    GAPPY_WORDS.contains(&word.as_str()).then_some(word)
+}
+
+/// Body texts to look at: the plain parts when there are any (an HTML alternative usually
+/// says the same, and counting both would count every run twice), else the HTML parts.
+fn body_parts<'m>(msg: &'m Message<'_>) -> impl Iterator<Item = &'m TextPart> {
+    let has_plain = msg.text.parts.iter().any(|t| t.kind == TextKind::Plain);
+    msg.text
+        .parts
+        .iter()
+        .filter(move |t| !has_plain || t.kind == TextKind::Plain)
+}
+
+impl Check for ContentCheck {
+    fn ids(&self) -> &'static [&'static str] {
+        &[
+            "CNT010", "CNT020", "CNT021", "CNT022", "CNT023", "CNT024", "CNT025", "CNT026",
+            "CNT027",
+        ]
+    }
+
+    fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        if cx.on("CNT010") {
+            let mut found: Vec<(String, Evidence)> = Vec::new();
+            for tp in msg.text.all() {
+                for m in MERGE_TAG.find_iter(&tp.decoded).take(5) {
+                    if found.len() < 5 {
+                        found.push((m.as_str().to_string(), evidence(tp, m.start(), m.end())));
+                    }
+                }
+            }
+            if let Some((first, _)) = found.first() {
+                let n = found.len();
+                let first = first.clone();
+                cx.hit(
+                    "CNT010",
+                    format!(
+                        "Unresolved merge tag \u{201c}{first}\u{201d}{}",
+                        if n > 1 {
+                            format!(" and {} more", n - 1)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    found.into_iter().map(|(_, e)| e).collect(),
+                );
+            }
+        }
+        if let Some(subject) = &msg.text.subject {
+            let s = subject.decoded.trim();
+            let (ratio, letters) = capitals(s);
+            if letters >= 12 && ratio >= 0.8 && s.split_whitespace().count() >= 3 {
+                cx.hit(
+                    "CNT020",
+                    format!(
+                        "The Subject is {:.0}% capital letters: \u{201c}{}\u{201d}",
+                        ratio * 100.0,
+                        crate::util::truncate_str(s, 100)
+                    ),
+                    vec![evidence(subject, 0, subject.decoded.len())],
+                );
+            }
+            if let Some(m) = PUNCT_RUN.find(&subject.decoded) {
+                cx.hit(
+                    "CNT021",
+                    format!(
+                        "The Subject has a run of \u{201c}{}\u{201d}",
+                        m.as_str().trim()
+                    ),
+                    vec![evidence(subject, m.start(), m.end())],
+                );
+            }
+            if let Some(m) = AMOUNT.find(&subject.normalized) {
+                let (a, b) = (subject.to_decoded(m.start()), subject.to_decoded(m.end()));
+                cx.hit(
+                    "CNT023",
+                    format!(
+                        "The Subject names an amount of money (\u{201c}{}\u{201d})",
+                        &subject.decoded[a..b]
+                    ),
+                    vec![evidence(subject, a, b)],
+                );
+            }
+            let chars = s.chars().count();
+            if chars > SUBJECT_MAX_CHARS {
+                cx.hit(
+                    "CNT024",
+                    format!("The Subject is {chars} characters long (over {SUBJECT_MAX_CHARS})"),
+                    vec![evidence(subject, 0, subject.decoded.len())],
+                );
+            }
+            let lower = subject.normalized.trim_start();
+            let prefix = ["re:", "re :", "fw:", "fwd:", "aw:", "tr:", "wg:"]
+                .iter()
+                .find(|p| lower.starts_with(**p));
+            if let Some(p) = prefix {
+                let threaded = ["In-Reply-To", "References", "Thread-Index", "Thread-Topic"]
+                    .iter()
+                    .any(|h| msg.header(h).is_some());
+                if !threaded {
+                    cx.hit(
+                        "CNT025",
+                        format!(
+                            "The Subject starts with \u{201c}{}\u{201d} but the message has no In-Reply-To or References: it is not a reply or forward",
+                            p.trim_end_matches(':').to_uppercase()
+                        ),
+                        vec![evidence(subject, 0, subject.decoded.len().min(60))],
+                    );
+                }
+            }
+        }
+        // Body formatting.
+        let mut punct: Vec<Evidence> = Vec::new();
+        let mut gappy: Vec<(String, Evidence)> = Vec::new();
+        let (mut up, mut letters) = (0usize, 0usize);
+        let mut caps_part: Option<&TextPart> = None;
+        for tp in body_parts(msg) {
+            for m in PUNCT_RUN.find_iter(&tp.decoded) {
+                if punct.len() < 5 {
+                    punct.push(evidence(tp, m.start(), m.end()));
+                }
+            }
+            for c in GAPPY.captures_iter(&tp.decoded) {
+                let g = c.get(1).expect("group 1");
+                if let Some(word) = gappy_word(g.as_str())
+                    && gappy.len() < 5
+                {
+                    gappy.push((word, evidence(tp, g.start(), g.end())));
+                }
+            }
+            let (r, l) = capitals(&tp.decoded);
+            let u = (r * l as f64).round() as usize;
+            up += u;
+            letters += l;
+            if caps_part.is_none() && l >= 100 && r >= 0.6 {
+                caps_part = Some(tp);
+            }
+        }
+        if punct.len() >= 3 {
+            cx.hit(
+                "CNT022",
+                format!(
+                    "The body has {}{} runs of \u{201c}!!!\u{201d}, \u{201c}???\u{201d} or \u{201c}$$$\u{201d}",
+                    punct.len(),
+                    if punct.len() == 5 { " or more" } else { "" }
+                ),
+                punct,
+            );
+        }
+        if letters >= 200 && up as f64 >= 0.6 * letters as f64 {
+            let ev = caps_part
+                .map(|tp| {
+                    let end = tp.decoded.len().min(
+                        tp.decoded
+                            .char_indices()
+                            .nth(80)
+                            .map_or(tp.decoded.len(), |(i, _)| i),
+                    );
+                    vec![evidence(tp, 0, end)]
+                })
+                .unwrap_or_default();
+            cx.hit(
+                "CNT026",
+                format!(
+                    "The body is {:.0}% capital letters ({letters} letters)",
+                    100.0 * up as f64 / letters as f64
+                ),
+                ev,
+            );
+        }
+        if let Some((word, _)) = gappy.first() {
+            let word = word.clone();
+            cx.hit(
+                "CNT027",
+                format!(
+                    "Letters are spaced out to hide the word \u{201c}{word}\u{201d} from filters"
+                ),
+                gappy.into_iter().map(|(_, e)| e).collect(),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn ids(raw: &str) -> Vec<String> {
+        let mut v = super::super::fired("content", Config::default(), raw.as_bytes());
+        v.retain(|i| i != "CNT001");
+        v.sort();
+        v
+    }
+
+    fn msg(subject: &str, body: &str) -> String {
+        format!(
+            "From: a@example.com\nSubject: {subject}\nContent-Type: text/plain; charset=utf-8\n\n{body}\n"
+        )
+    }
+
+    #[test]
+    fn merge_tags() {
+        for body in [
+            "Hi {{first_name}}, welcome",
+            "Hi {{ contact.first_name | default: 'there' }},",
+            "Dear *|FNAME|*,",
+            "Hello %%FirstName%%!",
+            "Hi ${firstName}",
+            "Dear [FIRSTNAME],",
+            "ref %RND_NUMBER%",
+        ] {
+            assert_eq!(ids(&msg("Hello", body)), ["CNT010"], "{body}");
+        }
+        for body in [
+            "export PATH=${HOME}/bin",
+            "{% for item in items %}{{ item }}{% endfor %}",
+            "see [1] and [RFC 5322]",
+            "50%% off",
+        ] {
+            assert!(ids(&msg("Hello", body)).is_empty(), "{body}");
+        }
+        assert_eq!(ids(&msg("Hi {{first_name}}, your offer", "x")), ["CNT010"]);
+    }
+
+    #[test]
+    fn subject_formatting() {
+        let cases: &[(&str, &[&str])] = &[
+            ("LIMITED OFFER ENDS TONIGHT", &["CNT020"]),
+            ("Meeting notes from the NASA visit", &[]),
+            ("Act now!!!", &["CNT021"]),
+            ("Really?", &[]),
+            ("Win $5,000 today", &["CNT023"]),
+            ("Invoice 2024-113", &[]),
+            ("Re: your order", &["CNT025"]),
+            ("FWD: the files", &["CNT025"]),
+            ("Regarding your order", &[]),
+        ];
+        for (s, want) in cases {
+            assert_eq!(ids(&msg(s, "Hello.")), *want, "{s}");
+        }
+        assert_eq!(ids(&msg(&"word ".repeat(45), "Hello.")), ["CNT024"]);
+        let reply = "From: a@example.com\nSubject: Re: lunch\nIn-Reply-To: <1@example.com>\n\nok\n";
+        assert!(ids(reply).is_empty());
+    }
+
+    #[test]
+    fn body_formatting() {
+        assert_eq!(ids(&msg("Hi", "Buy!!! Now!!! Cheap!!!")), ["CNT022"]);
+        assert!(ids(&msg("Hi", "Great news!!! See you")).is_empty());
+        let shouting =
+            "THIS IS A ONCE IN A LIFETIME OPPORTUNITY TO MAKE MONEY FROM HOME. ".repeat(5);
+        assert_eq!(ids(&msg("Hi", &shouting)), ["CNT026"]);
+        assert!(
+            ids(&msg(
+                "Hi",
+                &"A normal sentence with NASA and the USA in it. ".repeat(10)
+            ))
+            .is_empty()
+        );
+        for body in [
+            "Get it F R E E today",
+            "Buy V.I.A.G.R.A now",
+            "fast c-a-s-h here",
+        ] {
+            assert_eq!(ids(&msg("Hi", body)), ["CNT027"], "{body}");
+        }
+        for body in [
+            "the U.S.A. and U.K.",
+            "options a, b, c, d and e",
+            "grades A B C",
+            "x y z",
+            "L I N U X P L A N E T weekly",
+        ] {
+            assert!(ids(&msg("Hi", body)).is_empty(), "{body}");
+        }
+    }
+}
