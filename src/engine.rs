@@ -19,6 +19,10 @@ pub struct Engine {
     config: Config,
     rules: RuleSet,
     enabled: Vec<bool>,
+    /// Enabled rules and the rules enabled meta rules depend on.
+    needed: Vec<bool>,
+    /// Meta rules that run.
+    metas: Vec<usize>,
     index: HashMap<&'static str, usize>,
     checks: Vec<Box<dyn Check>>,
     patterns: PatternSet,
@@ -53,11 +57,14 @@ impl Engine {
         for c in &checks {
             for &id in c.ids() {
                 match rules.index(id) {
-                    Some(i) if rules.rules()[i].pattern.is_none() => {
+                    Some(i)
+                        if rules.rules()[i].pattern.is_none()
+                            && rules.rules()[i].meta.is_none() =>
+                    {
                         index.insert(id, i);
                     }
                     Some(_) => problems.push(format!(
-                        "{id}: implemented in code but its YAML entry has a pattern"
+                        "{id}: implemented in code but its YAML entry is a pattern or meta rule"
                     )),
                     None => {
                         problems.push(format!("{id}: implemented in code but has no YAML entry"))
@@ -66,7 +73,7 @@ impl Engine {
             }
         }
         for r in rules.rules() {
-            if r.pattern.is_none() && !index.contains_key(r.id.as_str()) {
+            if r.pattern.is_none() && r.meta.is_none() && !index.contains_key(r.id.as_str()) {
                 problems.push(format!(
                     "{}: {}: rule has no pattern and no code implements it",
                     r.origin, r.id
@@ -91,6 +98,24 @@ impl Engine {
                     && !config.ignore.iter().any(|s| selector_matches(s, r))
             })
             .collect();
+        // Rules that run: the enabled ones and, transitively, what enabled meta rules need.
+        let mut needed = enabled.clone();
+        let mut stack: Vec<usize> = (0..needed.len()).filter(|&i| needed[i]).collect();
+        while let Some(i) = stack.pop() {
+            if let Some(meta) = &rules.rules()[i].meta {
+                for dep in meta.ids() {
+                    if let Some(j) = rules.index(dep)
+                        && !needed[j]
+                    {
+                        needed[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        let metas: Vec<usize> = (0..needed.len())
+            .filter(|&i| needed[i] && rules.rules()[i].meta.is_some())
+            .collect();
         let patterns = PatternSet::compile(
             rules
                 .rules()
@@ -102,6 +127,8 @@ impl Engine {
             config,
             rules,
             enabled,
+            needed,
+            metas,
             index,
             checks,
             patterns,
@@ -135,7 +162,7 @@ impl Engine {
         let Ok(msg) = parsed else {
             return verdict::internal_error(&self.config, raw.len(), "message parser panicked");
         };
-        let enabled = |id: &str| self.index.get(id).is_some_and(|&i| self.enabled[i]);
+        let enabled = |id: &str| self.index.get(id).is_some_and(|&i| self.needed[i]);
         let mut findings = Vec::new();
         let mut errors = Vec::new();
         for c in &self.checks {
@@ -155,7 +182,7 @@ impl Engine {
             }
         }
         if !self.patterns.is_empty() {
-            let en = |i: usize| self.enabled[i];
+            let en = |i: usize| self.needed[i];
             match catch_unwind(AssertUnwindSafe(|| {
                 self.patterns.run(&msg, &en, self.config.max_evidence)
             })) {
@@ -190,7 +217,51 @@ impl Engine {
                 Err(_) => errors.push("pattern matching panicked".to_string()),
             }
         }
+        self.apply_metas(&mut findings);
+        findings.retain(|f| self.is_enabled(&f.id));
         verdict::decide(&self.config, raw.len(), findings, errors)
+    }
+
+    /// Adds a finding for every meta rule whose combination holds. Meta rules may build on
+    /// meta rules (the loader refused cycles), so passes repeat until nothing changes.
+    fn apply_metas(&self, findings: &mut Vec<Finding>) {
+        if self.metas.is_empty() {
+            return;
+        }
+        let mut done = vec![false; self.metas.len()];
+        loop {
+            let mut changed = false;
+            for (k, &i) in self.metas.iter().enumerate() {
+                if done[k] {
+                    continue;
+                }
+                let rule = &self.rules.rules()[i];
+                let Some(meta) = &rule.meta else { continue };
+                let fired = |id: &str| findings.iter().any(|f| f.id == id);
+                if meta.fires(&fired) {
+                    let parts: Vec<&Finding> = findings
+                        .iter()
+                        .filter(|f| meta.all_of.contains(&f.id) || meta.any_of.contains(&f.id))
+                        .collect();
+                    let names: Vec<String> = parts
+                        .iter()
+                        .map(|f| format!("{} {}", f.id, f.name))
+                        .collect();
+                    let evidence = parts
+                        .iter()
+                        .flat_map(|f| f.evidence.iter().cloned())
+                        .collect();
+                    let message = format!("{}: {}", rule.summary, names.join(" + "));
+                    let f = self.finding(rule, message, evidence);
+                    findings.push(f);
+                    done[k] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
     }
 
     fn merge_hits(&self, hits: Vec<Hit>) -> Vec<Finding> {

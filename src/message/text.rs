@@ -39,6 +39,88 @@ pub struct TextPart {
     /// Checkpoints `(normalized offset, decoded offset)` where the two diverge; between
     /// checkpoints the offsets move together.
     map: Vec<(u32, u32)>,
+    /// The normalised text with common obfuscations undone (see [`skeleton`]), and for
+    /// each of its bytes the offset in `normalized`; `None` when there was nothing to undo.
+    pub skeleton: Option<(String, Vec<u32>)>,
+}
+
+/// Characters that stand in for letters inside words (`v1agra`, `ca$h`, `vi@gra`).
+fn leet(b: u8) -> Option<u8> {
+    Some(match b {
+        b'0' => b'o',
+        b'1' | b'!' => b'i',
+        b'3' => b'e',
+        b'4' | b'@' => b'a',
+        b'5' | b'$' => b's',
+        b'7' => b't',
+        b'|' => b'l',
+        _ => return None,
+    })
+}
+
+/// Undoes the obfuscations spam uses to dodge word filters, on normalised text:
+/// look-alike digits and signs between letters (`v1agra` -> `viagra`, `c1al1s`) and
+/// letters spaced out with one repeated separator (`v.i.a.g.r.a`, `f r e e`, `c-a-s-h`, four
+/// letters or more). Returns `None` when nothing changed; otherwise the text and, for each
+/// byte, its offset in the input. Only ASCII bytes are replaced or dropped, so UTF-8 stays
+/// valid.
+pub fn skeleton(n: &str) -> Option<(String, Vec<u32>)> {
+    let b = n.as_bytes();
+    let alpha = |i: usize| b.get(i).is_some_and(u8::is_ascii_lowercase);
+    // Pass 1: look-alikes between letters (same length).
+    let mut a = b.to_vec();
+    let mut changed = false;
+    for i in 1..b.len() {
+        if let Some(l) = leet(b[i])
+            && alpha(i - 1)
+            && (alpha(i + 1)
+                || (leet(b.get(i + 1).copied().unwrap_or(0)).is_some() && alpha(i + 2)))
+        {
+            a[i] = l;
+            changed = true;
+        }
+    }
+    // Pass 2: join letters spaced out by one repeated separator.
+    let is_alpha = |v: &[u8], i: usize| v.get(i).is_some_and(u8::is_ascii_lowercase);
+    let is_alnum = |v: &[u8], i: usize| {
+        v.get(i)
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
+    let mut out = Vec::with_capacity(a.len());
+    let mut map = Vec::with_capacity(a.len());
+    let mut i = 0;
+    while i < a.len() {
+        let sep = a.get(i + 1).copied().unwrap_or(0);
+        if is_alpha(&a, i)
+            && (i == 0 || !is_alnum(&a, i - 1))
+            && matches!(sep, b'.' | b'-' | b'_' | b'*' | b' ')
+            && is_alpha(&a, i + 2)
+            && !is_alnum(&a, i + 3)
+        {
+            let mut letters = vec![i];
+            let mut j = i;
+            while a.get(j + 1) == Some(&sep) && is_alpha(&a, j + 2) && !is_alnum(&a, j + 3) {
+                j += 2;
+                letters.push(j);
+            }
+            if letters.len() >= 4 {
+                for &k in &letters {
+                    out.push(a[k]);
+                    map.push(k as u32);
+                }
+                changed = true;
+                i = j + 1;
+                continue;
+            }
+        }
+        out.push(a[i]);
+        map.push(i as u32);
+        i += 1;
+    }
+    if !changed {
+        return None;
+    }
+    String::from_utf8(out).ok().map(|s| (s, map))
 }
 
 /// Whether `c` is an invisible format character that the normalised text drops.
@@ -93,6 +175,7 @@ impl TextPart {
     /// Builds a text part, normalising `decoded`.
     pub fn new(part: String, kind: TextKind, decoded: String, html: Option<String>) -> TextPart {
         let (normalized, map) = normalize(&decoded);
+        let skeleton = skeleton(&normalized);
         TextPart {
             part,
             kind,
@@ -100,6 +183,7 @@ impl TextPart {
             html,
             normalized,
             map,
+            skeleton,
         }
     }
 
@@ -123,6 +207,25 @@ impl TextPart {
             off -= 1;
         }
         off
+    }
+
+    /// Maps a `[start, end)` range of the skeleton back to the normalised text.
+    pub fn skeleton_to_normalized(&self, start: usize, end: usize) -> (usize, usize) {
+        match &self.skeleton {
+            None => (start, end),
+            Some((_, map)) => {
+                let s = map
+                    .get(start)
+                    .map_or(self.normalized.len(), |&o| o as usize);
+                let e = if end == 0 {
+                    s
+                } else {
+                    map.get(end - 1)
+                        .map_or(self.normalized.len(), |&o| o as usize + 1)
+                };
+                (s, e.max(s))
+            }
+        }
     }
 
     /// 1-based line in `decoded` of a decoded offset.
@@ -228,6 +331,42 @@ fn locate(raw: &[u8], sub: &[u8]) -> Option<usize> {
         Some(s as usize - r.start as usize)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod skeleton_tests {
+    use super::skeleton;
+
+    #[test]
+    fn undoes_common_obfuscations() {
+        for (input, want) in [
+            ("buy v1agra now", "buy viagra now"),
+            ("c1al1s", "cialis"),
+            ("ca$h and vi@gra", "cash and viagra"),
+            ("get v.i.a.g.r.a today", "get viagra today"),
+            ("it is f r e e", "it is free"),
+            ("fast c-a-s-h", "fast cash"),
+        ] {
+            assert_eq!(
+                skeleton(input).map(|s| s.0).as_deref(),
+                Some(want),
+                "{input}"
+            );
+        }
+        for input in [
+            "version 1.2.3",
+            "a b c",
+            "win 10 pro",
+            "call 555-1234",
+            "u.s.a.",
+        ] {
+            assert_eq!(skeleton(input), None, "{input}");
+        }
+        let (s, map) = skeleton("xx v.i.a.g.r.a").unwrap();
+        assert_eq!(s, "xx viagra");
+        assert_eq!(map[3], 3);
+        assert_eq!(map[8], 13);
     }
 }
 

@@ -194,16 +194,24 @@ pub fn example_message(rule: &Rule, example: &str) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Checks one rule against one raw message with only that rule on. Returns whether it
-/// fired and what it said.
+/// Checks one rule against one raw message with only that rule on (a meta rule with every
+/// rule on, since it combines others). Returns whether it fired and what it said.
 fn fires(
     rule: &Rule,
     raw: &[u8],
     config: &Config,
     now: i64,
     code: &[Box<dyn Check>],
+    whole: &dyn Fn() -> Result<crate::Engine, String>,
 ) -> Result<(bool, Option<String>), String> {
     let run = || -> Result<(bool, Option<String>), String> {
+        if rule.meta.is_some() {
+            // A meta rule needs the rules it combines: check with every rule on.
+            let engine = whole()?;
+            let report = engine.check(raw, &Envelope::default());
+            let f = report.findings.iter().find(|f| f.id == rule.id);
+            return Ok((f.is_some(), f.map(|f| f.message.clone())));
+        }
         let msg = Message::parse(raw);
         match &rule.pattern {
             Some(spec) => {
@@ -238,6 +246,15 @@ fn fires(
 pub fn run(rules: &RuleSet, config: &Config, only: &[String]) -> ExampleReport {
     let now = config.now.unwrap_or(EXAMPLES_NOW);
     let code = checks::all();
+    let whole = || {
+        let c = Config {
+            now: Some(now),
+            select: Vec::new(),
+            ignore: Vec::new(),
+            ..config.clone()
+        };
+        crate::Engine::with_rules(c, rules.clone()).map_err(|e| e.to_string())
+    };
     let mut report = ExampleReport::default();
     for rule in rules.rules() {
         if !only.is_empty()
@@ -272,7 +289,7 @@ pub fn run(rules: &RuleSet, config: &Config, only: &[String]) -> ExampleReport {
         for (expect, list) in lists {
             for (index, example) in list.iter().enumerate() {
                 let raw = example_message(rule, example);
-                let (fired, detail, error) = match fires(rule, &raw, config, now, &code) {
+                let (fired, detail, error) = match fires(rule, &raw, config, now, &code, &whole) {
                     Ok((fired, detail)) => (fired, detail, None),
                     Err(e) => (false, None, Some(e)),
                 };

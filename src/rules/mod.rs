@@ -104,6 +104,63 @@ pub struct Examples {
     pub limits: Option<crate::config::Limits>,
 }
 
+/// A meta rule's combination of other rules: it fires when every `all_of` rule fired, at
+/// least one `any_of` rule fired (when the list is not empty) and no `none_of` rule fired.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MetaSpec {
+    /// Rules that must all fire.
+    pub all_of: Vec<String>,
+    /// Rules of which at least one must fire (ignored when empty).
+    pub any_of: Vec<String>,
+    /// Rules that must not fire.
+    pub none_of: Vec<String>,
+}
+
+impl MetaSpec {
+    /// Every rule id it refers to.
+    pub fn ids(&self) -> impl Iterator<Item = &String> {
+        self.all_of.iter().chain(&self.any_of).chain(&self.none_of)
+    }
+    /// Whether it fires, given whether each rule fired.
+    pub fn fires(&self, fired: &dyn Fn(&str) -> bool) -> bool {
+        self.all_of.iter().all(|i| fired(i))
+            && (self.any_of.is_empty() || self.any_of.iter().any(|i| fired(i)))
+            && !self.none_of.iter().any(|i| fired(i))
+    }
+}
+
+/// Phrase lists shipped with the rule packs (`literals_file: lists/NAME.txt`), compiled
+/// into the binary like the packs.
+pub const SHIPPED_LISTS: &[(&str, &str)] = &[];
+
+/// Reads a phrase list: one phrase per line, `#` comments and blank lines ignored.
+pub fn parse_list(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The text of list `rel` named by rule pack `file`: shipped lists from the binary, others
+/// from disk relative to the pack's directory.
+fn read_list(file: &str, rel: &str) -> Result<String, String> {
+    if rel.contains("..") || rel.starts_with('/') {
+        return Err(format!(
+            "`literals_file` must be a relative path inside the pack's directory, not {rel:?}"
+        ));
+    }
+    let dir = std::path::Path::new(file)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    let path = dir.join(rel);
+    let key = path.to_string_lossy().replace('\\', "/");
+    if let Some((_, t)) = SHIPPED_LISTS.iter().find(|(n, _)| *n == key) {
+        return Ok((*t).to_string());
+    }
+    std::fs::read_to_string(&path).map_err(|e| format!("cannot read list {}: {e}", path.display()))
+}
+
 /// One rule with its documentation, as loaded (after overrides).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
@@ -127,6 +184,8 @@ pub struct Rule {
     pub predicts: Vec<String>,
     /// The pattern, for pattern rules; `None` for rules implemented in code.
     pub pattern: Option<PatternSpec>,
+    /// The combination, for meta rules.
+    pub meta: Option<MetaSpec>,
     /// Examples.
     pub examples: Examples,
     /// Whether the rule runs.
@@ -172,12 +231,16 @@ const RULE_FIELDS: &[&str] = &[
     "action",
     "predicts",
     "literals",
+    "literals_file",
     "regex",
     "target",
     "case",
     "whole_word",
     "examples",
     "enabled",
+    "all_of",
+    "any_of",
+    "none_of",
 ];
 const OVERRIDE_FIELDS: &[&str] = &["id", "score", "action", "enabled", "predicts"];
 
@@ -372,7 +435,30 @@ impl Loader {
             self.problem(at.clone(), &id, "missing required field `predicts`");
         }
         let enabled = self.boolean(file, m, "enabled", &id).unwrap_or(true);
-        let pattern = match pattern::PatternSpec::from_fields(m) {
+        let mut extra = None;
+        if let Some(v) = m.get("literals_file") {
+            match v.value.as_str().map(|rel| read_list(file, rel)) {
+                Some(Ok(text)) => {
+                    let list = parse_list(&text);
+                    if list.is_empty() {
+                        self.problem(
+                            origin(file, &v.referenced),
+                            &id,
+                            "the `literals_file` list is empty",
+                        );
+                    }
+                    extra = Some(list);
+                }
+                Some(Err(e)) => self.problem(origin(file, &v.referenced), &id, e),
+                None => self.problem(
+                    origin(file, &v.referenced),
+                    &id,
+                    "`literals_file` must be a path",
+                ),
+            }
+        }
+        let meta = self.meta(file, m, &id);
+        let pattern = match pattern::PatternSpec::from_fields(m, extra) {
             Ok(p) => p,
             Err((loc, msg)) => {
                 let o = loc.map_or(at.clone(), |l| origin(file, &l));
@@ -380,6 +466,13 @@ impl Loader {
                 None
             }
         };
+        if meta.is_some() && pattern.is_some() {
+            self.problem(
+                at.clone(),
+                &id,
+                "a rule is either a pattern or a meta rule (all_of/any_of/none_of), not both",
+            );
+        }
         let examples = self.examples(file, m, &id);
         if self.problems.len() > before {
             return None;
@@ -395,11 +488,49 @@ impl Loader {
             action,
             predicts,
             pattern,
+            meta,
             examples,
             enabled,
             origin: at,
             overridden_at: None,
         })
+    }
+
+    fn meta(&mut self, file: &str, m: &SpannedMap, id: &str) -> Option<MetaSpec> {
+        let mut spec = MetaSpec::default();
+        let mut any = false;
+        for key in ["all_of", "any_of", "none_of"] {
+            let Some(v) = m.get(key) else { continue };
+            any = true;
+            let list: Option<Vec<String>> = v
+                .value
+                .as_array()
+                .and_then(|a| a.iter().map(|s| s.as_str().map(str::to_string)).collect());
+            match list {
+                Some(l) if !l.is_empty() => match key {
+                    "all_of" => spec.all_of = l,
+                    "any_of" => spec.any_of = l,
+                    _ => spec.none_of = l,
+                },
+                _ => self.problem(
+                    origin(file, &v.referenced),
+                    id,
+                    format!("`{key}` must be a non-empty list of rule ids"),
+                ),
+            }
+        }
+        if any
+            && spec.all_of.is_empty()
+            && spec.any_of.is_empty()
+            && let Some(v) = m.get("none_of")
+        {
+            self.problem(
+                origin(file, &v.referenced),
+                id,
+                "a meta rule needs `all_of` or `any_of`",
+            );
+        }
+        any.then_some(spec)
     }
 
     fn boolean(&mut self, file: &str, m: &SpannedMap, key: &str, id: &str) -> Option<bool> {
@@ -637,6 +768,40 @@ impl RuleSet {
         for (f, t) in sources {
             l.load_file(f, t);
         }
+        // Meta rules refer to rules that exist, not to themselves, without cycles.
+        let known: HashMap<&str, &Rule> = l.rules.iter().map(|r| (r.id.as_str(), r)).collect();
+        let mut meta_problems = Vec::new();
+        for r in &l.rules {
+            let Some(meta) = &r.meta else { continue };
+            for dep in meta.ids() {
+                if !known.contains_key(dep.as_str()) {
+                    meta_problems.push((r, format!("meta rule refers to unknown rule `{dep}`")));
+                }
+            }
+            // Depth-first walk: reaching the rule itself again is a cycle.
+            let mut stack: Vec<&str> = meta.ids().map(String::as_str).collect();
+            let mut seen: HashSet<&str> = HashSet::new();
+            while let Some(d) = stack.pop() {
+                if d == r.id {
+                    meta_problems.push((r, "meta rule depends on itself".to_string()));
+                    break;
+                }
+                if seen.insert(d)
+                    && let Some(m) = known.get(d).and_then(|x| x.meta.as_ref())
+                {
+                    stack.extend(m.ids().map(String::as_str));
+                }
+            }
+        }
+        let meta_problems: Vec<LoadProblem> = meta_problems
+            .into_iter()
+            .map(|(r, problem)| LoadProblem {
+                origin: r.origin.clone(),
+                id: r.id.clone(),
+                problem,
+            })
+            .collect();
+        l.problems.extend(meta_problems);
         // Pattern rules must compile.
         for r in &l.rules {
             if let Some(p) = &r.pattern
@@ -726,6 +891,81 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("CNT900: invalid regex"), "{e}");
+    }
+
+    fn meta_pack(extra: &str) -> String {
+        let rule = |id: &str, name: &str, body: &str| {
+            format!(
+                "  - id: {id}\n    name: {name}\n    family: content\n    summary: {name}\n    why: w\n    fix: f\n    predicts: [\"554 5.7.1 x\"]\n{body}"
+            )
+        };
+        let mut y = String::from("rules:\n");
+        y += &rule(
+            "CNT900",
+            "urgent-words",
+            "    score: 0\n    literals: [\"act now\"]\n    target: body\n",
+        );
+        y += &rule(
+            "CNT901",
+            "password-words",
+            "    score: 0\n    literals: [\"your password\"]\n    target: body\n",
+        );
+        y += &rule(
+            "CNT902",
+            "urgent-password",
+            "    score: 4\n    all_of: [CNT900, CNT901]\n    none_of: [CNT903]\n",
+        );
+        y += &rule(
+            "CNT903",
+            "receipt-words",
+            "    score: 0\n    literals: [\"order number\"]\n    target: body\n",
+        );
+        y += extra;
+        y
+    }
+
+    #[test]
+    fn meta_rules_combine_helpers() {
+        let mut sources: Vec<(String, String)> = SHIPPED
+            .iter()
+            .map(|(f, t)| (f.to_string(), t.to_string()))
+            .collect();
+        sources.push(("t.yaml".into(), meta_pack("")));
+        let set = RuleSet::from_sources(&sources).unwrap();
+        assert_eq!(
+            set.get("CNT902").unwrap().meta.as_ref().unwrap().all_of,
+            ["CNT900", "CNT901"]
+        );
+        let engine = crate::Engine::with_rules(
+            crate::Config {
+                select: vec!["CNT902".into()],
+                ..Default::default()
+            },
+            set,
+        )
+        .unwrap();
+        let check = |body: &str| {
+            let raw = format!("From: a@example.com\nSubject: x\n\n{body}\n");
+            engine
+                .check(raw.as_bytes(), &crate::Envelope::default())
+                .rule_ids()
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+        };
+        // Helpers run for the selected meta rule but, with score 0, stay out of the report.
+        assert_eq!(check("Act now: confirm your password."), ["CNT902"]);
+        assert!(check("Act now!").is_empty());
+        assert!(
+            check("Act now: your password for order number 5.").is_empty(),
+            "none_of vetoes"
+        );
+        let e = load(&meta_pack("  - id: CNT904\n    name: broken\n    family: content\n    summary: s\n    why: w\n    fix: f\n    score: 1\n    predicts: [\"554 5.7.1 x\"]\n    all_of: [CNT999, CNT904]\n")).unwrap_err().to_string();
+        assert!(
+            e.contains("CNT904: meta rule refers to unknown rule `CNT999`"),
+            "{e}"
+        );
+        assert!(e.contains("CNT904: meta rule depends on itself"), "{e}");
     }
 
     #[test]

@@ -87,8 +87,9 @@ impl PatternSpec {
     /// Reads the pattern fields of a rule map; `Ok(None)` when the rule has none.
     pub(crate) fn from_fields(
         m: &BTreeMap<String, Spanned<Value>>,
+        file_literals: Option<Vec<String>>,
     ) -> Result<Option<PatternSpec>, (Loc, String)> {
-        let has = |k: &str| m.contains_key(k);
+        let has = |k: &str| m.contains_key(k) || (k == "literals" && file_literals.is_some());
         if !has("literals") && !has("regex") {
             for k in ["target", "case", "whole_word"] {
                 if let Some(v) = m.get(k) {
@@ -106,14 +107,16 @@ impl PatternSpec {
                 "use either `literals` or `regex`, not both".into(),
             ));
         }
-        let mut literals = Vec::new();
+        let mut literals = file_literals.clone().unwrap_or_default();
         if let Some(v) = m.get("literals") {
             let list: Option<Vec<String>> = v
                 .value
                 .as_array()
                 .and_then(|a| a.iter().map(|s| s.as_str().map(str::to_string)).collect());
             match list {
-                Some(l) if !l.is_empty() && l.iter().all(|s| !s.trim().is_empty()) => literals = l,
+                Some(l) if !l.is_empty() && l.iter().all(|s| !s.trim().is_empty()) => {
+                    literals.extend(l)
+                }
                 _ => {
                     return Err((
                         Some(v.referenced),
@@ -344,35 +347,47 @@ impl PatternSet {
                 continue;
             }
             for tp in texts_for(&g.target) {
-                let hay = if g.case == Case::Insensitive {
-                    &tp.normalized
-                } else {
-                    &tp.decoded
-                };
-                let hb = hay.as_bytes();
                 let mut seen_here: Vec<usize> = Vec::new();
-                for m in g.ac.find_overlapping_iter(hay.as_str()) {
-                    let (rule, whole) = g.owners[m.pattern().as_usize()];
-                    if !enabled(rule) || seen_here.contains(&rule) {
-                        continue;
+                // Case-insensitive phrases also run over the de-obfuscated skeleton.
+                let skel = match (&tp.skeleton, g.case) {
+                    (Some((s, _)), Case::Insensitive) => Some(s.as_str()),
+                    _ => None,
+                };
+                let plain = if g.case == Case::Insensitive {
+                    tp.normalized.as_str()
+                } else {
+                    tp.decoded.as_str()
+                };
+                for (hay, is_skel) in [(plain, false)].into_iter().chain(skel.map(|s| (s, true))) {
+                    let hb = hay.as_bytes();
+                    for m in g.ac.find_overlapping_iter(hay) {
+                        let (rule, whole) = g.owners[m.pattern().as_usize()];
+                        if !enabled(rule) || seen_here.contains(&rule) {
+                            continue;
+                        }
+                        if whole
+                            && ((m.start() > 0
+                                && is_word_byte(hb[m.start() - 1])
+                                && is_word_byte(hb[m.start()]))
+                                || (m.end() < hb.len()
+                                    && is_word_byte(hb[m.end()])
+                                    && is_word_byte(hb[m.end() - 1])))
+                        {
+                            continue;
+                        }
+                        let c = count.entry(rule).or_default();
+                        if *c >= max_per_rule {
+                            continue;
+                        }
+                        *c += 1;
+                        seen_here.push(rule);
+                        let (s, e) = if is_skel {
+                            tp.skeleton_to_normalized(m.start(), m.end())
+                        } else {
+                            (m.start(), m.end())
+                        };
+                        hits.push(hit(rule, tp, s, e, g.case));
                     }
-                    if whole
-                        && ((m.start() > 0
-                            && is_word_byte(hb[m.start() - 1])
-                            && is_word_byte(hb[m.start()]))
-                            || (m.end() < hb.len()
-                                && is_word_byte(hb[m.end()])
-                                && is_word_byte(hb[m.end() - 1])))
-                    {
-                        continue;
-                    }
-                    let c = count.entry(rule).or_default();
-                    if *c >= max_per_rule {
-                        continue;
-                    }
-                    *c += 1;
-                    seen_here.push(rule);
-                    hits.push(hit(rule, tp, m.start(), m.end(), g.case));
                 }
             }
         }
@@ -497,6 +512,27 @@ mod tests {
         assert_eq!(hits[0].matched, "ＦＲＥＥ Money");
         assert_eq!(hits[0].evidence.part.as_deref(), Some(""));
         let m = Message::parse(b"Subject: x\n\ncarefree moneyless\n");
+        assert!(set.run(&m, &|_| true, 5).is_empty());
+    }
+
+    #[test]
+    fn literals_see_through_obfuscation() {
+        let s = spec(&["viagra", "cash now"], Target::Body, Case::Insensitive);
+        let set = PatternSet::compile([(0, &s), (1, &s)]);
+        for (body, want) in [
+            ("Buy V.I.A.G.R.A today", "V.I.A.G.R.A"),
+            ("Buy v1agra today", "v1agra"),
+            ("Buy vi\u{200b}agra today", "vi\u{200b}agra"),
+            ("Get ca$h now!", "ca$h now"),
+            ("Get c-a-s-h now!", "c-a-s-h now"),
+        ] {
+            let raw = format!("Subject: x\nContent-Type: text/plain; charset=utf-8\n\n{body}\n");
+            let m = Message::parse(raw.as_bytes());
+            let hits = set.run(&m, &|r| r == 0, 5);
+            assert_eq!(hits.len(), 1, "{body}");
+            assert_eq!(hits[0].matched, want, "{body}");
+        }
+        let m = Message::parse(b"Subject: x\n\nversion 1.2.3 of the v.i.a package\n");
         assert!(set.run(&m, &|_| true, 5).is_empty());
     }
 
