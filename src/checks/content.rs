@@ -36,7 +36,7 @@ static GAPPY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// An amount of money: a currency sign next to digits, or digits and a currency code.
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[$€£¥]\s?\d|\d[\d,.]*\s?(?:[$€£¥]|\b(?:usd|eur|gbp|dollars|euros)\b)")
+    Regex::new(r"[$€£¥]\s?\d[\d,.]*|\d[\d,.]*\s?(?:[$€£¥]|(?-u:\b)(?:usd|eur|gbp|dollars|euros)(?-u:\b))")
         .expect("valid regex")
 });
 
@@ -358,8 +358,10 @@ mod tests {
     use crate::config::Config;
 
     fn ids(raw: &str) -> Vec<String> {
+        use super::super::Check;
         let mut v = super::super::fired("content", Config::default(), raw.as_bytes());
-        v.retain(|i| i != "CNT001");
+        // Only this module's rules: the phrase rules have their own tests.
+        v.retain(|i| super::ContentCheck.ids().contains(&i.as_str()));
         v.sort();
         v
     }

@@ -44,7 +44,13 @@ impl<'a> Message<'a> {
     pub fn parse(raw: &'a [u8]) -> Message<'a> {
         let facts = RawFacts::scan(raw);
         let mime = MimeTree::build(raw, &facts);
-        let parsed = mail_parser::MessageParser::default().parse(raw);
+        // Received and other trace fields stay unparsed text: nothing reads them structured,
+        // and mail-parser's Received tokenizer is a large share of parse time.
+        let parsed = mail_parser::MessageParser::new()
+            .with_minimal_headers()
+            .with_message_ids()
+            .default_header_text()
+            .parse(raw);
         let text = DecodedText::build(raw, parsed.as_ref(), &mime);
         Message {
             raw,

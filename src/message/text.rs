@@ -67,6 +67,22 @@ fn leet(b: u8) -> Option<u8> {
 pub fn skeleton(n: &str) -> Option<(String, Vec<u32>)> {
     let b = n.as_bytes();
     let alpha = |i: usize| b.get(i).is_some_and(u8::is_ascii_lowercase);
+    let is_sep = |c: u8| matches!(c, b'.' | b'-' | b'_' | b'*' | b' ');
+    // Most texts have nothing to undo: find a candidate before allocating.
+    let candidate = (1..b.len()).any(|i| {
+        (leet(b[i]).is_some()
+            && alpha(i - 1)
+            && (alpha(i + 1) || (b.get(i + 1).is_some_and(|&c| leet(c).is_some()) && alpha(i + 2))))
+            || (alpha(i - 1)
+                && (i < 2 || !b[i - 2].is_ascii_alphanumeric())
+                && is_sep(b[i])
+                && alpha(i + 1)
+                && b.get(i + 2) == Some(&b[i])
+                && alpha(i + 3))
+    });
+    if !candidate {
+        return None;
+    }
     // Pass 1: look-alikes between letters (same length).
     let mut a = b.to_vec();
     let mut changed = false;

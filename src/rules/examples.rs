@@ -164,7 +164,7 @@ pub fn example_message(rule: &Rule, example: &str) -> Vec<u8> {
     };
     match &spec.target {
         Target::Subject => set(&mut headers, "Subject", encode_words(example)),
-        Target::Body => {
+        Target::Body | Target::Any => {
             body = example.to_string();
             if !body.ends_with('\n') {
                 body.push('\n');

@@ -22,9 +22,14 @@
 //!   - { id: HDR013, enabled: false }
 //! ```
 //!
-//! Pattern rules add `literals` (a list of phrases) or `regex`, a `target` (`subject`,
-//! `body`, `header:NAME`) and `case` (`insensitive`, the default, matches the normalised
-//! text; `sensitive` matches the decoded text as written).
+//! Pattern rules add `literals` (a list of phrases) and/or `literals_file` (a phrase list,
+//! one per line, relative to the pack's directory: shipped lists live in `rules/lists/`),
+//! or `regex`; a `target` (`subject`, `body`, `any` for both, `header:NAME`) and `case`
+//! (`insensitive`, the default, matches the normalised text and its de-obfuscated
+//! skeleton; `sensitive` matches the decoded text as written).
+//!
+//! Meta rules combine other rules: `all_of`, `any_of` and `none_of` lists of ids. Helper
+//! rules with `score: 0` can feed them without appearing in reports.
 
 pub mod examples;
 pub mod pattern;
@@ -131,7 +136,56 @@ impl MetaSpec {
 
 /// Phrase lists shipped with the rule packs (`literals_file: lists/NAME.txt`), compiled
 /// into the binary like the packs.
-pub const SHIPPED_LISTS: &[(&str, &str)] = &[];
+pub const SHIPPED_LISTS: &[(&str, &str)] = &[
+    (
+        "rules/lists/adult.txt",
+        include_str!("../../rules/lists/adult.txt"),
+    ),
+    (
+        "rules/lists/advance-fee.txt",
+        include_str!("../../rules/lists/advance-fee.txt"),
+    ),
+    (
+        "rules/lists/click-calls.txt",
+        include_str!("../../rules/lists/click-calls.txt"),
+    ),
+    (
+        "rules/lists/credentials.txt",
+        include_str!("../../rules/lists/credentials.txt"),
+    ),
+    (
+        "rules/lists/crypto-investment.txt",
+        include_str!("../../rules/lists/crypto-investment.txt"),
+    ),
+    (
+        "rules/lists/debt-credit.txt",
+        include_str!("../../rules/lists/debt-credit.txt"),
+    ),
+    (
+        "rules/lists/guarantees.txt",
+        include_str!("../../rules/lists/guarantees.txt"),
+    ),
+    (
+        "rules/lists/money.txt",
+        include_str!("../../rules/lists/money.txt"),
+    ),
+    (
+        "rules/lists/pharmacy.txt",
+        include_str!("../../rules/lists/pharmacy.txt"),
+    ),
+    (
+        "rules/lists/prizes.txt",
+        include_str!("../../rules/lists/prizes.txt"),
+    ),
+    (
+        "rules/lists/retail-urgency.txt",
+        include_str!("../../rules/lists/retail-urgency.txt"),
+    ),
+    (
+        "rules/lists/urgency.txt",
+        include_str!("../../rules/lists/urgency.txt"),
+    ),
+];
 
 /// Reads a phrase list: one phrase per line, `#` comments and blank lines ignored.
 pub fn parse_list(text: &str) -> Vec<String> {

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::Regex;
 use serde_json::Value;
 use serde_saphyr::{Location, Spanned};
@@ -24,6 +24,8 @@ pub enum Target {
     Subject,
     /// Every inline text part (plain, and HTML reduced to text).
     Body,
+    /// The Subject and every inline text part.
+    Any,
     /// The decoded value of every top-level header with this (lower-case) name.
     Header(String),
 }
@@ -34,6 +36,7 @@ impl Target {
         match self {
             Target::Subject => "subject".into(),
             Target::Body => "body".into(),
+            Target::Any => "any".into(),
             Target::Header(n) => format!("header:{n}"),
         }
     }
@@ -41,18 +44,11 @@ impl Target {
         match s {
             "subject" => Some(Target::Subject),
             "body" | "text" => Some(Target::Body),
+            "any" => Some(Target::Any),
             _ => s
                 .strip_prefix("header:")
                 .filter(|n| !n.is_empty() && !n.contains(char::is_whitespace))
                 .map(|n| Target::Header(n.to_ascii_lowercase())),
-        }
-    }
-    /// The name as written in YAML.
-    pub fn as_string(&self) -> String {
-        match self {
-            Target::Subject => "subject".into(),
-            Target::Body => "body".into(),
-            Target::Header(h) => format!("header:{h}"),
         }
     }
 }
@@ -143,7 +139,7 @@ impl PatternSpec {
                 None => {
                     return Err((
                         Some(v.referenced),
-                        "`target` must be `subject`, `body` or `header:NAME`".into(),
+                        "`target` must be `subject`, `body`, `any` (subject and body) or `header:NAME`".into(),
                     ));
                 }
             },
@@ -220,12 +216,41 @@ pub struct PatternHit {
     pub evidence: Evidence,
 }
 
+/// Every phrase of one case mode, whatever its target: each text is scanned once per case
+/// mode, and a match counts for the rules whose target includes that text.
 struct LiteralGroup {
-    target: Target,
     case: Case,
     ac: AhoCorasick,
-    /// Pattern index -> (rule index, whole_word).
-    owners: Vec<(usize, bool)>,
+    /// Pattern index -> owner.
+    owners: Vec<Owner>,
+    /// The targets of its phrases, to skip texts no phrase looks at.
+    targets: Vec<Target>,
+}
+
+#[derive(Clone)]
+struct Owner {
+    rule: usize,
+    whole_word: bool,
+    target: Target,
+}
+
+/// Where a text comes from, to decide which targets see it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot<'t> {
+    Subject,
+    Body,
+    Header(&'t str),
+}
+
+impl Target {
+    fn sees(&self, slot: Slot<'_>) -> bool {
+        match (self, slot) {
+            (Target::Subject, Slot::Subject) | (Target::Body, Slot::Body) => true,
+            (Target::Any, Slot::Subject | Slot::Body) => true,
+            (Target::Header(h), Slot::Header(n)) => h == n,
+            _ => false,
+        }
+    }
 }
 
 struct RegexRule {
@@ -256,13 +281,13 @@ fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80 || b == b'_'
 }
 
-/// Phrases of one target and case, with the (rule index, whole-word) of each phrase.
-type PhraseList = (Vec<String>, Vec<(usize, bool)>);
+/// Phrases of one case mode, with the owner of each phrase.
+type PhraseList = (Vec<String>, Vec<Owner>);
 
 impl PatternSet {
     /// Compiles `(rule index, spec)` pairs. Specs have been validated.
     pub fn compile<'s>(specs: impl IntoIterator<Item = (usize, &'s PatternSpec)>) -> PatternSet {
-        let mut lits: BTreeMap<(Target, Case), PhraseList> = BTreeMap::new();
+        let mut lits: BTreeMap<Case, PhraseList> = BTreeMap::new();
         let mut regexes = Vec::new();
         for (rule, spec) in specs {
             if let Some(_r) = &spec.regex {
@@ -276,7 +301,7 @@ impl PatternSet {
                 }
                 continue;
             }
-            let e = lits.entry((spec.target.clone(), spec.case)).or_default();
+            let e = lits.entry(spec.case).or_default();
             for l in &spec.literals {
                 let p = if spec.case == Case::Insensitive {
                     normalize(l).0
@@ -284,21 +309,32 @@ impl PatternSet {
                     l.clone()
                 };
                 e.0.push(p);
-                e.1.push((rule, spec.whole_word));
+                e.1.push(Owner {
+                    rule,
+                    whole_word: spec.whole_word,
+                    target: spec.target.clone(),
+                });
             }
         }
         let groups = lits
             .into_iter()
-            .filter_map(|((target, case), (pats, owners))| {
+            .filter_map(|(case, (pats, owners))| {
+                // A DFA: a few hundred phrases make a small table, and overlapping search
+                // over every text part is the hot loop of content matching.
                 let ac = AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&pats)
+                    .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&pats))
                     .ok()?;
+                let mut targets: Vec<Target> = owners.iter().map(|o| o.target.clone()).collect();
+                targets.sort();
+                targets.dedup();
                 Some(LiteralGroup {
-                    target,
                     case,
                     ac,
                     owners,
+                    targets,
                 })
             })
             .collect();
@@ -323,7 +359,7 @@ impl PatternSet {
         let needs_headers = self
             .groups
             .iter()
-            .map(|g| &g.target)
+            .flat_map(|g| g.targets.iter())
             .chain(self.regexes.iter().map(|r| &r.target))
             .any(|t| matches!(t, Target::Header(_)));
         let header_texts: Vec<(String, TextPart)> = if needs_headers {
@@ -331,22 +367,21 @@ impl PatternSet {
         } else {
             Vec::new()
         };
+        let mut texts: Vec<(&TextPart, Slot<'_>)> = Vec::new();
+        texts.extend(msg.text.subject.iter().map(|t| (t, Slot::Subject)));
+        texts.extend(msg.text.parts.iter().map(|t| (t, Slot::Body)));
+        texts.extend(header_texts.iter().map(|(n, t)| (t, Slot::Header(n.as_str()))));
         let texts_for = |t: &Target| -> Vec<&TextPart> {
-            match t {
-                Target::Subject => msg.text.subject.iter().collect(),
-                Target::Body => msg.text.parts.iter().collect(),
-                Target::Header(h) => header_texts
-                    .iter()
-                    .filter(|(n, _)| n == h)
-                    .map(|(_, t)| t)
-                    .collect(),
-            }
+            texts.iter().filter(|(_, s)| t.sees(*s)).map(|(tp, _)| *tp).collect()
         };
         for g in &self.groups {
-            if !g.owners.iter().any(|(r, _)| enabled(*r)) {
+            if !g.owners.iter().any(|o| enabled(o.rule)) {
                 continue;
             }
-            for tp in texts_for(&g.target) {
+            for &(tp, slot) in &texts {
+                if !g.targets.iter().any(|t| t.sees(slot)) {
+                    continue;
+                }
                 let mut seen_here: Vec<usize> = Vec::new();
                 // Case-insensitive phrases also run over the de-obfuscated skeleton.
                 let skel = match (&tp.skeleton, g.case) {
@@ -361,11 +396,12 @@ impl PatternSet {
                 for (hay, is_skel) in [(plain, false)].into_iter().chain(skel.map(|s| (s, true))) {
                     let hb = hay.as_bytes();
                     for m in g.ac.find_overlapping_iter(hay) {
-                        let (rule, whole) = g.owners[m.pattern().as_usize()];
-                        if !enabled(rule) || seen_here.contains(&rule) {
+                        let o = &g.owners[m.pattern().as_usize()];
+                        let rule = o.rule;
+                        if !o.target.sees(slot) || !enabled(rule) || seen_here.contains(&rule) {
                             continue;
                         }
-                        if whole
+                        if o.whole_word
                             && ((m.start() > 0
                                 && is_word_byte(hb[m.start() - 1])
                                 && is_word_byte(hb[m.start()]))
