@@ -418,3 +418,24 @@ fn readme_report_is_current() {
     let o = run(&["check", NOW, "--color=never", "samples/bad-headers.eml"]);
     assert_eq!(&readme[from..to], stdout(&o), "update the README's report");
 }
+
+/// The local rule pack shown in the README loads and its examples pass.
+#[test]
+fn readme_rule_pack_works() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = "```yaml\n# /etc/preflight/rules.d/local.yaml\n";
+    let from = readme.find(start).expect("README shows a local pack") + start.len();
+    let to = from + readme[from..].find("```").unwrap();
+    let d = scratch("readme-pack");
+    std::fs::write(d.join("local.yaml"), &readme[from..to]).unwrap();
+    let o = run(&[
+        "rules",
+        "test",
+        "--rules-dir",
+        d.to_str().unwrap(),
+        "--only=CNT900,CNT901",
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("2 rules"), "{}", stdout(&o));
+}

@@ -191,7 +191,7 @@ fn code_and_yaml_ids_agree_both_ways() {
     // A code rule whose YAML entry is missing is an error too.
     let without: Vec<(String, String)> = sources[1..]
         .iter()
-        .filter(|(n, _)| !n.ends_with("bulk.yaml"))
+        .filter(|(n, _)| !n.ends_with("size.yaml"))
         .cloned()
         .collect();
     let set = preflight::rules::RuleSet::from_sources(&without).unwrap();
@@ -199,7 +199,7 @@ fn code_and_yaml_ids_agree_both_ways() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("BULK001: implemented in code but has no YAML entry"),
+        err.contains("SIZE001: implemented in code but has no YAML entry"),
         "{err}"
     );
 }

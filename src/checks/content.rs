@@ -36,8 +36,10 @@ static GAPPY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// An amount of money: a currency sign next to digits, or digits and a currency code.
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[$€£¥]\s?\d[\d,.]*|\d[\d,.]*\s?(?:[$€£¥]|(?-u:\b)(?:usd|eur|gbp|dollars|euros)(?-u:\b))")
-        .expect("valid regex")
+    Regex::new(
+        r"[$€£¥]\s?\d[\d,.]*|\d[\d,.]*\s?(?:[$€£¥]|(?-u:\b)(?:usd|eur|gbp|dollars|euros)(?-u:\b))",
+    )
+    .expect("valid regex")
 });
 
 /// Runs of three or more `!`, `?` or `$`.
@@ -45,6 +47,21 @@ static PUNCT_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"!{3,}|\?{3,}|\${3,}|(?:[!?]\s*){4,}").expect("valid regex"));
 
 const SUBJECT_MAX_CHARS: usize = 200;
+
+/// A Subject padded with white space and then a short random tag (`Great offer      NOAZ`),
+/// or ending in a bracketed or parenthesised tracking id of mixed letters and digits
+/// (`(9009zRlD0-486vNhZ47@18)`): bulk tools add them to defeat duplicate detection.
+static SUBJECT_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\S\s{6,}[A-Za-z0-9]{1,8}\s*$|[(\[][A-Za-z0-9@._-]*[0-9][A-Za-z0-9@._-]*[a-zA-Z][A-Za-z0-9@._-]*[)\]]\s*$)")
+        .expect("valid regex")
+});
+
+/// Numeric character references (`&#83;` or `&#x53;`, with or without the semicolon).
+static NUMERIC_ENTITY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"&#(?:[0-9]{2,3}|[xX][0-9a-fA-F]{2});?").expect("valid regex"));
+
+/// How many letters and digits written as numeric references make obfuscation.
+const ENTITY_LETTERS_MIN: usize = 8;
 
 fn floor(s: &str, mut i: usize) -> usize {
     i = i.min(s.len());
@@ -75,6 +92,41 @@ fn evidence(tp: &TextPart, start: usize, end: usize) -> Evidence {
         line: Some(tp.line_of(start)),
         snippet: Snippet::text(&tp.decoded[from..line_end], crate::message::SNIPPET_MAX),
     }
+}
+
+/// The local part of the only To recipient, lower-cased, when it is long enough to be
+/// distinctive and is not the recipient's name as shown (`Ann <ann@...>`).
+fn recipient_local_part(msg: &Message<'_>) -> Option<String> {
+    // Mail to a list carries the list's name in the Subject ("[exmh-workers] ...").
+    if ["List-Id", "List-Post", "Mailing-List", "X-Mailing-List"]
+        .iter()
+        .any(|h| msg.header(h).is_some())
+    {
+        return None;
+    }
+    let to = msg.header_value("To")?;
+    if to.contains(',') {
+        return None;
+    }
+    let addr = match (to.rfind('<'), to.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &to[a + 1..b],
+        _ => to.trim(),
+    };
+    let (local, _) = addr.rsplit_once('@')?;
+    let local = local.trim().to_lowercase();
+    let display = if to.contains('<') {
+        to.split('<').next().unwrap_or("").to_lowercase()
+    } else {
+        String::new()
+    };
+    let distinctive = local.len() >= 5
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')
+        && !display
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.len() >= 3 && local.contains(w));
+    distinctive.then_some(local)
 }
 
 /// Share of upper-case letters among the letters of `s`, and how many letters there are.
@@ -187,7 +239,7 @@ impl Check for ContentCheck {
     fn ids(&self) -> &'static [&'static str] {
         &[
             "CNT010", "CNT020", "CNT021", "CNT022", "CNT023", "CNT024", "CNT025", "CNT026",
-            "CNT027",
+            "CNT027", "CNT028", "CNT029", "CNT045",
         ]
     }
 
@@ -261,6 +313,41 @@ impl Check for ContentCheck {
                     vec![evidence(subject, 0, subject.decoded.len())],
                 );
             }
+            // The tracking id must look random: mixed case or letters and digits, not a
+            // ticket number such as (#1234) or a year.
+            if let Some(m) = SUBJECT_TAG.find(&subject.decoded) {
+                let tag = m.as_str().trim();
+                let tag = tag.rsplit(char::is_whitespace).next().unwrap_or(tag);
+                let digits = tag.chars().filter(char::is_ascii_digit).count();
+                let letters = tag.chars().filter(char::is_ascii_alphabetic).count();
+                let upper_only = tag
+                    .chars()
+                    .filter(char::is_ascii_alphabetic)
+                    .all(|c| c.is_ascii_uppercase());
+                let padded = m.as_str().contains("      ");
+                if (padded && (letters >= 2 && (upper_only || digits > 0) || digits >= 3))
+                    || (!padded && digits >= 2 && letters >= 3)
+                {
+                    cx.hit(
+                        "CNT028",
+                        format!("The Subject ends with a random-looking tag \u{201c}{tag}\u{201d}"),
+                        vec![evidence(subject, m.start(), m.end())],
+                    );
+                }
+            }
+            if let Some(local) = recipient_local_part(msg)
+                && subject.normalized.contains(local.as_str())
+            {
+                let at = subject.normalized.find(local.as_str()).unwrap_or(0);
+                let (a, b) = (subject.to_decoded(at), subject.to_decoded(at + local.len()));
+                cx.hit(
+                    "CNT045",
+                    format!(
+                        "The Subject contains the recipient's mailbox name \u{201c}{local}\u{201d}"
+                    ),
+                    vec![evidence(subject, a, b)],
+                );
+            }
             let lower = subject.normalized.trim_start();
             let prefix = ["re:", "re :", "fw:", "fwd:", "aw:", "tr:", "wg:"]
                 .iter()
@@ -278,6 +365,44 @@ impl Check for ContentCheck {
                         ),
                         vec![evidence(subject, 0, subject.decoded.len().min(60))],
                     );
+                }
+            }
+        }
+        // Letters hidden behind numeric character references in HTML.
+        if cx.on("CNT029") {
+            for tp in msg.text.parts.iter() {
+                let Some(html) = &tp.html else { continue };
+                let mut n = 0usize;
+                let mut first = None;
+                for m in NUMERIC_ENTITY.find_iter(html) {
+                    let code = m.as_str().trim_start_matches("&#").trim_end_matches(';');
+                    let v = match code.strip_prefix(['x', 'X']) {
+                        Some(h) => u32::from_str_radix(h, 16).ok(),
+                        None => code.parse().ok(),
+                    };
+                    // Only references glued to plain letters ("Dat&#101;") hide words; a
+                    // run of references alone is how pages hide e-mail addresses.
+                    let b = html.as_bytes();
+                    let glued = (m.start() > 0 && b[m.start() - 1].is_ascii_alphabetic())
+                        || b.get(m.end()).is_some_and(u8::is_ascii_alphabetic);
+                    if glued
+                        && v.and_then(char::from_u32)
+                            .is_some_and(|c| c.is_ascii_alphanumeric())
+                    {
+                        n += 1;
+                        first.get_or_insert(m.start());
+                    }
+                }
+                if n >= ENTITY_LETTERS_MIN {
+                    cx.hit(
+                        "CNT029",
+                        format!(
+                            "Part {} writes {n} plain letters or digits as numeric character references (&#83; for S) so that word filters miss them",
+                            tp.part
+                        ),
+                        vec![],
+                    );
+                    break;
                 }
             }
         }
@@ -415,6 +540,39 @@ mod tests {
         assert_eq!(ids(&msg(&"word ".repeat(45), "Hello.")), ["CNT024"]);
         let reply = "From: a@example.com\nSubject: Re: lunch\nIn-Reply-To: <1@example.com>\n\nok\n";
         assert!(ids(reply).is_empty());
+    }
+
+    #[test]
+    fn random_tags_recipient_names_and_entities() {
+        for s in [
+            "Toners for less....               NOAZ",
+            "Custom Websites (9009zRlD0-486vNhZ47@18)",
+        ] {
+            assert_eq!(ids(&msg(s, "Hello.")), ["CNT028"], "{s}");
+        }
+        for s in [
+            "Ticket (#4521) updated",
+            "Minutes [2024]",
+            "Report      Q3",
+            "Meeting notes (v2)",
+        ] {
+            assert!(ids(&msg(s, "Hello.")).is_empty(), "{s}");
+        }
+        let to = |to: &str, subject: &str| {
+            ids(&format!(
+                "From: a@example.com\nTo: {to}\nSubject: {subject}\n\nHello.\n"
+            ))
+        };
+        assert_eq!(to("hibody@example.org", "User hibody save now"), ["CNT045"]);
+        assert!(to("Marcy Smith <marcy.smith@example.org>", "Marcy, your trip").is_empty());
+        assert!(
+            to("bob@example.org", "Hi bob").is_empty(),
+            "short local parts are common words"
+        );
+        let html = "From: a@example.com\nSubject: x\nContent-Type: text/html\n\n<p>&#83&#112&#101&#101d Dat&#101 &#83ingle&#115 &#99lic&#107 &#104&#101&#114&#101 &#109oney &#102&#114ee &#111ffer</p>\n";
+        assert_eq!(ids(html), ["CNT029"]);
+        let ok = "From: a@example.com\nSubject: x\nContent-Type: text/html\n\n<p>Caf&#233; &#8212; &#169; 2024 &#8220;quoted&#8221;</p>\n";
+        assert!(ids(ok).is_empty());
     }
 
     #[test]

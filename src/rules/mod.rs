@@ -110,7 +110,8 @@ pub struct Examples {
 }
 
 /// A meta rule's combination of other rules: it fires when every `all_of` rule fired, at
-/// least one `any_of` rule fired (when the list is not empty) and no `none_of` rule fired.
+/// least `at_least` (default 1) of the `any_of` rules fired (when the list is not empty) and
+/// no `none_of` rule fired.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MetaSpec {
     /// Rules that must all fire.
@@ -119,6 +120,8 @@ pub struct MetaSpec {
     pub any_of: Vec<String>,
     /// Rules that must not fire.
     pub none_of: Vec<String>,
+    /// How many `any_of` rules must fire (`at_least`, default 1).
+    pub at_least: usize,
 }
 
 impl MetaSpec {
@@ -129,7 +132,8 @@ impl MetaSpec {
     /// Whether it fires, given whether each rule fired.
     pub fn fires(&self, fired: &dyn Fn(&str) -> bool) -> bool {
         self.all_of.iter().all(|i| fired(i))
-            && (self.any_of.is_empty() || self.any_of.iter().any(|i| fired(i)))
+            && (self.any_of.is_empty()
+                || self.any_of.iter().filter(|i| fired(i)).count() >= self.at_least.max(1))
             && !self.none_of.iter().any(|i| fired(i))
     }
 }
@@ -164,6 +168,10 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
     (
         "rules/lists/guarantees.txt",
         include_str!("../../rules/lists/guarantees.txt"),
+    ),
+    (
+        "rules/lists/hard-sell.txt",
+        include_str!("../../rules/lists/hard-sell.txt"),
     ),
     (
         "rules/lists/money.txt",
@@ -295,6 +303,7 @@ const RULE_FIELDS: &[&str] = &[
     "all_of",
     "any_of",
     "none_of",
+    "at_least",
 ];
 const OVERRIDE_FIELDS: &[&str] = &["id", "score", "action", "enabled", "predicts"];
 
@@ -570,6 +579,18 @@ impl Loader {
                     origin(file, &v.referenced),
                     id,
                     format!("`{key}` must be a non-empty list of rule ids"),
+                ),
+            }
+        }
+        if let Some(v) = m.get("at_least") {
+            match v.value.as_u64() {
+                Some(n) if n >= 1 && (n as usize) <= spec.any_of.len() => {
+                    spec.at_least = n as usize
+                }
+                _ => self.problem(
+                    origin(file, &v.referenced),
+                    id,
+                    "`at_least` must be a number from 1 to the length of `any_of`",
                 ),
             }
         }

@@ -325,7 +325,11 @@ impl PatternSet {
                     .match_kind(MatchKind::Standard)
                     .kind(Some(AhoCorasickKind::DFA))
                     .build(&pats)
-                    .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&pats))
+                    .or_else(|_| {
+                        AhoCorasick::builder()
+                            .match_kind(MatchKind::Standard)
+                            .build(&pats)
+                    })
                     .ok()?;
                 let mut targets: Vec<Target> = owners.iter().map(|o| o.target.clone()).collect();
                 targets.sort();
@@ -370,9 +374,17 @@ impl PatternSet {
         let mut texts: Vec<(&TextPart, Slot<'_>)> = Vec::new();
         texts.extend(msg.text.subject.iter().map(|t| (t, Slot::Subject)));
         texts.extend(msg.text.parts.iter().map(|t| (t, Slot::Body)));
-        texts.extend(header_texts.iter().map(|(n, t)| (t, Slot::Header(n.as_str()))));
+        texts.extend(
+            header_texts
+                .iter()
+                .map(|(n, t)| (t, Slot::Header(n.as_str()))),
+        );
         let texts_for = |t: &Target| -> Vec<&TextPart> {
-            texts.iter().filter(|(_, s)| t.sees(*s)).map(|(tp, _)| *tp).collect()
+            texts
+                .iter()
+                .filter(|(_, s)| t.sees(*s))
+                .map(|(tp, _)| *tp)
+                .collect()
         };
         for g in &self.groups {
             if !g.owners.iter().any(|o| enabled(o.rule)) {
