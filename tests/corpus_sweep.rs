@@ -7,8 +7,9 @@
 //!
 //! Checks every message, asserts none panics and that two runs give the same bytes, prints
 //! per label the share of pass, flag and reject and, for the labels that must pass, which
-//! rules fire most. Fails when the structural families reject more than 0.5% or flag more
-//! than 3% of `ham` or `ham-bulk`. Set `PREFLIGHT_SWEEP_SHOW=ID` to list the messages a
+//! rules fire most, and the spam detection rate (flagged or rejected; reported, not
+//! enforced). Fails when, with every family on, more than 0.3% of `ham` or of `ham-bulk`
+//! is rejected or more than 2% flagged. Set `PREFLIGHT_SWEEP_SHOW=ID` to list the messages a
 //! rule fires on, and `PREFLIGHT_SWEEP_FP=1` to list the `ham` and `ham-bulk` messages
 //! that do not pass.
 
@@ -118,6 +119,14 @@ fn corpus_sweep() {
             println!("top rules on {label}: {}", s.join(" "));
         }
     }
+    if let Some(t) = tallies.get("spam") {
+        let caught = t.verdicts[Verdict::Flag as usize] + t.verdicts[Verdict::Reject as usize];
+        println!(
+            "spam detection (flagged or rejected): {:.2}% of {}",
+            pct(caught, t.n),
+            t.n
+        );
+    }
     let mut failed = Vec::new();
     for label in ["ham", "ham-bulk"] {
         let Some(t) = tallies.get(label) else {
@@ -125,11 +134,11 @@ fn corpus_sweep() {
         };
         let rej = pct(t.verdicts[Verdict::Reject as usize], t.n);
         let flag = pct(t.verdicts[Verdict::Flag as usize], t.n);
-        if rej > 0.5 {
-            failed.push(format!("{label}: rejected {rej:.2}% > 0.5%"));
+        if rej > 0.3 {
+            failed.push(format!("{label}: rejected {rej:.2}% > 0.3%"));
         }
-        if flag > 3.0 {
-            failed.push(format!("{label}: flagged {flag:.2}% > 3%"));
+        if flag > 2.0 {
+            failed.push(format!("{label}: flagged {flag:.2}% > 2%"));
         }
     }
     assert!(
