@@ -132,6 +132,19 @@ fn recipient_local_part(msg: &Message<'_>) -> Option<String> {
 /// Share of upper-case letters among the letters of `s`, and how many letters there are.
 fn capitals(s: &str) -> (f64, usize) {
     let (mut up, mut letters) = (0usize, 0usize);
+    if s.is_ascii() {
+        for b in s.bytes() {
+            if b.is_ascii_alphabetic() {
+                letters += 1;
+                up += usize::from(b.is_ascii_uppercase());
+            }
+        }
+        return if letters == 0 {
+            (0.0, 0)
+        } else {
+            (up as f64 / letters as f64, letters)
+        };
+    }
     for c in s.chars().filter(|c| c.is_alphabetic()) {
         letters += 1;
         if c.is_uppercase() {
@@ -417,7 +430,13 @@ impl Check for ContentCheck {
                     punct.push(evidence(tp, m.start(), m.end()));
                 }
             }
-            for c in GAPPY.captures_iter(&tp.decoded) {
+            // Spaced-out letters are what the skeleton joins: no skeleton, no runs.
+            let gappy_runs = if tp.skeleton.is_some() {
+                GAPPY.captures_iter(&tp.decoded).collect::<Vec<_>>()
+            } else {
+                Vec::new()
+            };
+            for c in gappy_runs {
                 let g = c.get(1).expect("group 1");
                 if let Some(word) = gappy_word(g.as_str())
                     && gappy.len() < 5
