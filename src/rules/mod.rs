@@ -174,6 +174,14 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
         include_str!("../../rules/lists/hard-sell.txt"),
     ),
     (
+        "rules/lists/impersonal-greetings.txt",
+        include_str!("../../rules/lists/impersonal-greetings.txt"),
+    ),
+    (
+        "rules/lists/insurance-leads.txt",
+        include_str!("../../rules/lists/insurance-leads.txt"),
+    ),
+    (
         "rules/lists/money.txt",
         include_str!("../../rules/lists/money.txt"),
     ),
@@ -188,6 +196,10 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
     (
         "rules/lists/retail-urgency.txt",
         include_str!("../../rules/lists/retail-urgency.txt"),
+    ),
+    (
+        "rules/lists/spam-law-disclaimers.txt",
+        include_str!("../../rules/lists/spam-law-disclaimers.txt"),
     ),
     (
         "rules/lists/urgency.txt",
