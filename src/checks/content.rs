@@ -94,6 +94,44 @@ fn evidence(tp: &TextPart, start: usize, end: usize) -> Evidence {
     }
 }
 
+/// Characters spam decorates names and subjects with: arrows, mathematical and technical
+/// symbols, and the "mathematical" bold and italic letters that dodge word filters. Emoji
+/// (what honest newsletters use) are not among them.
+fn is_decoration(c: char) -> bool {
+    matches!(c as u32,
+        0x2190..=0x21FF       // arrows
+        | 0x2300..=0x23FF     // miscellaneous technical
+        | 0x25A0..=0x25FF     // geometric shapes
+        | 0x27F0..=0x27FF     // supplemental arrows A
+        | 0x2900..=0x297F     // supplemental arrows B
+        | 0x2980..=0x29FF     // miscellaneous mathematical symbols B
+        | 0x2A00..=0x2AFF     // supplemental mathematical operators
+        | 0x2B00..=0x2BFF     // miscellaneous symbols and arrows
+        | 0x1D400..=0x1D7FF   // mathematical alphanumeric symbols
+    )
+}
+
+/// The display name of the From field, as written (decoded by mail-parser).
+fn from_display_name(msg: &Message<'_>) -> Option<String> {
+    let parsed = msg.parsed.as_ref()?;
+    let from = parsed.from()?;
+    from.first().and_then(|a| a.name()).map(str::to_string)
+}
+
+/// Words of a text that are not URLs, and how many URLs it has.
+fn words_and_urls(text: &str) -> (usize, usize) {
+    let (mut words, mut urls) = (0, 0);
+    for w in text.split_whitespace() {
+        let l = w.trim_matches(|c: char| !c.is_alphanumeric() && c != ':' && c != '/');
+        if l.starts_with("http://") || l.starts_with("https://") || l.starts_with("www.") {
+            urls += 1;
+        } else if l.chars().any(char::is_alphabetic) {
+            words += 1;
+        }
+    }
+    (words, urls)
+}
+
 /// The local part of the only To recipient, lower-cased, when it is long enough to be
 /// distinctive and is not the recipient's name as shown (`Ann <ann@...>`).
 fn recipient_local_part(msg: &Message<'_>) -> Option<String> {
@@ -252,7 +290,7 @@ impl Check for ContentCheck {
     fn ids(&self) -> &'static [&'static str] {
         &[
             "CNT010", "CNT020", "CNT021", "CNT022", "CNT023", "CNT024", "CNT025", "CNT026",
-            "CNT027", "CNT028", "CNT029", "CNT045",
+            "CNT027", "CNT028", "CNT029", "CNT045", "CNT055", "CNT056",
         ]
     }
 
@@ -328,6 +366,24 @@ impl Check for ContentCheck {
             }
             // The tracking id must look random: mixed case or letters and digits, not a
             // ticket number such as (#1234) or a year.
+            // Parsers trim the value, so trailing padding is measured on the raw field.
+            let trailing = msg.header("Subject").map_or(0, |h| {
+                let v = h.raw_value(msg.raw);
+                let v = v.strip_suffix(b"\n").unwrap_or(v);
+                let v = v.strip_suffix(b"\r").unwrap_or(v);
+                v.iter()
+                    .rev()
+                    .take_while(|b| **b == b' ' || **b == b'\t')
+                    .count()
+            });
+            let padded_inside = subject.decoded.trim().contains("     ") || trailing >= 8;
+            if padded_inside && !SUBJECT_TAG.is_match(&subject.decoded) {
+                cx.hit(
+                    "CNT028",
+                    "The Subject is padded with runs of spaces".to_string(),
+                    vec![evidence(subject, 0, subject.decoded.len())],
+                );
+            }
             if let Some(m) = SUBJECT_TAG.find(&subject.decoded) {
                 let tag = m.as_str().trim();
                 let tag = tag.rsplit(char::is_whitespace).next().unwrap_or(tag);
@@ -379,6 +435,61 @@ impl Check for ContentCheck {
                         vec![evidence(subject, 0, subject.decoded.len().min(60))],
                     );
                 }
+            }
+        }
+        // Decorated sender name or Subject.
+        if cx.on("CNT055") {
+            let mut places = Vec::new();
+            let name = from_display_name(msg).unwrap_or_default();
+            let subject = msg.text.subject.as_ref().map_or("", |s| s.decoded.as_str());
+            for (what, text) in [("From name", name.as_str()), ("Subject", subject)] {
+                let n = text.chars().filter(|&c| is_decoration(c)).count();
+                if n >= 2 {
+                    places.push(format!(
+                        "{what} \u{201c}{}\u{201d}",
+                        crate::util::truncate_str(text.trim(), 80)
+                    ));
+                }
+            }
+            if !places.is_empty() {
+                let ev = msg
+                    .text
+                    .subject
+                    .as_ref()
+                    .filter(|_| places.iter().any(|p| p.starts_with("Subject")))
+                    .map(|s| vec![evidence(s, 0, s.decoded.len())])
+                    .unwrap_or_default();
+                cx.hit(
+                    "CNT055",
+                    format!(
+                        "Decorative symbols or mathematical letters in the {}",
+                        places.join(" and the ")
+                    ),
+                    ev,
+                );
+            }
+        }
+        // A body that is nothing but links.
+        if cx.on("CNT056") {
+            let (mut words, mut urls) = (0, 0);
+            let mut first = None;
+            for tp in body_parts(msg) {
+                let (w, u) = words_and_urls(&tp.decoded);
+                words += w;
+                urls += u;
+                if u > 0 && first.is_none() {
+                    first = Some(tp);
+                }
+            }
+            if urls > 0 && words <= 3 && msg.mime.attachments().next().is_none() {
+                let ev = first
+                    .map(|tp| vec![evidence(tp, 0, tp.decoded.len().min(120))])
+                    .unwrap_or_default();
+                cx.hit(
+                    "CNT056",
+                    format!("The body is {urls} link(s) and {words} other word(s)"),
+                    ev,
+                );
             }
         }
         // Letters hidden behind numeric character references in HTML.
@@ -559,6 +670,41 @@ mod tests {
         assert_eq!(ids(&msg(&"word ".repeat(45), "Hello.")), ["CNT024"]);
         let reply = "From: a@example.com\nSubject: Re: lunch\nIn-Reply-To: <1@example.com>\n\nok\n";
         assert!(ids(reply).is_empty());
+    }
+
+    #[test]
+    fn decorations_and_link_only_bodies() {
+        assert_eq!(
+            ids(&msg(
+                "\u{2913}\u{2913} Don't miss out",
+                "Hello there, see the offer."
+            )),
+            ["CNT055"]
+        );
+        let from = "From: \u{1d7ef}_\u{1d5d7}\u{1d5ee}\u{1d06} Deals <a@example.com>\nSubject: Hi\n\nHello there.\n";
+        assert_eq!(ids(from), ["CNT055"]);
+        assert!(
+            ids(&msg("Our autumn sale \u{1f342}\u{1f389}", "Hello there.")).is_empty(),
+            "emoji are fine"
+        );
+        assert_eq!(
+            ids(&msg(
+                "Hi",
+                "http://a.example/x http://a.example/y unsubscribe"
+            )),
+            ["CNT056"]
+        );
+        assert!(
+            ids(&msg(
+                "Hi",
+                "Here are the minutes: https://example.com/minutes see you Tuesday at ten."
+            ))
+            .is_empty()
+        );
+        assert_eq!(
+            ids(&msg("Talk to an agent         ", "Hello there.")),
+            ["CNT028"]
+        );
     }
 
     #[test]

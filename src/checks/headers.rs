@@ -33,6 +33,23 @@ static EMAIL_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+/// Whether a local part is a run of glued-together capitalised words
+/// (`SignalDreamerTwilightHalcyonNexus`) or one very long unbroken word: what bulk tools
+/// generate for throwaway senders. Role names (`newsletter`, `no-reply`) and people's names
+/// (`ann.smith`, `j_doe`) are short or separated.
+fn random_words_local_part(local: &str) -> bool {
+    if !local.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let humps = local
+        .as_bytes()
+        .windows(2)
+        .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+        .count();
+    (local.len() >= 24 && humps >= 3)
+        || (local.len() >= 32 && local.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
 pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -313,6 +330,17 @@ impl HeadersCheck {
                 ev(msg, from_h),
             );
         }
+        // Sender addresses made of random concatenated words (throwaway sending domains).
+        if let Some(addr) = valid.first()
+            && let Some(local) = addr.rsplit_once('@').map(|(l, _)| l)
+            && random_words_local_part(local)
+        {
+            cx.hit(
+                "HDR020",
+                format!("The From address \u{201c}{addr}\u{201d} is built from random concatenated words"),
+                ev(msg, from_h),
+            );
+        }
         // Display names that show another address.
         for (name, addr) in &boxes {
             let (Some(name), Some(addr)) = (name, addr) else {
@@ -544,7 +572,7 @@ impl Check for HeadersCheck {
         &[
             "HDR001", "HDR002", "HDR003", "HDR004", "HDR005", "HDR006", "HDR007", "HDR008",
             "HDR009", "HDR010", "HDR011", "HDR012", "HDR013", "HDR014", "HDR015", "HDR016",
-            "HDR017", "HDR018", "HDR019",
+            "HDR017", "HDR018", "HDR019", "HDR020",
         ]
     }
 
