@@ -404,11 +404,12 @@ impl Check for ContentCheck {
                     );
                 }
             }
+            // Written exactly as in the address (lower case): a greeting by name is
+            // capitalised ("Marcy, ..."), a pasted mailbox name is not ("User hibody").
             if let Some(local) = recipient_local_part(msg)
-                && subject.normalized.contains(local.as_str())
+                && let Some(at) = subject.decoded.find(local.as_str())
             {
-                let at = subject.normalized.find(local.as_str()).unwrap_or(0);
-                let (a, b) = (subject.to_decoded(at), subject.to_decoded(at + local.len()));
+                let (a, b) = (at, at + local.len());
                 cx.hit(
                     "CNT045",
                     format!(

@@ -150,6 +150,10 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
         include_str!("../../rules/lists/advance-fee.txt"),
     ),
     (
+        "rules/lists/bulk-mail-tools.txt",
+        include_str!("../../rules/lists/bulk-mail-tools.txt"),
+    ),
+    (
         "rules/lists/click-calls.txt",
         include_str!("../../rules/lists/click-calls.txt"),
     ),
@@ -164,6 +168,14 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
     (
         "rules/lists/debt-credit.txt",
         include_str!("../../rules/lists/debt-credit.txt"),
+    ),
+    (
+        "rules/lists/diplomas-jobs.txt",
+        include_str!("../../rules/lists/diplomas-jobs.txt"),
+    ),
+    (
+        "rules/lists/gambling.txt",
+        include_str!("../../rules/lists/gambling.txt"),
     ),
     (
         "rules/lists/guarantees.txt",
