@@ -153,6 +153,26 @@ impl Engine {
     /// Checks one message. Never fails: malformed input yields findings, and a check that
     /// panics is reported as an internal error finding-free report with `internal_errors`.
     pub fn check(&self, raw: &[u8], envelope: &Envelope) -> Report {
+        match self.findings(raw, envelope) {
+            Ok((findings, errors)) => verdict::decide(&self.config, raw.len(), findings, errors),
+            Err(e) => verdict::internal_error(&self.config, raw.len(), e),
+        }
+    }
+
+    /// The ids of every enabled rule that fires on a message, helpers with score 0
+    /// included (a report leaves those out). For rule authors and tests.
+    pub fn fired_ids(&self, raw: &[u8], envelope: &Envelope) -> Vec<String> {
+        self.findings(raw, envelope)
+            .map(|(f, _)| f.into_iter().map(|f| f.id).collect())
+            .unwrap_or_default()
+    }
+
+    /// Runs every check: the findings of enabled rules (before scoring) and internal errors.
+    fn findings(
+        &self,
+        raw: &[u8],
+        envelope: &Envelope,
+    ) -> Result<(Vec<Finding>, Vec<String>), &'static str> {
         let now = self.config.now.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -160,7 +180,7 @@ impl Engine {
         });
         let parsed = catch_unwind(AssertUnwindSafe(|| Message::parse(raw)));
         let Ok(msg) = parsed else {
-            return verdict::internal_error(&self.config, raw.len(), "message parser panicked");
+            return Err("message parser panicked");
         };
         let enabled = |id: &str| self.index.get(id).is_some_and(|&i| self.needed[i]);
         let mut findings = Vec::new();
@@ -219,7 +239,7 @@ impl Engine {
         }
         self.apply_metas(&mut findings);
         findings.retain(|f| self.is_enabled(&f.id));
-        verdict::decide(&self.config, raw.len(), findings, errors)
+        Ok((findings, errors))
     }
 
     /// Adds a finding for every meta rule whose combination holds. Meta rules may build on

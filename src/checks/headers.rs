@@ -572,7 +572,7 @@ impl Check for HeadersCheck {
         &[
             "HDR001", "HDR002", "HDR003", "HDR004", "HDR005", "HDR006", "HDR007", "HDR008",
             "HDR009", "HDR010", "HDR011", "HDR012", "HDR013", "HDR014", "HDR015", "HDR016",
-            "HDR017", "HDR018", "HDR019", "HDR020",
+            "HDR017", "HDR018", "HDR019", "HDR020", "HDR021", "HDR022", "HDR023",
         ]
     }
 
@@ -585,6 +585,51 @@ impl Check for HeadersCheck {
         self.mime_version(msg, cx);
         self.subject(msg, cx);
         self.syntax(msg, cx);
+        self.recipients(msg, cx);
+    }
+}
+
+impl HeadersCheck {
+    /// How the visible recipient fields look: hidden lists, mail to oneself, long lists.
+    fn recipients(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        let Some(to_h) = msg.header("To") else { return };
+        let to = to_h.unfolded(msg.raw);
+        let addrs: Vec<&str> = EMAIL_IN_TEXT.find_iter(&to).map(|m| m.as_str()).collect();
+        if addrs.is_empty() && to.to_ascii_lowercase().contains("undisclosed") {
+            cx.hit(
+                "HDR022",
+                format!(
+                    "To is the empty group \u{201c}{}\u{201d}: every recipient is hidden in Bcc",
+                    crate::util::truncate_str(to.trim(), 60)
+                ),
+                ev(msg, to_h),
+            );
+        }
+        if addrs.len() >= 5 {
+            cx.hit(
+                "HDR023",
+                format!(
+                    "To lists {} addresses that every recipient can see",
+                    addrs.len()
+                ),
+                ev(msg, to_h),
+            );
+        }
+        let from = msg.header_value("From").and_then(|f| {
+            EMAIL_IN_TEXT
+                .find(&f)
+                .map(|m| m.as_str().to_ascii_lowercase())
+        });
+        if let (Some(from), [only]) = (from, addrs.as_slice())
+            && only.eq_ignore_ascii_case(&from)
+            && msg.header("Cc").is_none()
+        {
+            cx.hit(
+                "HDR021",
+                format!("The message is addressed To its own sender ({from}); the real recipients are hidden in Bcc"),
+                ev(msg, to_h),
+            );
+        }
     }
 }
 
