@@ -55,6 +55,7 @@ impl Check for EncodingCheck {
     fn ids(&self) -> &'static [&'static str] {
         &[
             "ENC001", "ENC002", "ENC003", "ENC004", "ENC005", "ENC006", "ENC007", "ENC008",
+            "ENC009",
         ]
     }
 
@@ -147,6 +148,32 @@ impl Check for EncodingCheck {
                 names.join(", ")
             };
             cx.hit("ENC005", format!("{} raw 8-bit byte(s) in header fields ({names}) instead of RFC 2047 encoded-words", f.header_8bit.count), ev);
+        }
+        // Plain ASCII text hidden behind base64.
+        if cx.on("ENC009") {
+            let hidden = msg.mime.parts.iter().find(|p| {
+                p.is_leaf()
+                    && p.is_text()
+                    && !p.is_attachment()
+                    && p.cte.as_deref() == Some("base64")
+                    && msg.text.parts.iter().any(|t| {
+                        t.part == p.path && !t.decoded.trim().is_empty() && t.decoded.is_ascii()
+                    })
+            });
+            if let Some(p) = hidden {
+                let ev = p
+                    .header("Content-Transfer-Encoding")
+                    .map(|h| vec![msg.header_evidence(h)])
+                    .unwrap_or_default();
+                cx.hit(
+                    "ENC009",
+                    format!(
+                        "{} is plain ASCII text but is sent base64-encoded",
+                        p.noun()
+                    ),
+                    ev,
+                );
+            }
         }
         let top_is_mime = msg.header("MIME-Version").is_some();
         for p in msg.mime.parts.iter().filter(|p| p.is_leaf()) {

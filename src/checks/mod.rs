@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod content;
 pub mod encoding;
 pub mod headers;
+pub mod html;
 pub mod mime;
 pub mod size;
 
@@ -93,6 +94,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(mime::MimeCheck),
         Box::new(bulk::BulkCheck),
         Box::new(content::ContentCheck),
+        Box::new(html::HtmlCheck),
     ]
 }
 

@@ -78,6 +78,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
         "rules/content.yaml",
         include_str!("../../rules/content.yaml"),
     ),
+    ("rules/html.yaml", include_str!("../../rules/html.yaml")),
 ];
 
 /// Where a rule was defined.
