@@ -10,6 +10,7 @@ pub mod content;
 pub mod encoding;
 pub mod headers;
 pub mod html;
+pub mod links;
 pub mod mime;
 pub mod size;
 
@@ -95,6 +96,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(bulk::BulkCheck),
         Box::new(content::ContentCheck),
         Box::new(html::HtmlCheck),
+        Box::new(links::LinksCheck),
     ]
 }
 

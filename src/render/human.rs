@@ -57,6 +57,23 @@ impl Paint {
     }
 }
 
+/// Defangs a URL for display so it cannot be clicked by accident:
+/// `http://evil.example/x` becomes `hxxp://evil[.]example/x`.
+pub fn defang(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => (&url[..i], &url[i + 3..]),
+        None => ("", url),
+    };
+    let (host, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let scheme = scheme.replacen("ttp", "xxp", 1).replacen("TTP", "XXP", 1);
+    let host = host.replace('.', "[.]");
+    if scheme.is_empty() {
+        format!("{host}{path}")
+    } else {
+        format!("{scheme}://{host}{path}")
+    }
+}
+
 /// Makes a snippet printable on one line: control characters become escapes, and long
 /// text is cut with an ellipsis.
 pub fn printable(s: &str, max_chars: usize) -> String {
@@ -410,6 +427,18 @@ mod tests {
     fn printable_escapes_controls_and_cuts() {
         assert_eq!(printable("a\r\nb\t\0", 80), "a\\r\\nb\\t\\x00");
         assert_eq!(printable("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn urls_are_defanged() {
+        assert_eq!(
+            defang("http://evil.example/a.b"),
+            "hxxp://evil[.]example/a.b"
+        );
+        assert_eq!(
+            defang("https://10.0.0.1:81/x"),
+            "hxxps://10[.]0[.]0[.]1:81/x"
+        );
     }
 
     #[test]

@@ -79,6 +79,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../rules/content.yaml"),
     ),
     ("rules/html.yaml", include_str!("../../rules/html.yaml")),
+    ("rules/links.yaml", include_str!("../../rules/links.yaml")),
 ];
 
 /// Where a rule was defined.
