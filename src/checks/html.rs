@@ -13,9 +13,12 @@ const FEW_WORDS: usize = 40;
 
 /// Counts `<img` tags in HTML source (case-insensitive).
 fn image_tags(html: &str) -> usize {
-    html.as_bytes()
-        .windows(4)
-        .filter(|w| w[0] == b'<' && w[1..].eq_ignore_ascii_case(b"img"))
+    let b = html.as_bytes();
+    html.match_indices('<')
+        .filter(|(i, _)| {
+            b.get(i + 1..i + 4)
+                .is_some_and(|t| t.eq_ignore_ascii_case(b"img"))
+        })
         .count()
 }
 
