@@ -189,7 +189,7 @@ impl Engine {
             if !c.ids().iter().any(|id| enabled(id)) {
                 continue;
             }
-            let mut cx = Ctx::new(&self.config, envelope, now, &enabled);
+            let mut cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled);
             match catch_unwind(AssertUnwindSafe(|| {
                 c.run(&msg, &mut cx);
                 cx.into_hits()

@@ -172,7 +172,9 @@ fn code_and_yaml_ids_agree_both_ways() {
     // A YAML code rule that nothing implements is an error naming it.
     let orphan = "rules:\n  - id: HDR099\n    name: orphan\n    family: headers\n    summary: s\n    why: w\n    fix: f\n    score: 1\n    predicts: [\"554 5.7.1 x\"]\n    examples: { match: [\"x\"], no_match: [\"y\"] }\n";
     let mut sources = vec![("orphan.yaml".to_string(), orphan.to_string())];
-    for f in ["size", "headers", "encoding", "mime", "bulk", "content"] {
+    for f in [
+        "size", "headers", "encoding", "mime", "bulk", "content", "html", "links",
+    ] {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("rules/{f}.yaml"));
         sources.push((
             format!("rules/{f}.yaml"),

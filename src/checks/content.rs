@@ -23,7 +23,7 @@ pub struct ContentCheck;
 static MERGE_TAG: LazyLock<Regex> = LazyLock::new(|| {
     let field = r"(?:(?:first|last|full|user|customer|contact|company|sender|recipient|subscriber|member|client)[ _.-]?(?:name|email|e-mail)|f_?name|l_?name|name|e-?mail|email_?address|company|city|country|phone|unsubscribe(?:[_-]?(?:url|link))?|(?:contact|subscriber|recipient|customer|member|user)\.(?:first_?name|last_?name|name|email))";
     Regex::new(&format!(
-        r"(?i)\{{\{{\s*{field}\s*(?:\|[^}}]{{0,40}})?\}}\}}|\*\|[A-Z0-9_:-]{{2,40}}\|\*|%%\s*{field}\s*%%|\$\{{\s*{field}\s*\}}|\[\s*(?:FIRST_?NAME|LAST_?NAME|FNAME|LNAME|FULL_?NAME|NAME|EMAIL|COMPANY)\s*\]|%RND_[A-Z_]+%?|\{{\s*(?:first_?name|last_?name|fname|lname|email)\s*\}}"
+        r"(?i)\{{\{{\s*{field}\s*(?:\|[^}}]{{0,40}})?\}}\}}|\*\|[A-Z0-9_:-]{{2,40}}\|\*|%%\s*{field}\s*%%|\$\{{\s*{field}\s*\}}|\[\s*(?:FIRST_?NAME|LAST_?NAME|FNAME|LNAME|FULL_?NAME|NAME|EMAIL|COMPANY)\s*\]|%RND_[A-Z_]+%?|https?://\[\s*[A-Za-z][A-Za-z _-]{{1,30}}\]|\{{\s*(?:first_?name|last_?name|fname|lname|email)\s*\}}"
     ))
     .expect("valid regex")
 });

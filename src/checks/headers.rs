@@ -7,6 +7,7 @@ use regex::Regex;
 use super::{Check, Ctx};
 use crate::message::{HeaderField, Message};
 use crate::report::Evidence;
+use crate::rules::lists::{owner_label, word_runs};
 
 /// Required, unique and well-formed header fields.
 pub struct HeadersCheck;
@@ -341,6 +342,50 @@ impl HeadersCheck {
                 ev(msg, from_h),
             );
         }
+        // A brand in the display name, sent from a domain the brand does not own.
+        if let Some((Some(name), Some(addr))) = boxes.first()
+            && let Some((_, domain)) = addr.rsplit_once('@')
+        {
+            let mut runs: Vec<String> = Vec::new();
+            word_runs(name, |r| {
+                runs.push(r.to_string());
+                false
+            });
+            // A name that also names the sending domain's owner is co-branded mail from
+            // that owner ("Amazon Benefits at Fidelity" from mail.fidelity.com).
+            let owner = owner_label(domain).to_lowercase();
+            let names_sender = owner.len() >= 3 && runs.contains(&owner);
+            // A display name that is an address is HDR012's case.
+            if !names_sender
+                && !EMAIL_IN_TEXT.is_match(name)
+                && let Some(b) = cx
+                    .lists
+                    .brands()
+                    .iter()
+                    .find(|b| runs.contains(&b.key) && !b.owns(domain))
+            {
+                cx.hit(
+                    "HDR024",
+                    format!(
+                        "The From display name \u{201c}{}\u{201d} names {} but the address is at {domain}, which is not one of its domains ({})",
+                        crate::util::truncate_str(name, 80),
+                        b.key,
+                        b.domains.join(", ")
+                    ),
+                    ev(msg, from_h),
+                );
+            }
+        }
+        if let Some(addr) = valid.first()
+            && let Some((_, domain)) = addr.rsplit_once('@')
+            && let Some(tld) = cx.lists.abused_tld(domain)
+        {
+            cx.hit(
+                "HDR025",
+                format!("The From address {addr} is under .{tld}, a top-level domain dominated by throwaway spam registrations"),
+                ev(msg, from_h),
+            );
+        }
         // Display names that show another address.
         for (name, addr) in &boxes {
             let (Some(name), Some(addr)) = (name, addr) else {
@@ -572,7 +617,8 @@ impl Check for HeadersCheck {
         &[
             "HDR001", "HDR002", "HDR003", "HDR004", "HDR005", "HDR006", "HDR007", "HDR008",
             "HDR009", "HDR010", "HDR011", "HDR012", "HDR013", "HDR014", "HDR015", "HDR016",
-            "HDR017", "HDR018", "HDR019", "HDR020", "HDR021", "HDR022", "HDR023",
+            "HDR017", "HDR018", "HDR019", "HDR020", "HDR021", "HDR022", "HDR023", "HDR024",
+            "HDR025",
         ]
     }
 

@@ -9,6 +9,7 @@ use regex::Regex;
 
 use super::{Check, Ctx};
 use crate::message::Message;
+use crate::rules::lists::owner_label;
 
 /// Link checks.
 pub struct LinksCheck;
@@ -76,11 +77,26 @@ pub fn ip_literal(host: &str) -> bool {
 
 impl Check for LinksCheck {
     fn ids(&self) -> &'static [&'static str] {
-        &["URL001"]
+        &["URL001", "URL002"]
     }
 
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
         let mut found: Vec<String> = Vec::new();
+        // A sender's own campaign domain under such a TLD (asus.click from asus.com) is
+        // not a throwaway name.
+        let from_owner = msg
+            .header_value("From")
+            .and_then(|f| {
+                let f = f.rsplit('@').next()?.to_string();
+                let d: String = f
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+                    .collect();
+                d.contains('.').then_some(d.to_ascii_lowercase())
+            })
+            .map(|d| owner_label(&d).to_string());
+        // Abused-TLD hosts: (host, suffix, first URL).
+        let mut abused: Vec<(String, String, String)> = Vec::new();
         for tp in msg.text.parts.iter() {
             let html_urls = tp
                 .html
@@ -88,13 +104,35 @@ impl Check for LinksCheck {
                 .flat_map(|h| HREF.find_iter(h).map(|m| attr_value(m.as_str())));
             let text_urls = TEXT_URL.find_iter(&tp.decoded).map(|m| m.as_str());
             for url in html_urls.chain(text_urls) {
-                if let Some(h) = host_of(url.trim())
-                    && ip_literal(h)
-                    && !found.iter().any(|f| f == url)
+                let Some(h) = host_of(url.trim()) else {
+                    continue;
+                };
+                if ip_literal(h) {
+                    if !found.iter().any(|f| f == url) {
+                        found.push(url.to_string());
+                    }
+                } else if let Some(t) = cx.lists.abused_tld(h)
+                    && !abused.iter().any(|(a, _, _)| a.eq_ignore_ascii_case(h))
+                    && from_owner.as_deref() != Some(owner_label(&h.to_ascii_lowercase()))
                 {
-                    found.push(url.to_string());
+                    abused.push((h.to_ascii_lowercase(), t.to_string(), url.to_string()));
                 }
             }
+        }
+        if let Some((host, tld, url)) = abused.first() {
+            let more = match abused.len() {
+                1 => String::new(),
+                n => format!(" and {} other host(s)", n - 1),
+            };
+            cx.hit(
+                "URL002",
+                format!(
+                    "A link goes to {} (.{tld}){more}: {}",
+                    crate::render::human::defang(host),
+                    crate::render::human::defang(url)
+                ),
+                vec![],
+            );
         }
         if let Some(first) = found.first() {
             let shown = crate::render::human::defang(first);

@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::envelope::Envelope;
 use crate::message::Message;
 use crate::report::Evidence;
+use crate::rules::lists::Lists;
 
 /// One rule firing, as reported by a check.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +39,8 @@ pub struct Ctx<'a> {
     pub envelope: &'a Envelope,
     /// Reference time, Unix seconds.
     pub now: i64,
+    /// The data lists (brands, abused TLDs).
+    pub lists: &'a Lists,
     enabled: &'a dyn Fn(&str) -> bool,
     hits: Vec<Hit>,
 }
@@ -48,12 +51,14 @@ impl<'a> Ctx<'a> {
         config: &'a Config,
         envelope: &'a Envelope,
         now: i64,
+        lists: &'a Lists,
         enabled: &'a dyn Fn(&str) -> bool,
     ) -> Ctx<'a> {
         Ctx {
             config,
             envelope,
             now,
+            lists,
             enabled,
             hits: Vec::new(),
         }

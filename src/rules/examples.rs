@@ -230,7 +230,9 @@ fn fires(
                 };
                 let envelope = Envelope::default();
                 let only = |id: &str| id == rule.id;
-                let mut cx = Ctx::new(config, &envelope, now, &only);
+                let lists =
+                    super::lists::Lists::load(&config.rules_dirs).map_err(|e| e.to_string())?;
+                let mut cx = Ctx::new(config, &envelope, now, &lists, &only);
                 check.run(&msg, &mut cx);
                 let hits = cx.into_hits();
                 let hit = hits.iter().find(|h| h.id == rule.id);

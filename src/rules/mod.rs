@@ -32,6 +32,7 @@
 //! rules with `score: 0` can feed them without appearing in reports.
 
 pub mod examples;
+pub mod lists;
 pub mod pattern;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -144,12 +145,20 @@ impl MetaSpec {
 /// into the binary like the packs.
 pub const SHIPPED_LISTS: &[(&str, &str)] = &[
     (
+        "rules/lists/abused-tlds.txt",
+        include_str!("../../rules/lists/abused-tlds.txt"),
+    ),
+    (
         "rules/lists/adult.txt",
         include_str!("../../rules/lists/adult.txt"),
     ),
     (
         "rules/lists/advance-fee.txt",
         include_str!("../../rules/lists/advance-fee.txt"),
+    ),
+    (
+        "rules/lists/brands.txt",
+        include_str!("../../rules/lists/brands.txt"),
     ),
     (
         "rules/lists/bulk-mail-tools.txt",
@@ -306,6 +315,7 @@ impl std::fmt::Display for LoadProblem {
 pub struct RuleSet {
     rules: Vec<Rule>,
     by_id: HashMap<String, usize>,
+    lists: lists::Lists,
 }
 
 const RULE_FIELDS: &[&str] = &[
@@ -855,7 +865,9 @@ impl RuleSet {
                 sources.push((f.display().to_string(), text));
             }
         }
-        Self::from_sources(&sources)
+        let mut set = Self::from_sources(&sources)?;
+        set.lists = lists::Lists::load(local_dirs)?;
+        Ok(set)
     }
 
     /// Loads rule packs from `(file name, YAML text)` pairs, in order.
@@ -933,7 +945,16 @@ impl RuleSet {
             .enumerate()
             .map(|(i, r)| (r.id.clone(), i))
             .collect();
-        Ok(RuleSet { rules, by_id })
+        Ok(RuleSet {
+            rules,
+            by_id,
+            lists: lists::Lists::shipped(),
+        })
+    }
+
+    /// The data lists code rules read (brands, abused TLDs).
+    pub fn lists(&self) -> &lists::Lists {
+        &self.lists
     }
 
     /// All rules, in id order.

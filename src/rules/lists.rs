@@ -1,0 +1,266 @@
+//! Data lists that rules implemented in code read: brand names and their sending domains,
+//! abused top-level domains. They ship in `rules/lists/` like the phrase lists; a local
+//! rules directory replaces one by holding a file of the same name under `lists/`
+//! (`/etc/preflight/rules.d/lists/abused-tlds.txt`), so operators can change them without
+//! a rebuild.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::{SHIPPED_LISTS, parse_list};
+use crate::error::{Error, ErrorKind};
+
+/// A brand and the domains it really sends from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Brand {
+    /// The name as it appears in display names, lower case, letters and digits only
+    /// (`wellsfargo`, `tmobile`).
+    pub key: String,
+    /// Domains (and their subdomains) the brand sends from.
+    pub domains: Vec<String>,
+}
+
+/// The data lists of the code rules, parsed once when the rules load.
+#[derive(Clone, Debug, Default)]
+pub struct Lists {
+    brands: Vec<Brand>,
+    abused_tlds: HashSet<String>,
+}
+
+/// The names of the data lists code rules read.
+pub const DATA_LISTS: &[&str] = &["brands", "abused-tlds"];
+
+fn shipped(name: &str) -> &'static str {
+    let key = format!("rules/lists/{name}.txt");
+    SHIPPED_LISTS
+        .iter()
+        .find(|(n, _)| *n == key)
+        .map_or("", |(_, t)| t)
+}
+
+impl Lists {
+    /// The shipped lists, each replaced by `DIR/lists/NAME.txt` of the last local
+    /// directory that has one.
+    pub fn load(local_dirs: &[impl AsRef<Path>]) -> Result<Lists, Error> {
+        let mut texts: Vec<(String, String, String)> = DATA_LISTS
+            .iter()
+            .map(|n| {
+                (
+                    n.to_string(),
+                    format!("rules/lists/{n}.txt"),
+                    shipped(n).to_string(),
+                )
+            })
+            .collect();
+        for dir in local_dirs {
+            for (name, origin, text) in &mut texts {
+                let p = dir.as_ref().join("lists").join(format!("{name}.txt"));
+                if p.is_file() {
+                    *text = std::fs::read_to_string(&p).map_err(|e| {
+                        Error::with_source(
+                            ErrorKind::Rules,
+                            format!("cannot read list {}: {e}", p.display()),
+                            e,
+                        )
+                    })?;
+                    *origin = p.display().to_string();
+                }
+            }
+        }
+        let mut lists = Lists::default();
+        let mut problems = Vec::new();
+        for (name, origin, text) in &texts {
+            match name.as_str() {
+                "brands" => match parse_brands(text) {
+                    Ok(b) => lists.brands = b,
+                    Err(e) => problems.push(format!("{origin}:{e}")),
+                },
+                "abused-tlds" => {
+                    lists.abused_tlds = parse_list(text)
+                        .into_iter()
+                        .map(|s| s.trim_start_matches('.').to_ascii_lowercase())
+                        .collect()
+                }
+                _ => {}
+            }
+        }
+        if problems.is_empty() {
+            Ok(lists)
+        } else {
+            Err(Error::new(ErrorKind::Rules, problems.join("\n")))
+        }
+    }
+
+    /// The shipped lists.
+    pub fn shipped() -> Lists {
+        Lists::load(&[] as &[&Path]).unwrap_or_default()
+    }
+
+    /// Brands and their domains.
+    pub fn brands(&self) -> &[Brand] {
+        &self.brands
+    }
+
+    /// The abused top-level domain (or public suffix, `ru.com`) that `host` ends with.
+    pub fn abused_tld(&self, host: &str) -> Option<&str> {
+        let host = host.trim_end_matches('.');
+        let mut rest = host;
+        // Longest suffix first: `x.ru.com` is under `ru.com` before `com`.
+        loop {
+            let (_, tail) = rest.split_once('.')?;
+            if let Some(t) = self.abused_tlds.get(&tail.to_ascii_lowercase()) {
+                return Some(t.as_str());
+            }
+            rest = tail;
+        }
+    }
+}
+
+/// `key: domain domain ...` lines.
+fn parse_brands(text: &str) -> Result<Vec<Brand>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let Some((key, doms)) = l.split_once(':') else {
+            return Err(format!("{}: expected `brand: domain ...`", i + 1));
+        };
+        let key = key.trim().to_ascii_lowercase();
+        let domains: Vec<String> = doms
+            .split_whitespace()
+            .map(|d| d.trim_start_matches('.').to_ascii_lowercase())
+            .collect();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(format!(
+                "{}: the brand must be lower-case letters and digits only",
+                i + 1
+            ));
+        }
+        if domains.is_empty() || domains.iter().any(|d| !d.contains('.')) {
+            return Err(format!("{}: `{key}` needs at least one domain", i + 1));
+        }
+        out.push(Brand { key, domains });
+    }
+    Ok(out)
+}
+
+/// The words of a display name joined without separators, for each run of consecutive
+/// words: "Wells Fargo Alerts" gives `wellsfargo`, `wellsfargoalerts`, `fargo`, ...
+/// Calls `f` with each run until it returns true.
+pub fn word_runs(name: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    let lower = name.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    for i in 0..words.len() {
+        let mut run = String::new();
+        for w in &words[i..words.len().min(i + 4)] {
+            run.push_str(w);
+            if f(&run) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The label that names the owner of `domain`: the one before the public suffix, with the
+/// usual two-level country suffixes (`co.uk`, `com.au`) taken into account.
+pub fn owner_label(domain: &str) -> &str {
+    let labels: Vec<&str> = domain.trim_end_matches('.').split('.').collect();
+    let n = labels.len();
+    if n >= 3
+        && labels[n - 1].len() == 2
+        && matches!(
+            labels[n - 2],
+            "co" | "com" | "net" | "org" | "ac" | "gov" | "ne" | "or" | "gob" | "edu"
+        )
+    {
+        labels[n - 3]
+    } else if n >= 2 {
+        labels[n - 2]
+    } else {
+        labels.first().copied().unwrap_or("")
+    }
+}
+
+/// Whether `domain` is `base` or a subdomain of it.
+pub fn within(domain: &str, base: &str) -> bool {
+    let d = domain.trim_end_matches('.');
+    d.eq_ignore_ascii_case(base)
+        || (d.len() > base.len()
+            && d.as_bytes()[d.len() - base.len() - 1] == b'.'
+            && d[d.len() - base.len()..].eq_ignore_ascii_case(base))
+}
+
+impl Brand {
+    /// Whether mail from `domain` can really come from this brand: one of its domains or
+    /// a subdomain, or a domain whose owner label is the brand itself (`amazon.de`).
+    pub fn owns(&self, domain: &str) -> bool {
+        let d = domain.trim_end_matches('.').to_ascii_lowercase();
+        self.domains.iter().any(|b| within(&d, b))
+            || owner_label(&d) == self.key
+            || d.rsplit('.').next() == Some(self.key.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_lists_parse() {
+        let l = Lists::load(&[] as &[&Path]).expect("shipped lists parse");
+        assert!(l.brands().len() > 50);
+        assert_eq!(l.abused_tld("news.example.shop"), Some("shop"));
+        assert_eq!(l.abused_tld("a.b.ru.com"), Some("ru.com"));
+        assert_eq!(l.abused_tld("example.com"), None);
+        assert_eq!(l.abused_tld("shop"), None);
+    }
+
+    #[test]
+    fn brand_ownership() {
+        let b = Brand {
+            key: "paypal".into(),
+            domains: vec!["paypal.com".into()],
+        };
+        assert!(b.owns("paypal.com"));
+        assert!(b.owns("mail.paypal.com"));
+        assert!(b.owns("paypal.co.uk"));
+        assert!(b.owns("post.card.paypal"));
+        assert!(!b.owns("paypal-secure.com"));
+        assert!(!b.owns("notpaypal.com"));
+        assert!(!b.owns("paypal.com.evil.example"));
+    }
+
+    #[test]
+    fn word_runs_join_words() {
+        let mut seen = Vec::new();
+        word_runs("Wells-Fargo Alerts", |r| {
+            seen.push(r.to_string());
+            false
+        });
+        assert!(seen.contains(&"wellsfargo".to_string()));
+        assert!(word_runs("T-Mobile", |r| r == "tmobile"));
+        assert!(!word_runs("Tmobile fan", |r| r == "mobile"));
+    }
+
+    #[test]
+    fn local_lists_replace_shipped_ones() {
+        let dir = std::env::temp_dir().join(format!("preflight-lists-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("lists")).unwrap();
+        std::fs::write(dir.join("lists/abused-tlds.txt"), "# mine\nexample\n").unwrap();
+        std::fs::write(dir.join("lists/brands.txt"), "acme: acme.example\n").unwrap();
+        let l = Lists::load(&[&dir]).unwrap();
+        assert_eq!(l.abused_tld("x.example"), Some("example"));
+        assert_eq!(l.abused_tld("x.shop"), None);
+        assert_eq!(l.brands().len(), 1);
+        std::fs::write(dir.join("lists/brands.txt"), "Not A Key: x\n").unwrap();
+        let e = Lists::load(&[&dir]).unwrap_err().to_string();
+        assert!(e.contains("brands.txt:1:"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
