@@ -221,6 +221,10 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
         include_str!("../../rules/lists/retail-urgency.txt"),
     ),
     (
+        "rules/lists/scam-lures.txt",
+        include_str!("../../rules/lists/scam-lures.txt"),
+    ),
+    (
         "rules/lists/spam-law-disclaimers.txt",
         include_str!("../../rules/lists/spam-law-disclaimers.txt"),
     ),
