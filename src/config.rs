@@ -4,7 +4,7 @@
 //!
 //! ```yaml
 //! thresholds: { flag: 5.0, reject: 10.0 }
-//! family_caps: { content: 6.0, headers: 8.0 }   # merged over the defaults
+//! family_caps: { content: 5.0, headers: 8.0 }   # merged over the defaults
 //! limits:
 //!   profile: postfix              # postfix (10,240,000 bytes), gmail (25 MB), microsoft (35 MB)
 //!   max_message_bytes: 10240000   # overrides the profile
@@ -152,7 +152,7 @@ impl Config {
             ("encoding", 8.0),
             ("mime", 6.0),
             ("bulk", 4.0),
-            ("content", 6.0),
+            ("content", 5.0),
             ("attachments", 8.0),
             ("html", 6.0),
             ("links", 6.0),

@@ -103,7 +103,7 @@ mod tests {
     #[test]
     fn caps_thresholds_and_hard_rejects() {
         let c = Config::default();
-        // content capped at 6: flag, not reject.
+        // content capped at 5: flag, not reject.
         let r = decide(
             &c,
             1,
@@ -113,7 +113,7 @@ mod tests {
             ],
             vec![],
         );
-        assert_eq!((r.verdict, r.score), (Verdict::Flag, 6.0));
+        assert_eq!((r.verdict, r.score), (Verdict::Flag, 5.0));
         assert_eq!(r.families[0].raw, 10.0);
         // Two families add up to a reject.
         let r = decide(
@@ -121,7 +121,7 @@ mod tests {
             1,
             vec![
                 f("CNT101", "content", Action::Score, 6.0),
-                f("HDR001", "headers", Action::Score, 4.5),
+                f("HDR001", "headers", Action::Score, 5.5),
             ],
             vec![],
         );
