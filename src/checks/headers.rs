@@ -38,6 +38,27 @@ static EMAIL_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
 /// (`SignalDreamerTwilightHalcyonNexus`) or one very long unbroken word: what bulk tools
 /// generate for throwaway senders. Role names (`newsletter`, `no-reply`) and people's names
 /// (`ann.smith`, `j_doe`) are short or separated.
+/// Undoes the look-alike spellings of brand names in display names: a capital `I` after a
+/// lower-case letter ("WaImart", "PaypaI") and the digits `1` and `0` between letters
+/// ("Rep1ica", "Micr0soft") become `l` and `o`.
+fn deconfuse(name: &str) -> String {
+    let c: Vec<char> = name.chars().collect();
+    let letter = |i: Option<usize>| i.and_then(|i| c.get(i)).is_some_and(|c| c.is_alphabetic());
+    c.iter()
+        .enumerate()
+        .map(|(i, &ch)| {
+            let prev_lower = i > 0 && c[i - 1].is_lowercase();
+            let between = letter(i.checked_sub(1)) && letter(Some(i + 1));
+            match ch {
+                'I' if prev_lower => 'l',
+                '1' if between => 'l',
+                '0' if between => 'o',
+                _ => ch,
+            }
+        })
+        .collect()
+}
+
 fn random_words_local_part(local: &str) -> bool {
     if !local.chars().all(|c| c.is_ascii_alphanumeric()) {
         return false;
@@ -347,10 +368,12 @@ impl HeadersCheck {
             && let Some((_, domain)) = addr.rsplit_once('@')
         {
             let mut runs: Vec<String> = Vec::new();
-            word_runs(name, |r| {
-                runs.push(r.to_string());
-                false
-            });
+            for n in [name.to_string(), deconfuse(name)] {
+                word_runs(&n, |r| {
+                    runs.push(r.to_string());
+                    false
+                });
+            }
             // A name that also names the sending domain's owner is co-branded mail from
             // that owner ("Amazon Benefits at Fidelity" from mail.fidelity.com).
             let owner = owner_label(domain).to_lowercase();
@@ -683,6 +706,14 @@ impl HeadersCheck {
 mod tests {
     use super::*;
     use crate::config::Config;
+
+    #[test]
+    fn deconfused_display_names() {
+        assert_eq!(super::deconfuse("WaImart Welcome"), "Walmart Welcome");
+        assert_eq!(super::deconfuse("PaypaI"), "Paypal");
+        assert_eq!(super::deconfuse("Micr0soft 365"), "Microsoft 365");
+        assert_eq!(super::deconfuse("IKEA Ireland"), "IKEA Ireland");
+    }
 
     #[test]
     fn dates() {

@@ -59,6 +59,31 @@ fn leet(b: u8) -> Option<u8> {
     })
 }
 
+/// Whether the word around byte `i` looks like an obfuscated word rather than a code or
+/// a token in a link: at most 16 bytes of letters and look-alikes, at least twice as many
+/// letters as look-alikes, and not part of a URL, path or address.
+fn word_like(b: &[u8], i: usize) -> bool {
+    let part = |c: u8| c.is_ascii_alphanumeric() || leet(c).is_some();
+    let mut s = i;
+    while s > 0 && part(b[s - 1]) {
+        s -= 1;
+    }
+    let mut e = i;
+    while e < b.len() && part(b[e]) {
+        e += 1;
+    }
+    let joiner = |c: u8| {
+        matches!(
+            c,
+            b'/' | b'=' | b'&' | b'?' | b'%' | b'.' | b'_' | b'@' | b'#'
+        )
+    };
+    let letters = b[s..e].iter().filter(|c| c.is_ascii_lowercase()).count();
+    let in_link_before = s >= 2 && joiner(b[s - 1]) && b[s - 2].is_ascii_alphanumeric();
+    let in_link_after = e + 1 < b.len() && joiner(b[e]) && b[e + 1].is_ascii_alphanumeric();
+    e - s <= 16 && letters >= 2 * (e - s - letters) && !in_link_before && !in_link_after
+}
+
 /// Undoes the obfuscations spam uses to dodge word filters, on normalised text:
 /// look-alike digits and signs between letters (`v1agra` -> `viagra`, `c1al1s`) and
 /// letters spaced out with one repeated separator (`v.i.a.g.r.a`, `f r e e`, `c-a-s-h`, four
@@ -73,7 +98,8 @@ pub fn skeleton(n: &str) -> Option<(String, Vec<u32>)> {
     let candidate = (1..b.len()).any(|i| {
         (leet(b[i]).is_some()
             && alpha(i - 1)
-            && (alpha(i + 1) || (b.get(i + 1).is_some_and(|&c| leet(c).is_some()) && alpha(i + 2))))
+            && (alpha(i + 1) || (b.get(i + 1).is_some_and(|&c| leet(c).is_some()) && alpha(i + 2)))
+            && word_like(b, i))
             || (alpha(i - 1)
                 && (i < 2 || !b[i - 2].is_ascii_alphanumeric())
                 && is_sep(b[i])
@@ -92,6 +118,7 @@ pub fn skeleton(n: &str) -> Option<(String, Vec<u32>)> {
             && alpha(i - 1)
             && (alpha(i + 1)
                 || (leet(b.get(i + 1).copied().unwrap_or(0)).is_some() && alpha(i + 2)))
+            && word_like(b, i)
         {
             a[i] = l;
             changed = true;
@@ -377,6 +404,9 @@ mod skeleton_tests {
             "win 10 pro",
             "call 555-1234",
             "u.s.a.",
+            "see https://x.example/a1b2c3d4e5 now",
+            "token tm6a7gpeotr8zsh1jhtxx",
+            "https://example.com/news?id=ab1cd",
         ] {
             assert_eq!(skeleton(input), None, "{input}");
         }
