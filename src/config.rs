@@ -12,7 +12,7 @@
 //!   max_attachments: 100
 //!   max_mime_depth: 10
 //!   max_mime_parts: 250
-//!   date_future_hours: 24
+//!   date_future_hours: 6
 //!   date_past_days: 30
 //! rules_dirs: [/etc/preflight/rules.d]
 //! select: []                      # only these ids or family prefixes (empty: all)
@@ -90,7 +90,7 @@ impl Default for Limits {
             max_attachments: 100,
             max_mime_depth: 10,
             max_mime_parts: 250,
-            date_future_hours: 24,
+            date_future_hours: 6,
             date_past_days: 30,
         }
     }

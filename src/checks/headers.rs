@@ -91,6 +91,20 @@ fn month_index(s: &str) -> Option<i64> {
         .map(|i| i as i64 + 1)
 }
 
+/// The numeric zone of a Date value when no place on Earth uses it: hours beyond 14 or
+/// minutes that are not a quarter hour (`+4500`, `-0817`), a mark of hand-rolled dates.
+fn impossible_zone(value: &str) -> Option<&str> {
+    let v = value.split('(').next().unwrap_or(value).trim_end();
+    let z = v.rsplit(char::is_whitespace).next()?;
+    let b = z.as_bytes();
+    if b.len() != 5 || !(b[0] == b'+' || b[0] == b'-') || !b[1..].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let h: u32 = z[1..3].parse().ok()?;
+    let m: u32 = z[3..5].parse().ok()?;
+    (h > 14 || (h == 14 && m > 0) || !matches!(m, 0 | 15 | 30 | 45)).then_some(z)
+}
+
 fn zone_offset(z: &str) -> Option<i64> {
     let b = z.as_bytes();
     if b.len() == 5 && (b[0] == b'+' || b[0] == b'-') && b[1..].iter().all(u8::is_ascii_digit) {
@@ -443,6 +457,13 @@ impl HeadersCheck {
                 ev(msg, h),
             ),
             Ok(t) => {
+                if let Some(z) = impossible_zone(&v) {
+                    cx.hit(
+                        "HDR026",
+                        format!("The Date's time zone {z} is not one any place uses (real offsets run from -1200 to +1400, in quarter hours)"),
+                        ev(msg, h),
+                    );
+                }
                 let (reference, what) = match newest_received(msg) {
                     Some(r) => (r, "its newest Received header"),
                     None => (cx.now, "now"),
@@ -641,7 +662,7 @@ impl Check for HeadersCheck {
             "HDR001", "HDR002", "HDR003", "HDR004", "HDR005", "HDR006", "HDR007", "HDR008",
             "HDR009", "HDR010", "HDR011", "HDR012", "HDR013", "HDR014", "HDR015", "HDR016",
             "HDR017", "HDR018", "HDR019", "HDR020", "HDR021", "HDR022", "HDR023", "HDR024",
-            "HDR025",
+            "HDR025", "HDR026",
         ]
     }
 
@@ -708,6 +729,17 @@ mod tests {
     use crate::config::Config;
 
     #[test]
+    fn impossible_zones() {
+        use super::impossible_zone as z;
+        assert_eq!(z("Mon, 23 Nov 2026 10:00:00 +1700"), Some("+1700"));
+        assert_eq!(z("Mon, 23 Nov 2026 10:00:00 -0817 (XYZ)"), Some("-0817"));
+        assert_eq!(z("Mon, 23 Nov 2026 10:00:00 +0545"), None);
+        assert_eq!(z("Mon, 23 Nov 2026 10:00:00 +1400"), None);
+        assert_eq!(z("Mon, 23 Nov 2026 10:00:00 -1200"), None);
+        assert_eq!(z("Mon, 23 Nov 2026 10:00:00 GMT"), None);
+    }
+
+    #[test]
     fn deconfused_display_names() {
         assert_eq!(super::deconfuse("WaImart Welcome"), "Walmart Welcome");
         assert_eq!(super::deconfuse("PaypaI"), "Paypal");
@@ -761,7 +793,7 @@ mod tests {
         v
     }
 
-    const OK: &str = "From: Ann <ann@example.com>\nTo: bob@example.org\nDate: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <1@example.com>\nSubject: Hello\n";
+    const OK: &str = "From: Ann <ann@example.com>\nTo: bob@example.org\nDate: Mon, 23 Nov 2026 00:00:00 +0000\nMessage-ID: <1@example.com>\nSubject: Hello\n";
 
     #[test]
     fn table() {
@@ -785,7 +817,7 @@ mod tests {
         let swap = |from: &str, to: &str| ids(&format!("{}\nbody\n", OK.replace(from, to)));
         assert_eq!(swap("From: Ann <ann@example.com>\n", ""), ["HDR001"]);
         assert_eq!(
-            swap("Date: Mon, 23 Nov 2026 10:00:00 +0000\n", ""),
+            swap("Date: Mon, 23 Nov 2026 00:00:00 +0000\n", ""),
             ["HDR002"]
         );
         assert_eq!(swap("Message-ID: <1@example.com>\n", ""), ["HDR003"]);
@@ -796,19 +828,19 @@ mod tests {
             ["HDR006"]
         );
         assert_eq!(
-            swap("Mon, 23 Nov 2026 10:00:00 +0000", "23/11/2026"),
+            swap("Mon, 23 Nov 2026 00:00:00 +0000", "23/11/2026"),
             ["HDR007"]
         );
         assert_eq!(
             swap(
-                "Mon, 23 Nov 2026 10:00:00 +0000",
+                "Mon, 23 Nov 2026 00:00:00 +0000",
                 "Mon, 30 Nov 2026 10:00:00 +0000"
             ),
             ["HDR008"]
         );
         assert_eq!(
             swap(
-                "Mon, 23 Nov 2026 10:00:00 +0000",
+                "Mon, 23 Nov 2026 00:00:00 +0000",
                 "Mon, 23 Nov 2020 10:00:00 +0000"
             ),
             ["HDR009"]
@@ -837,7 +869,7 @@ mod tests {
         );
         // A message relayed in 2002 is judged against its Received date, not today.
         let old = OK.replace(
-            "Mon, 23 Nov 2026 10:00:00 +0000",
+            "Mon, 23 Nov 2026 00:00:00 +0000",
             "Tue, 3 Sep 2002 10:00:00 +0000",
         );
         assert_eq!(
