@@ -488,6 +488,42 @@ impl HeadersCheck {
         }
     }
 
+    /// Headers that bulk-mail software writes and real mail programs do not.
+    fn mailer_marks(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        if let Some(h) = msg.header("X-Priority") {
+            let v = h.unfolded(msg.raw);
+            if v.trim_start().starts_with(['1', '2']) {
+                cx.hit(
+                    "HDR027",
+                    format!(
+                        "X-Priority is \u{201c}{}\u{201d}: the message is marked urgent",
+                        crate::util::truncate_str(v.trim(), 40)
+                    ),
+                    ev(msg, h),
+                );
+            }
+        }
+        if let Some(h) = msg.header("X-Mailer") {
+            let v = h.unfolded(msg.raw);
+            // Outlook Express and Outlook 2002/2003 on Windows always write X-MimeOLE.
+            let claims = (v.contains("Microsoft Outlook Express")
+                || v.contains("Microsoft Outlook, Build")
+                || v.contains("Microsoft Office Outlook, Build")
+                || v.contains("Microsoft Outlook IMO"))
+                && !v.contains("Macintosh");
+            if claims && msg.header("X-MimeOLE").is_none() {
+                cx.hit(
+                    "HDR028",
+                    format!(
+                        "X-Mailer claims \u{201c}{}\u{201d}, which always writes X-MimeOLE, but there is none",
+                        crate::util::truncate_str(v.trim(), 60)
+                    ),
+                    ev(msg, h),
+                );
+            }
+        }
+    }
+
     fn message_id(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
         let Some(h) = msg.header("Message-ID") else {
             return;
@@ -662,7 +698,7 @@ impl Check for HeadersCheck {
             "HDR001", "HDR002", "HDR003", "HDR004", "HDR005", "HDR006", "HDR007", "HDR008",
             "HDR009", "HDR010", "HDR011", "HDR012", "HDR013", "HDR014", "HDR015", "HDR016",
             "HDR017", "HDR018", "HDR019", "HDR020", "HDR021", "HDR022", "HDR023", "HDR024",
-            "HDR025", "HDR026",
+            "HDR025", "HDR026", "HDR027", "HDR028",
         ]
     }
 
@@ -671,6 +707,7 @@ impl Check for HeadersCheck {
         self.check_from_fields(msg, cx);
         self.date(msg, cx);
         self.message_id(msg, cx);
+        self.mailer_marks(msg, cx);
         self.encoded_words(msg, cx);
         self.mime_version(msg, cx);
         self.subject(msg, cx);
