@@ -91,6 +91,23 @@ fn month_index(s: &str) -> Option<i64> {
         .map(|i| i as i64 + 1)
 }
 
+/// Whether a Message-ID has the form Outlook and Outlook Express write:
+/// `<` 12 hex digits `$` 8 hex digits `$` 8 hex digits `@`.
+fn outlook_message_id(v: &str) -> bool {
+    let Some(inner) = v.trim().strip_prefix('<') else {
+        return false;
+    };
+    let Some((left, _)) = inner.split_once('@') else {
+        return false;
+    };
+    let parts: Vec<&str> = left.split('$').collect();
+    parts.len() == 3
+        && [12, 8, 8]
+            .iter()
+            .zip(&parts)
+            .all(|(n, p)| p.len() == *n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// The numeric zone of a Date value when no place on Earth uses it: hours beyond 14 or
 /// minutes that are not a quarter hour (`+4500`, `-0817`), a mark of hand-rolled dates.
 fn impossible_zone(value: &str) -> Option<&str> {
@@ -414,6 +431,17 @@ impl HeadersCheck {
             }
         }
         if let Some(addr) = valid.first()
+            && let Some((local, domain)) = addr.rsplit_once('@')
+            && cx.lists.is_freemail(domain)
+            && local.bytes().filter(u8::is_ascii_digit).count() >= 3
+        {
+            cx.hit(
+                "HDR029",
+                format!("The From address {addr} is a numbered free-mail account"),
+                ev(msg, from_h),
+            );
+        }
+        if let Some(addr) = valid.first()
             && let Some((_, domain)) = addr.rsplit_once('@')
             && let Some(tld) = cx.lists.abused_tld(domain)
         {
@@ -502,6 +530,22 @@ impl HeadersCheck {
                     ev(msg, h),
                 );
             }
+        }
+        // Outlook's Message-ID form (`<12 hex$8 hex$8 hex@host>`) with none of the headers
+        // Outlook writes: copied by a bulk tool.
+        let mailer = msg.header_value("X-Mailer").unwrap_or_default();
+        if let Some(h) = msg.header("Message-ID")
+            && outlook_message_id(&h.unfolded(msg.raw))
+            && !mailer.contains("Outlook")
+            && !mailer.contains("Microsoft")
+            && msg.header("X-MimeOLE").is_none()
+        {
+            cx.hit(
+                "HDR028",
+                "The Message-ID has Outlook's form but the message has none of the headers Outlook writes (X-Mailer, X-MimeOLE)".to_string(),
+                ev(msg, h),
+            );
+            return;
         }
         if let Some(h) = msg.header("X-Mailer") {
             let v = h.unfolded(msg.raw);
@@ -698,7 +742,7 @@ impl Check for HeadersCheck {
             "HDR001", "HDR002", "HDR003", "HDR004", "HDR005", "HDR006", "HDR007", "HDR008",
             "HDR009", "HDR010", "HDR011", "HDR012", "HDR013", "HDR014", "HDR015", "HDR016",
             "HDR017", "HDR018", "HDR019", "HDR020", "HDR021", "HDR022", "HDR023", "HDR024",
-            "HDR025", "HDR026", "HDR027", "HDR028",
+            "HDR025", "HDR026", "HDR027", "HDR028", "HDR029",
         ]
     }
 
@@ -764,6 +808,20 @@ impl HeadersCheck {
 mod tests {
     use super::*;
     use crate::config::Config;
+
+    #[test]
+    fn outlook_message_ids() {
+        assert!(super::outlook_message_id(
+            "<002b01c26a4e$2c3e8a40$0100a8c0@home>"
+        ));
+        assert!(!super::outlook_message_id(
+            "<002b01c26a4e$2c3e8a40$0100a8c0$@home>"
+        ));
+        assert!(!super::outlook_message_id("<1@example.com>"));
+        assert!(!super::outlook_message_id(
+            "002b01c26a4e$2c3e8a40$0100a8c0@home"
+        ));
+    }
 
     #[test]
     fn impossible_zones() {

@@ -1,5 +1,5 @@
 //! Data lists that rules implemented in code read: brand names and their sending domains,
-//! abused top-level domains. They ship in `rules/lists/` like the phrase lists; a local
+//! abused top-level domains, free mailbox providers. They ship in `rules/lists/` like the phrase lists; a local
 //! rules directory replaces one by holding a file of the same name under `lists/`
 //! (`/etc/preflight/rules.d/lists/abused-tlds.txt`), so operators can change them without
 //! a rebuild.
@@ -25,10 +25,11 @@ pub struct Brand {
 pub struct Lists {
     brands: Vec<Brand>,
     abused_tlds: HashSet<String>,
+    freemail: HashSet<String>,
 }
 
 /// The names of the data lists code rules read.
-pub const DATA_LISTS: &[&str] = &["brands", "abused-tlds"];
+pub const DATA_LISTS: &[&str] = &["brands", "abused-tlds", "freemail"];
 
 fn shipped(name: &str) -> &'static str {
     let key = format!("rules/lists/{name}.txt");
@@ -81,6 +82,12 @@ impl Lists {
                         .map(|s| s.trim_start_matches('.').to_ascii_lowercase())
                         .collect()
                 }
+                "freemail" => {
+                    lists.freemail = parse_list(text)
+                        .into_iter()
+                        .map(|s| s.to_ascii_lowercase())
+                        .collect()
+                }
                 _ => {}
             }
         }
@@ -99,6 +106,12 @@ impl Lists {
     /// Brands and their domains.
     pub fn brands(&self) -> &[Brand] {
         &self.brands
+    }
+
+    /// Whether `domain` is a free mailbox provider.
+    pub fn is_freemail(&self, domain: &str) -> bool {
+        self.freemail
+            .contains(&domain.trim_end_matches('.').to_ascii_lowercase())
     }
 
     /// The abused top-level domain (or public suffix, `ru.com`) that `host` ends with.
@@ -219,6 +232,8 @@ mod tests {
         assert_eq!(l.abused_tld("a.b.ru.com"), Some("ru.com"));
         assert_eq!(l.abused_tld("example.com"), None);
         assert_eq!(l.abused_tld("shop"), None);
+        assert!(l.is_freemail("Yahoo.com"));
+        assert!(!l.is_freemail("example.com"));
     }
 
     #[test]

@@ -185,6 +185,10 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
         include_str!("../../rules/lists/diplomas-jobs.txt"),
     ),
     (
+        "rules/lists/freemail.txt",
+        include_str!("../../rules/lists/freemail.txt"),
+    ),
+    (
         "rules/lists/gambling.txt",
         include_str!("../../rules/lists/gambling.txt"),
     ),
