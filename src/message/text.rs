@@ -87,10 +87,12 @@ fn word_like(b: &[u8], i: usize) -> bool {
 /// Undoes the obfuscations spam uses to dodge word filters, on normalised text:
 /// look-alike digits and signs between letters (`v1agra` -> `viagra`, `c1al1s`) and
 /// letters spaced out with one repeated separator (`v.i.a.g.r.a`, `f r e e`, `c-a-s-h`, four
-/// letters or more). Returns `None` when nothing changed; otherwise the text and, for each
-/// byte, its offset in the input. Only ASCII bytes are replaced or dropped, so UTF-8 stays
-/// valid.
-pub fn skeleton(n: &str) -> Option<(String, Vec<u32>)> {
+/// letters or more), and words glued together in CamelCase (`StrongErections`,
+/// `NoPrescription`): `splits` are the byte offsets where a space goes in (see
+/// [`camel_splits`]). Returns `None` when nothing changed; otherwise the text and, for each
+/// byte, its offset in the input. Only ASCII bytes are replaced, dropped or inserted, so
+/// UTF-8 stays valid.
+pub fn skeleton(n: &str, splits: &[usize]) -> Option<(String, Vec<u32>)> {
     let b = n.as_bytes();
     let alpha = |i: usize| b.get(i).is_some_and(u8::is_ascii_lowercase);
     let is_sep = |c: u8| matches!(c, b'.' | b'-' | b'_' | b'*' | b' ');
@@ -107,7 +109,7 @@ pub fn skeleton(n: &str) -> Option<(String, Vec<u32>)> {
                 && b.get(i + 2) == Some(&b[i])
                 && alpha(i + 3))
     });
-    if !candidate {
+    if !candidate && splits.is_empty() {
         return None;
     }
     // Pass 1: look-alikes between letters (same length).
@@ -130,10 +132,20 @@ pub fn skeleton(n: &str) -> Option<(String, Vec<u32>)> {
         v.get(i)
             .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     };
-    let mut out = Vec::with_capacity(a.len());
-    let mut map = Vec::with_capacity(a.len());
+    let mut out = Vec::with_capacity(a.len() + splits.len());
+    let mut map = Vec::with_capacity(a.len() + splits.len());
+    let mut next_split = splits.iter().copied().peekable();
     let mut i = 0;
     while i < a.len() {
+        while next_split.peek().is_some_and(|&p| p < i) {
+            next_split.next();
+        }
+        if next_split.peek() == Some(&i) {
+            out.push(b' ');
+            map.push(i as u32);
+            changed = true;
+            next_split.next();
+        }
         let sep = a.get(i + 1).copied().unwrap_or(0);
         if is_alpha(&a, i)
             && (i == 0 || !is_alnum(&a, i - 1))
@@ -165,6 +177,22 @@ pub fn skeleton(n: &str) -> Option<(String, Vec<u32>)> {
         return None;
     }
     String::from_utf8(out).ok().map(|s| (s, map))
+}
+
+/// Byte offsets where a capitalised word is glued to the word before it
+/// (`StrongErections`, `NoPrescription`): a capital letter after a lower-case letter that
+/// ends a word of two letters or more, and before a lower-case letter; `iPhone` stays
+/// whole.
+pub fn camel_splits(decoded: &str) -> Vec<usize> {
+    let b = decoded.as_bytes();
+    (2..b.len().saturating_sub(1))
+        .filter(|&i| {
+            b[i].is_ascii_uppercase()
+                && b[i + 1].is_ascii_lowercase()
+                && b[i - 1].is_ascii_lowercase()
+                && b[i - 2].is_ascii_alphabetic()
+        })
+        .collect()
 }
 
 /// Whether `c` is an invisible format character that the normalised text drops.
@@ -219,7 +247,14 @@ impl TextPart {
     /// Builds a text part, normalising `decoded`.
     pub fn new(part: String, kind: TextKind, decoded: String, html: Option<String>) -> TextPart {
         let (normalized, map) = normalize(&decoded);
-        let skeleton = skeleton(&normalized);
+        // CamelCase joins are read off the decoded text; offsets agree only when
+        // normalising changed no lengths.
+        let splits = if map.is_empty() && normalized.len() == decoded.len() {
+            camel_splits(&decoded)
+        } else {
+            Vec::new()
+        };
+        let skeleton = skeleton(&normalized, &splits);
         TextPart {
             part,
             kind,
@@ -380,7 +415,7 @@ fn locate(raw: &[u8], sub: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod skeleton_tests {
-    use super::skeleton;
+    use super::{camel_splits, skeleton};
 
     #[test]
     fn undoes_common_obfuscations() {
@@ -393,7 +428,7 @@ mod skeleton_tests {
             ("fast c-a-s-h", "fast cash"),
         ] {
             assert_eq!(
-                skeleton(input).map(|s| s.0).as_deref(),
+                skeleton(input, &[]).map(|s| s.0).as_deref(),
                 Some(want),
                 "{input}"
             );
@@ -408,9 +443,16 @@ mod skeleton_tests {
             "token tm6a7gpeotr8zsh1jhtxx",
             "https://example.com/news?id=ab1cd",
         ] {
-            assert_eq!(skeleton(input), None, "{input}");
+            assert_eq!(skeleton(input, &[]), None, "{input}");
         }
-        let (s, map) = skeleton("xx v.i.a.g.r.a").unwrap();
+        let text = "Buy NoPrescription pills, iPhone";
+        let splits = camel_splits(text);
+        assert_eq!(splits, [6]);
+        let (joined, jmap) = skeleton(&text.to_lowercase(), &splits).unwrap();
+        assert_eq!(joined, "buy no prescription pills, iphone");
+        assert_eq!(jmap[6], 6);
+        assert_eq!(jmap[7], 6);
+        let (s, map) = skeleton("xx v.i.a.g.r.a", &[]).unwrap();
         assert_eq!(s, "xx viagra");
         assert_eq!(map[3], 3);
         assert_eq!(map[8], 13);
