@@ -342,6 +342,7 @@ const RULE_FIELDS: &[&str] = &[
     "target",
     "case",
     "whole_word",
+    "min_hits",
     "examples",
     "enabled",
     "all_of",

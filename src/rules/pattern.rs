@@ -75,6 +75,9 @@ pub struct PatternSpec {
     pub case: Case,
     /// Phrases must start and end at word boundaries (default true).
     pub whole_word: bool,
+    /// How many different phrases must match for the rule to fire (default 1; phrase
+    /// rules only).
+    pub min_hits: usize,
 }
 
 type Loc = Option<Location>;
@@ -87,7 +90,7 @@ impl PatternSpec {
     ) -> Result<Option<PatternSpec>, (Loc, String)> {
         let has = |k: &str| m.contains_key(k) || (k == "literals" && file_literals.is_some());
         if !has("literals") && !has("regex") {
-            for k in ["target", "case", "whole_word"] {
+            for k in ["target", "case", "whole_word", "min_hits"] {
                 if let Some(v) = m.get(k) {
                     return Err((
                         Some(v.referenced),
@@ -170,12 +173,25 @@ impl PatternSpec {
                 "`whole_word` must be true or false".to_string(),
             ))?,
         };
+        let min_hits = match m.get("min_hits") {
+            None => 1,
+            Some(v) => match v.value.as_u64() {
+                Some(n) if n >= 1 && regex.is_none() => n as usize,
+                _ => {
+                    return Err((
+                        Some(v.referenced),
+                        "`min_hits` must be a whole number of 1 or more, on a phrase rule".into(),
+                    ));
+                }
+            },
+        };
         Ok(Some(PatternSpec {
             literals,
             regex,
             target,
             case,
             whole_word,
+            min_hits,
         }))
     }
 
@@ -232,6 +248,7 @@ struct Owner {
     rule: usize,
     whole_word: bool,
     target: Target,
+    min_hits: usize,
 }
 
 /// Where a text comes from, to decide which targets see it.
@@ -313,6 +330,7 @@ impl PatternSet {
                     rule,
                     whole_word: spec.whole_word,
                     target: spec.target.clone(),
+                    min_hits: spec.min_hits,
                 });
             }
         }
@@ -360,6 +378,9 @@ impl PatternSet {
     ) -> Vec<PatternHit> {
         let mut hits: Vec<PatternHit> = Vec::new();
         let mut count: BTreeMap<usize, usize> = BTreeMap::new();
+        // Rules that need several different phrases: the phrases seen so far, and the
+        // threshold.
+        let mut distinct: BTreeMap<usize, (Vec<String>, usize)> = BTreeMap::new();
         let needs_headers = self
             .groups
             .iter()
@@ -395,6 +416,7 @@ impl PatternSet {
                     continue;
                 }
                 let mut seen_here: Vec<usize> = Vec::new();
+                let mut spans_here: Vec<(usize, usize, usize)> = Vec::new();
                 // Case-insensitive phrases also run over the de-obfuscated skeleton.
                 let skel = match (&tp.skeleton, g.case) {
                     (Some((s, _)), Case::Insensitive) => Some(s.as_str()),
@@ -410,7 +432,11 @@ impl PatternSet {
                     for m in g.ac.find_overlapping_iter(hay) {
                         let o = &g.owners[m.pattern().as_usize()];
                         let rule = o.rule;
-                        if !o.target.sees(slot) || !enabled(rule) || seen_here.contains(&rule) {
+                        let several = o.min_hits > 1;
+                        if !o.target.sees(slot)
+                            || !enabled(rule)
+                            || (!several && seen_here.contains(&rule))
+                        {
                             continue;
                         }
                         if o.whole_word
@@ -423,22 +449,41 @@ impl PatternSet {
                         {
                             continue;
                         }
-                        let c = count.entry(rule).or_default();
-                        if *c >= max_per_rule {
-                            continue;
-                        }
-                        *c += 1;
-                        seen_here.push(rule);
                         let (s, e) = if is_skel {
                             tp.skeleton_to_normalized(m.start(), m.end())
                         } else {
                             (m.start(), m.end())
                         };
+                        if several {
+                            // Different phrases at different places: "herbal viagra"
+                            // and the "viagra" inside it count once.
+                            let phrase = hay[m.start()..m.end()].to_string();
+                            let d = distinct.entry(rule).or_insert((Vec::new(), o.min_hits));
+                            let overlaps = spans_here
+                                .iter()
+                                .any(|&(r, a, b)| r == rule && s < b && a < e);
+                            if overlaps || d.0.contains(&phrase) {
+                                continue;
+                            }
+                            d.0.push(phrase);
+                            spans_here.push((rule, s, e));
+                        }
+                        let c = count.entry(rule).or_default();
+                        if *c >= max_per_rule.max(o.min_hits) {
+                            continue;
+                        }
+                        *c += 1;
+                        seen_here.push(rule);
                         hits.push(hit(rule, tp, s, e, g.case));
                     }
                 }
             }
         }
+        hits.retain(|h| {
+            distinct
+                .get(&h.rule)
+                .is_none_or(|(seen, need)| seen.len() >= *need)
+        });
         for r in &self.regexes {
             if !enabled(r.rule) {
                 continue;
@@ -547,6 +592,7 @@ mod tests {
             target,
             case,
             whole_word: true,
+            min_hits: 1,
         }
     }
 
@@ -585,6 +631,31 @@ mod tests {
     }
 
     #[test]
+    fn min_hits_counts_different_phrases() {
+        let mut s = spec(
+            &["viagra", "cialis", "levitra"],
+            Target::Any,
+            Case::Insensitive,
+        );
+        s.min_hits = 2;
+        let set = PatternSet::compile([(0, &s)]);
+        let one = Message::parse(b"Subject: viagra\n\nviagra, VIAGRA and v1agra\n");
+        assert!(set.run(&one, &|_| true, 5).is_empty());
+        let nested = Message::parse(b"Subject: x\n\nherbal viagra\n");
+        let mut n = spec(&["herbal viagra", "viagra"], Target::Any, Case::Insensitive);
+        n.min_hits = 2;
+        assert!(
+            PatternSet::compile([(0, &n)])
+                .run(&nested, &|_| true, 5)
+                .is_empty()
+        );
+        let two = Message::parse(b"Subject: viagra\n\nand cialis too\n");
+        let hits = set.run(&two, &|_| true, 1);
+        assert_eq!(hits.len(), 2);
+        assert_eq!(hits[1].matched, "cialis");
+    }
+
+    #[test]
     fn regex_and_subject_targets() {
         let s = PatternSpec {
             literals: vec![],
@@ -592,6 +663,7 @@ mod tests {
             target: Target::Subject,
             case: Case::Insensitive,
             whole_word: true,
+            min_hits: 1,
         };
         s.validate().unwrap();
         let set = PatternSet::compile([(3, &s)]);
@@ -610,6 +682,7 @@ mod tests {
             target: Target::Body,
             case: Case::Insensitive,
             whole_word: true,
+            min_hits: 1,
         };
         assert!(s.validate().is_err());
     }
