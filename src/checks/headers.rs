@@ -40,7 +40,7 @@ static EMAIL_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
 /// (`ann.smith`, `j_doe`) are short or separated.
 /// Undoes the look-alike spellings of brand names in display names: a capital `I` after a
 /// lower-case letter ("WaImart", "PaypaI") and the digits `1` and `0` between letters
-/// ("Rep1ica", "Micr0soft") become `l` and `o`.
+/// ("Rep1ica", "Micr0soft") become `l` and `o`, as does a `0` ending a word ("C0STC0").
 fn deconfuse(name: &str) -> String {
     let c: Vec<char> = name.chars().collect();
     let letter = |i: Option<usize>| i.and_then(|i| c.get(i)).is_some_and(|c| c.is_alphabetic());
@@ -49,10 +49,21 @@ fn deconfuse(name: &str) -> String {
         .map(|(i, &ch)| {
             let prev_lower = i > 0 && c[i - 1].is_lowercase();
             let between = letter(i.checked_sub(1)) && letter(Some(i + 1));
+            // A word-final 0 after two letters ("C0STC0").
+            let word_end = letter(i.checked_sub(1))
+                && letter(i.checked_sub(2))
+                && !c.get(i + 1).is_some_and(|c| c.is_alphanumeric());
             match ch {
                 'I' if prev_lower => 'l',
+                // "BIueCross", "CIub": a capital I between a capital and a lower-case letter.
+                'I' if i > 0
+                    && c[i - 1].is_uppercase()
+                    && c.get(i + 1).is_some_and(|n| n.is_lowercase()) =>
+                {
+                    'l'
+                }
                 '1' if between => 'l',
-                '0' if between => 'o',
+                '0' if between || word_end => 'o',
                 _ => ch,
             }
         })
@@ -840,6 +851,9 @@ mod tests {
         assert_eq!(super::deconfuse("PaypaI"), "Paypal");
         assert_eq!(super::deconfuse("Micr0soft 365"), "Microsoft 365");
         assert_eq!(super::deconfuse("IKEA Ireland"), "IKEA Ireland");
+        assert_eq!(super::deconfuse("C0STC0 member"), "CoSTCo member");
+        assert_eq!(super::deconfuse("BIueCross PoIicy"), "BlueCross Policy");
+        assert_eq!(super::deconfuse("Win10 R2D2"), "Win10 R2D2");
     }
 
     #[test]

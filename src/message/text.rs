@@ -21,6 +21,8 @@ pub enum TextKind {
     Plain,
     /// A text/html part reduced to text.
     Html,
+    /// The display name of the (first) From mailbox.
+    Sender,
 }
 
 /// One decoded text and its normalised form.
@@ -323,6 +325,9 @@ pub struct DecodedText {
     pub subject: Option<TextPart>,
     /// Inline text parts (plain and HTML reduced to text), in document order.
     pub parts: Vec<TextPart>,
+    /// The decoded display name of the first From mailbox ("BuyViagra Store"), when
+    /// there is one: phrase rules with target `any` read it with the Subject.
+    pub sender: Option<TextPart>,
 }
 
 impl DecodedText {
@@ -339,6 +344,20 @@ impl DecodedText {
                 String::new(),
                 TextKind::Subject,
                 s.to_string(),
+                None,
+            ));
+        }
+        if let Some(name) = msg
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.name())
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            out.sender = Some(TextPart::new(
+                "header:from".to_string(),
+                TextKind::Sender,
+                name.to_string(),
                 None,
             ));
         }

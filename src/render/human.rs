@@ -143,7 +143,10 @@ fn where_(e: &Evidence) -> String {
         Frame::Decoded => "decoded text".to_string(),
         Frame::Subject => "decoded Subject".to_string(),
     };
-    if let Some(p) = e.part.as_deref().filter(|p| !p.is_empty()) {
+    // Texts taken from a header field (`header:from`) are named by the field.
+    if let Some(h) = e.part.as_deref().and_then(|p| p.strip_prefix("header:")) {
+        s = format!("decoded {} header", header_label(h));
+    } else if let Some(p) = e.part.as_deref().filter(|p| !p.is_empty()) {
         if !s.is_empty() {
             s.push_str(" of ");
         }
@@ -159,6 +162,19 @@ fn where_(e: &Evidence) -> String {
         s = format!("bytes {}..{}", e.span.start, e.span.end);
     }
     s
+}
+
+/// `from` -> `From`, `list-unsubscribe` -> `List-Unsubscribe`.
+fn header_label(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 const INDENT: &str = "           ";

@@ -236,6 +236,10 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
         "rules/lists/urgency.txt",
         include_str!("../../rules/lists/urgency.txt"),
     ),
+    (
+        "rules/lists/web-services.txt",
+        include_str!("../../rules/lists/web-services.txt"),
+    ),
 ];
 
 /// Reads a phrase list: one phrase per line, `#` comments and blank lines ignored.

@@ -24,7 +24,7 @@ pub enum Target {
     Subject,
     /// Every inline text part (plain, and HTML reduced to text).
     Body,
-    /// The Subject and every inline text part.
+    /// The Subject, the From display name and every inline text part.
     Any,
     /// The decoded value of every top-level header with this (lower-case) name.
     Header(String),
@@ -255,6 +255,7 @@ struct Owner {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Slot<'t> {
     Subject,
+    Sender,
     Body,
     Header(&'t str),
 }
@@ -263,7 +264,7 @@ impl Target {
     fn sees(&self, slot: Slot<'_>) -> bool {
         match (self, slot) {
             (Target::Subject, Slot::Subject) | (Target::Body, Slot::Body) => true,
-            (Target::Any, Slot::Subject | Slot::Body) => true,
+            (Target::Any, Slot::Subject | Slot::Sender | Slot::Body) => true,
             (Target::Header(h), Slot::Header(n)) => h == n,
             _ => false,
         }
@@ -394,6 +395,7 @@ impl PatternSet {
         };
         let mut texts: Vec<(&TextPart, Slot<'_>)> = Vec::new();
         texts.extend(msg.text.subject.iter().map(|t| (t, Slot::Subject)));
+        texts.extend(msg.text.sender.iter().map(|t| (t, Slot::Sender)));
         texts.extend(msg.text.parts.iter().map(|t| (t, Slot::Body)));
         texts.extend(
             header_texts
