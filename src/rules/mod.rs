@@ -149,6 +149,10 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
         include_str!("../../rules/lists/abused-tlds.txt"),
     ),
     (
+        "rules/lists/account-lures.txt",
+        include_str!("../../rules/lists/account-lures.txt"),
+    ),
+    (
         "rules/lists/adult.txt",
         include_str!("../../rules/lists/adult.txt"),
     ),
