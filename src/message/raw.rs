@@ -224,8 +224,9 @@ impl RawFacts {
         let mut long_lines = Positions::default();
         let mut max_line_len = 0;
         let mut line_start = 0;
-        for (i, &b) in raw.iter().enumerate() {
-            match b {
+        // Only LF, CR and NUL matter here; memchr finds them without a byte-by-byte loop.
+        for i in memchr::memchr3_iter(b'\n', b'\r', 0, raw) {
+            match raw[i] {
                 b'\n' => {
                     let crlf = i > 0 && raw[i - 1] == b'\r';
                     if crlf {
@@ -251,7 +252,7 @@ impl RawFacts {
             long_lines.push(line_start);
         }
         max_line_len = max_line_len.max(last_len);
-        let line_ending = match raw.iter().position(|&b| b == b'\n') {
+        let line_ending = match memchr::memchr(b'\n', raw) {
             Some(p) if p > 0 && raw[p - 1] == b'\r' => LineEnding::Crlf,
             Some(_) => LineEnding::Lf,
             None => LineEnding::None,
@@ -280,9 +281,12 @@ impl RawFacts {
         };
         let block = parse_header_block(raw, header_start, raw.len(), &|o| facts.line_of(o));
         let header_end = block.body_start;
-        for (i, &b) in raw[header_start..header_end].iter().enumerate() {
-            if b >= 0x80 {
-                facts.header_8bit.push(header_start + i);
+        let head = &raw[header_start..header_end];
+        if !head.is_ascii() {
+            for (i, &b) in head.iter().enumerate() {
+                if b >= 0x80 {
+                    facts.header_8bit.push(header_start + i);
+                }
             }
         }
         facts.headers = block.fields.clone();
