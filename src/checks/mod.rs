@@ -5,6 +5,7 @@
 //! in its YAML entry; the engine joins the two. A test checks that the ids declared here
 //! and the YAML rules without a pattern agree both ways.
 
+pub mod attachments;
 pub mod bulk;
 pub mod content;
 pub mod encoding;
@@ -100,6 +101,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(mime::MimeCheck),
         Box::new(bulk::BulkCheck),
         Box::new(content::ContentCheck),
+        Box::new(attachments::AttachmentsCheck),
         Box::new(html::HtmlCheck),
         Box::new(links::LinksCheck),
     ]

@@ -371,7 +371,7 @@ impl DecodedText {
     }
 }
 
-fn path_for(mime: &MimeTree, header_start: usize, fallback: usize) -> String {
+pub(crate) fn path_for(mime: &MimeTree, header_start: usize, fallback: usize) -> String {
     mime.parts
         .iter()
         .find(|p| p.header_start == header_start && p.is_leaf())
@@ -421,7 +421,7 @@ fn collect(
 }
 
 /// Finds where `sub` (a borrowed sub-slice of `raw`) starts in `raw`.
-fn locate(raw: &[u8], sub: &[u8]) -> Option<usize> {
+pub(crate) fn locate(raw: &[u8], sub: &[u8]) -> Option<usize> {
     let r = raw.as_ptr_range();
     let s = sub.as_ptr();
     if r.contains(&s) {

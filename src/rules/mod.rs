@@ -79,6 +79,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
         "rules/content.yaml",
         include_str!("../../rules/content.yaml"),
     ),
+    (
+        "rules/attachments.yaml",
+        include_str!("../../rules/attachments.yaml"),
+    ),
     ("rules/html.yaml", include_str!("../../rules/html.yaml")),
     ("rules/links.yaml", include_str!("../../rules/links.yaml")),
 ];
