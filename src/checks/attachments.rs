@@ -7,8 +7,7 @@ use memchr::memmem;
 
 use super::{Check, Ctx};
 use crate::message::Message;
-use crate::message::mime::MimeTree;
-use crate::message::text::{locate, path_for};
+use crate::message::text::{leaf_at, walk_leaves};
 
 /// Attachment checks.
 pub struct AttachmentsCheck;
@@ -91,55 +90,30 @@ struct File<'m> {
     body_start: usize,
 }
 
-/// Every leaf part with a file name or an attachment disposition, and every leaf part's
-/// contents (for EICAR), including those inside attached messages.
+/// Every leaf part (for EICAR) with its file name, when it has one, including the parts
+/// of attached messages.
 fn files<'m>(msg: &'m Message<'_>) -> Vec<File<'m>> {
-    let mut out = Vec::new();
-    if let Some(p) = &msg.parsed {
-        collect(msg.raw, p, &msg.mime, 0, &mut out, 0);
-    }
-    out
-}
-
-fn collect<'m>(
-    raw: &[u8],
-    msg: &'m mail_parser::Message<'_>,
-    mime: &MimeTree,
-    base: usize,
-    out: &mut Vec<File<'m>>,
-    depth: usize,
-) {
     use mail_parser::{MimeHeaders, PartType};
-    if depth > 16 {
-        return;
-    }
-    for (i, part) in msg.parts.iter().enumerate() {
-        let header_start = base + part.offset_header as usize;
-        let path = path_for(mime, header_start, i);
-        let body_start = mime
-            .parts
-            .iter()
-            .find(|p| p.header_start == header_start)
-            .map_or(header_start, |p| p.body_start);
-        let name = part.attachment_name().map(str::to_string);
+    let mut out = Vec::new();
+    let Some(parsed) = &msg.parsed else {
+        return out;
+    };
+    walk_leaves(msg.raw, parsed, &mut |header_start, i, part| {
         let data: &[u8] = match &part.body {
-            PartType::Message(inner) => {
-                let inner_base = locate(raw, inner.raw_message.as_ref()).unwrap_or(base);
-                collect(raw, inner, mime, inner_base, out, depth + 1);
-                continue;
-            }
-            PartType::Multipart(_) => continue,
             PartType::Text(t) | PartType::Html(t) => t.as_bytes(),
             PartType::Binary(b) | PartType::InlineBinary(b) => b.as_ref(),
+            _ => return,
         };
+        let leaf = leaf_at(&msg.mime, header_start);
         out.push(File {
-            path,
-            name,
+            path: leaf.map_or_else(|| format!("?{i}"), |l| l.path.clone()),
+            name: part.attachment_name().map(str::to_string),
             data,
             header_start,
-            body_start,
+            body_start: leaf.map_or(header_start, |l| l.body_start),
         });
-    }
+    });
+    out
 }
 
 /// The extension after the last dot, lower-cased, trailing dots and spaces ignored.

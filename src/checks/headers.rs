@@ -34,10 +34,6 @@ static EMAIL_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-/// Whether a local part is a run of glued-together capitalised words
-/// (`SignalDreamerTwilightHalcyonNexus`) or one very long unbroken word: what bulk tools
-/// generate for throwaway senders. Role names (`newsletter`, `no-reply`) and people's names
-/// (`ann.smith`, `j_doe`) are short or separated.
 /// Undoes the look-alike spellings of brand names in display names: a capital `I` after a
 /// lower-case letter ("WaImart", "PaypaI") and the digits `1` and `0` between letters
 /// ("Rep1ica", "Micr0soft") become `l` and `o`, as does a `0` ending a word ("C0STC0").
@@ -70,6 +66,10 @@ fn deconfuse(name: &str) -> String {
         .collect()
 }
 
+/// Whether a local part is a run of glued-together capitalised words
+/// (`SignalDreamerTwilightHalcyonNexus`) or one very long unbroken word: what bulk tools
+/// generate for throwaway senders. Role names (`newsletter`, `no-reply`) and people's names
+/// (`ann.smith`, `j_doe`) are short or separated.
 fn random_words_local_part(local: &str) -> bool {
     if !local.chars().all(|c| c.is_ascii_alphanumeric()) {
         return false;
@@ -443,24 +443,22 @@ impl HeadersCheck {
         }
         if let Some(addr) = valid.first()
             && let Some((local, domain)) = addr.rsplit_once('@')
-            && cx.lists.is_freemail(domain)
-            && local.bytes().filter(u8::is_ascii_digit).count() >= 3
         {
-            cx.hit(
-                "HDR029",
-                format!("The From address {addr} is a numbered free-mail account"),
-                ev(msg, from_h),
-            );
-        }
-        if let Some(addr) = valid.first()
-            && let Some((_, domain)) = addr.rsplit_once('@')
-            && let Some(tld) = cx.lists.abused_tld(domain)
-        {
-            cx.hit(
-                "HDR025",
-                format!("The From address {addr} is under .{tld}, a top-level domain dominated by throwaway spam registrations"),
-                ev(msg, from_h),
-            );
+            if cx.lists.is_freemail(domain) && local.bytes().filter(u8::is_ascii_digit).count() >= 3
+            {
+                cx.hit(
+                    "HDR029",
+                    format!("The From address {addr} is a numbered free-mail account"),
+                    ev(msg, from_h),
+                );
+            }
+            if let Some(tld) = cx.lists.abused_tld(domain) {
+                cx.hit(
+                    "HDR025",
+                    format!("The From address {addr} is under .{tld}, a top-level domain dominated by throwaway spam registrations"),
+                    ev(msg, from_h),
+                );
+            }
         }
         // Display names that show another address.
         for (name, addr) in &boxes {
@@ -544,7 +542,8 @@ impl HeadersCheck {
         }
         // Outlook's Message-ID form (`<12 hex$8 hex$8 hex@host>`) with none of the headers
         // Outlook writes: copied by a bulk tool.
-        let mailer = msg.header_value("X-Mailer").unwrap_or_default();
+        let x_mailer = msg.header("X-Mailer");
+        let mailer = x_mailer.map(|h| h.unfolded(msg.raw)).unwrap_or_default();
         if let Some(h) = msg.header("Message-ID")
             && outlook_message_id(&h.unfolded(msg.raw))
             && !mailer.contains("Outlook")
@@ -558,8 +557,8 @@ impl HeadersCheck {
             );
             return;
         }
-        if let Some(h) = msg.header("X-Mailer") {
-            let v = h.unfolded(msg.raw);
+        if let Some(h) = x_mailer {
+            let v = &mailer;
             // Outlook Express and Outlook 2002/2003 on Windows always write X-MimeOLE.
             let claims = (v.contains("Microsoft Outlook Express")
                 || v.contains("Microsoft Outlook, Build")

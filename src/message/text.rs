@@ -10,7 +10,7 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use super::mime::MimeTree;
+use super::mime::{MimePart, MimeTree};
 
 /// What kind of source a text came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -361,7 +361,7 @@ impl DecodedText {
                 None,
             ));
         }
-        collect(raw, msg, mime, 0, &mut out.parts, 0);
+        collect(raw, msg, mime, &mut out.parts);
         out
     }
 
@@ -371,38 +371,69 @@ impl DecodedText {
     }
 }
 
-pub(crate) fn path_for(mime: &MimeTree, header_start: usize, fallback: usize) -> String {
+/// The leaf part of `mime` whose header starts at `header_start`.
+pub(crate) fn leaf_at(mime: &MimeTree, header_start: usize) -> Option<&MimePart> {
     mime.parts
         .iter()
         .find(|p| p.header_start == header_start && p.is_leaf())
-        .map(|p| p.path.clone())
-        .unwrap_or_else(|| format!("?{fallback}"))
 }
 
-fn collect(
+fn path_for(mime: &MimeTree, header_start: usize, fallback: usize) -> String {
+    leaf_at(mime, header_start).map_or_else(|| format!("?{fallback}"), |p| p.path.clone())
+}
+
+/// Calls `f` for every part of `msg` that is neither a multipart nor an attached message,
+/// descending into attached messages (16 levels at most), with the offset of the part's
+/// header in `raw` and its index among its siblings (for a fallback name).
+pub(crate) fn walk_leaves<'m, 'x>(
     raw: &[u8],
-    msg: &mail_parser::Message<'_>,
-    mime: &MimeTree,
-    base: usize,
-    out: &mut Vec<TextPart>,
-    depth: usize,
+    msg: &'m mail_parser::Message<'x>,
+    f: &mut dyn FnMut(usize, usize, &'m mail_parser::MessagePart<'x>),
 ) {
-    use mail_parser::{MimeHeaders, PartType};
+    walk(raw, msg, 0, 0, f);
+}
+
+fn walk<'m, 'x>(
+    raw: &[u8],
+    msg: &'m mail_parser::Message<'x>,
+    base: usize,
+    depth: usize,
+    f: &mut dyn FnMut(usize, usize, &'m mail_parser::MessagePart<'x>),
+) {
+    use mail_parser::PartType;
     if depth > 16 {
         return;
     }
-    // Offsets of a nested message are relative to its own bytes; find where they start.
     for (i, part) in msg.parts.iter().enumerate() {
-        let attachment = part
-            .content_disposition()
-            .is_some_and(|d| d.is_attachment());
         match &part.body {
-            PartType::Text(t) if !attachment => {
-                let path = path_for(mime, base + part.offset_header as usize, i);
+            // Offsets of a nested message are relative to its own bytes; find where they
+            // start.
+            PartType::Message(inner) => {
+                let inner_base = locate(raw, inner.raw_message.as_ref()).unwrap_or(base);
+                walk(raw, inner, inner_base, depth + 1, f);
+            }
+            PartType::Multipart(_) => {}
+            _ => f(base + part.offset_header as usize, i, part),
+        }
+    }
+}
+
+fn collect(raw: &[u8], msg: &mail_parser::Message<'_>, mime: &MimeTree, out: &mut Vec<TextPart>) {
+    use mail_parser::{MimeHeaders, PartType};
+    walk_leaves(raw, msg, &mut |header_start, i, part| {
+        if part
+            .content_disposition()
+            .is_some_and(|d| d.is_attachment())
+        {
+            return;
+        }
+        match &part.body {
+            PartType::Text(t) => {
+                let path = path_for(mime, header_start, i);
                 out.push(TextPart::new(path, TextKind::Plain, t.to_string(), None));
             }
-            PartType::Html(h) if !attachment => {
-                let path = path_for(mime, base + part.offset_header as usize, i);
+            PartType::Html(h) => {
+                let path = path_for(mime, header_start, i);
                 let text = mail_parser::decoders::html::html_to_text(h);
                 out.push(TextPart::new(
                     path,
@@ -411,17 +442,13 @@ fn collect(
                     Some(h.to_string()),
                 ));
             }
-            PartType::Message(inner) => {
-                let inner_base = locate(raw, inner.raw_message.as_ref()).unwrap_or(base);
-                collect(raw, inner, mime, inner_base, out, depth + 1);
-            }
             _ => {}
         }
-    }
+    });
 }
 
 /// Finds where `sub` (a borrowed sub-slice of `raw`) starts in `raw`.
-pub(crate) fn locate(raw: &[u8], sub: &[u8]) -> Option<usize> {
+fn locate(raw: &[u8], sub: &[u8]) -> Option<usize> {
     let r = raw.as_ptr_range();
     let s = sub.as_ptr();
     if r.contains(&s) {

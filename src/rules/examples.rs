@@ -202,6 +202,7 @@ fn fires(
     config: &Config,
     now: i64,
     code: &[Box<dyn Check>],
+    lists: &super::lists::Lists,
     whole: &dyn Fn() -> Result<crate::Engine, String>,
 ) -> Result<(bool, Option<String>), String> {
     let run = || -> Result<(bool, Option<String>), String> {
@@ -230,9 +231,7 @@ fn fires(
                 };
                 let envelope = Envelope::default();
                 let only = |id: &str| id == rule.id;
-                let lists =
-                    super::lists::Lists::load(&config.rules_dirs).map_err(|e| e.to_string())?;
-                let mut cx = Ctx::new(config, &envelope, now, &lists, &only);
+                let mut cx = Ctx::new(config, &envelope, now, lists, &only);
                 check.run(&msg, &mut cx);
                 let hits = cx.into_hits();
                 let hit = hits.iter().find(|h| h.id == rule.id);
@@ -292,10 +291,11 @@ pub fn run(rules: &RuleSet, config: &Config, only: &[String]) -> ExampleReport {
         for (expect, list) in lists {
             for (index, example) in list.iter().enumerate() {
                 let raw = example_message(rule, example);
-                let (fired, detail, error) = match fires(rule, &raw, config, now, &code, &whole) {
-                    Ok((fired, detail)) => (fired, detail, None),
-                    Err(e) => (false, None, Some(e)),
-                };
+                let (fired, detail, error) =
+                    match fires(rule, &raw, config, now, &code, rules.lists(), &whole) {
+                        Ok((fired, detail)) => (fired, detail, None),
+                        Err(e) => (false, None, Some(e)),
+                    };
                 report.outcomes.push(ExampleOutcome {
                     id: rule.id.clone(),
                     origin: rule.origin.to_string(),
