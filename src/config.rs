@@ -79,6 +79,19 @@ pub struct Limits {
     pub date_future_hours: i64,
     /// A Date more than this many days before the reference time is suspicious.
     pub date_past_days: i64,
+    /// Bytes an attachment may have, decoded (larger ones are their own finding).
+    pub max_attachment_bytes: usize,
+    /// Uncompressed bytes archive inspection may produce per message.
+    pub archive_max_bytes: u64,
+    /// Expansion ratio past which a compressed member counts as a decompression bomb
+    /// (applied past 1 MiB of output).
+    pub archive_max_ratio: u64,
+    /// Archive entries listed per message.
+    pub archive_max_entries: usize,
+    /// Archives nested deeper than this are not opened.
+    pub archive_max_depth: usize,
+    /// Time archive and document inspection may take per message, in milliseconds.
+    pub archive_max_millis: u64,
 }
 
 impl Default for Limits {
@@ -92,6 +105,12 @@ impl Default for Limits {
             max_mime_parts: 250,
             date_future_hours: 6,
             date_past_days: 30,
+            max_attachment_bytes: 20 * 1024 * 1024,
+            archive_max_bytes: 64 * 1024 * 1024,
+            archive_max_ratio: 100,
+            archive_max_entries: 10_000,
+            archive_max_depth: 8,
+            archive_max_millis: 500,
         }
     }
 }

@@ -286,22 +286,36 @@ impl Engine {
 
     fn merge_hits(&self, hits: Vec<Hit>) -> Vec<Finding> {
         // One finding per rule id: messages joined, evidence concatenated (bounded).
-        let mut out: Vec<(usize, String, Vec<crate::report::Evidence>)> = Vec::new();
+        // A weight from a data list stands in for the rule's score; a hit without one keeps
+        // the rule's own action for the whole finding.
+        type Merged = (usize, String, Vec<crate::report::Evidence>, Option<f64>);
+        let mut out: Vec<Merged> = Vec::new();
         for h in hits {
             let Some(&i) = self.index.get(h.id) else {
                 continue;
             };
-            match out.iter_mut().find(|(j, _, _)| *j == i) {
-                Some((_, m, ev)) => {
+            match out.iter_mut().find(|(j, ..)| *j == i) {
+                Some((_, m, ev, w)) => {
                     m.push_str("; ");
                     m.push_str(&h.message);
                     ev.extend(h.evidence);
+                    *w = match (*w, h.score) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        _ => None,
+                    };
                 }
-                None => out.push((i, h.message, h.evidence)),
+                None => out.push((i, h.message, h.evidence, h.score)),
             }
         }
         out.into_iter()
-            .map(|(i, m, ev)| self.finding(&self.rules.rules()[i], m, ev))
+            .map(|(i, m, ev, w)| {
+                let mut f = self.finding(&self.rules.rules()[i], m, ev);
+                if let Some(w) = w {
+                    f.action = Action::Score;
+                    f.score = w;
+                }
+                f
+            })
             .collect()
     }
 

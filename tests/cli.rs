@@ -399,7 +399,7 @@ fn rules_subcommands_document_every_rule() {
         }
     }
     let o = run(&["rules", "list", "--only=size"]);
-    assert_eq!(stdout(&o).lines().count(), 5);
+    assert_eq!(stdout(&o).lines().count(), 6);
     let o = run(&["rules", "explain", "duplicate-single-header"]);
     assert!(stdout(&o).starts_with("HDR004 duplicate-single-header [headers]"));
     let o = run(&["rules", "test"]);

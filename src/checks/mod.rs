@@ -30,6 +30,9 @@ pub struct Hit {
     pub message: String,
     /// Where it was seen.
     pub evidence: Vec<Evidence>,
+    /// A score for this hit in place of the rule's (a weight from a data list, such as
+    /// the attachment extension weights); `None`: the rule's own score or action.
+    pub score: Option<f64>,
 }
 
 /// What a check can see and where it reports.
@@ -75,6 +78,26 @@ impl<'a> Ctx<'a> {
                 id,
                 message: message.into(),
                 evidence,
+                score: None,
+            });
+        }
+    }
+    /// Like [`Ctx::hit`], with a score from a data list in place of the rule's own score
+    /// or action. When one rule fires several times, any hit without a weight keeps the
+    /// rule's own action; otherwise the highest weight counts.
+    pub fn hit_weighted(
+        &mut self,
+        id: &'static str,
+        score: Option<f64>,
+        message: impl Into<String>,
+        evidence: Vec<Evidence>,
+    ) {
+        if self.on(id) {
+            self.hits.push(Hit {
+                id,
+                message: message.into(),
+                evidence,
+                score,
             });
         }
     }

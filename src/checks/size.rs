@@ -26,9 +26,22 @@ pub fn human_bytes(n: usize) -> String {
     }
 }
 
+/// The decoded size of a part body: base64 carries 3 bytes per 4 characters, line
+/// breaks excluded; other encodings are counted as they are.
+fn decoded_size(body: &[u8], cte: Option<&str>) -> usize {
+    if cte.is_some_and(|c| c.trim().eq_ignore_ascii_case("base64")) {
+        let breaks = memchr::memchr2_iter(b'\r', b'\n', body).count();
+        (body.len() - breaks) / 4 * 3
+    } else {
+        body.len()
+    }
+}
+
 impl Check for SizeCheck {
     fn ids(&self) -> &'static [&'static str] {
-        &["SIZE001", "SIZE002", "SIZE003", "SIZE004", "SIZE005"]
+        &[
+            "SIZE001", "SIZE002", "SIZE003", "SIZE004", "SIZE005", "SIZE006",
+        ]
     }
 
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
@@ -82,6 +95,28 @@ impl Check for SizeCheck {
                 ),
                 ev,
             );
+        }
+        for p in &attachments {
+            let decoded = decoded_size(
+                msg.raw.get(p.body_start..p.end).unwrap_or(&[]),
+                p.cte.as_deref(),
+            );
+            if decoded > limits.max_attachment_bytes {
+                let name = p
+                    .filename
+                    .as_deref()
+                    .map_or_else(String::new, |n| format!(" \u{201c}{n}\u{201d}"));
+                cx.hit(
+                    "SIZE006",
+                    format!(
+                        "Attachment {}{name} is about {} decoded, over the per-attachment limit of {}",
+                        p.path,
+                        human_bytes(decoded),
+                        human_bytes(limits.max_attachment_bytes)
+                    ),
+                    vec![msg.raw_evidence(p.header_start, p.body_start)],
+                );
+            }
         }
         let depth = msg.mime.max_depth;
         if depth > limits.max_mime_depth || (msg.mime.truncated && depth >= HARD_MAX_DEPTH) {

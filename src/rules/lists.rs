@@ -4,7 +4,7 @@
 //! (`/etc/preflight/rules.d/lists/abused-tlds.txt`), so operators can change them without
 //! a rebuild.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::{SHIPPED_LISTS, parse_list};
@@ -20,16 +20,26 @@ pub struct Brand {
     pub domains: Vec<String>,
 }
 
+/// What an attachment extension weighs (`rules/lists/attachment-extensions.txt`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExtWeight {
+    /// `None`: the rule's own action (reject); `Some(score)`: this score instead.
+    pub score: Option<f64>,
+    /// What the file is (`executable`, `script`, `disk-image`, ...).
+    pub class: String,
+}
+
 /// The data lists of the code rules, parsed once when the rules load.
 #[derive(Clone, Debug, Default)]
 pub struct Lists {
     brands: Vec<Brand>,
     abused_tlds: HashSet<String>,
     freemail: HashSet<String>,
+    extensions: HashMap<String, ExtWeight>,
 }
 
 /// The names of the data lists code rules read.
-pub const DATA_LISTS: &[&str] = &["brands", "abused-tlds", "freemail"];
+pub const DATA_LISTS: &[&str] = &["brands", "abused-tlds", "freemail", "attachment-extensions"];
 
 fn shipped(name: &str) -> &'static str {
     let key = format!("rules/lists/{name}.txt");
@@ -88,6 +98,10 @@ impl Lists {
                         .map(|s| s.to_ascii_lowercase())
                         .collect()
                 }
+                "attachment-extensions" => match parse_extensions(text) {
+                    Ok(x) => lists.extensions = x,
+                    Err(e) => problems.push(format!("{origin}:{e}")),
+                },
                 _ => {}
             }
         }
@@ -112,6 +126,11 @@ impl Lists {
     pub fn is_freemail(&self, domain: &str) -> bool {
         self.freemail
             .contains(&domain.trim_end_matches('.').to_ascii_lowercase())
+    }
+
+    /// The weight of a file extension (lower case, no dot), when it is listed.
+    pub fn extension(&self, ext: &str) -> Option<&ExtWeight> {
+        self.extensions.get(ext)
     }
 
     /// The abused top-level domain (or public suffix, `ru.com`) that `host` ends with.
@@ -161,6 +180,45 @@ fn parse_brands(text: &str) -> Result<Vec<Brand>, String> {
 
 /// The words of a display name joined without separators, for each run of consecutive
 /// words: "Wells Fargo Alerts" gives `wellsfargo`, `wellsfargoalerts`, `fargo`, ...
+/// Parses `EXTENSION WEIGHT CLASS` lines; errors carry the line number.
+fn parse_extensions(text: &str) -> Result<HashMap<String, ExtWeight>, String> {
+    let mut out = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut f = line.split_whitespace();
+        let (Some(ext), Some(w), Some(class), None) = (f.next(), f.next(), f.next(), f.next())
+        else {
+            return Err(format!(
+                "{}: expected `EXTENSION WEIGHT CLASS`, got {line:?}",
+                n + 1
+            ));
+        };
+        let score = match w {
+            "reject" => None,
+            s => match s.parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
+                _ => {
+                    return Err(format!(
+                        "{}: weight must be `reject` or a score >= 0, not {s:?}",
+                        n + 1
+                    ));
+                }
+            },
+        };
+        out.insert(
+            ext.trim_start_matches('.').to_ascii_lowercase(),
+            ExtWeight {
+                score,
+                class: class.to_string(),
+            },
+        );
+    }
+    Ok(out)
+}
+
 /// Calls `f` with each run until it returns true.
 pub fn word_runs(name: &str, mut f: impl FnMut(&str) -> bool) -> bool {
     let lower = name.to_lowercase();

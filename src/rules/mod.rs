@@ -165,6 +165,10 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
         include_str!("../../rules/lists/advance-fee.txt"),
     ),
     (
+        "rules/lists/attachment-extensions.txt",
+        include_str!("../../rules/lists/attachment-extensions.txt"),
+    ),
+    (
         "rules/lists/brands.txt",
         include_str!("../../rules/lists/brands.txt"),
     ),
