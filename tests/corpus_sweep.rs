@@ -146,3 +146,122 @@ fn corpus_sweep() {
         "false-positive limits exceeded: {failed:?}"
     );
 }
+
+/// Attachment features `FEATURES.tsv` records, and the rules that report each.
+const FEATURE_RULES: &[(&str, &[&str])] = &[
+    ("eicar", &["ATT001"]),
+    ("att_dangerous_ext", &["ATT002", "ATT003", "ATT010"]),
+    ("att_double_ext", &["ATT004"]),
+    ("att_rtlo_name", &["ATT005"]),
+    ("att_exe_magic", &["ATT007", "ATT002", "ATT010"]),
+    ("att_nested_archive", &["ATT012", "ATT015"]),
+    ("att_zip_encrypted", &["ATT013", "ATT017"]),
+    ("att_office_encrypted", &["ATT021"]),
+    ("att_zip_unreadable", &["ATT014"]),
+    ("att_archive_member_dangerous", &["ATT010"]),
+    ("att_office_macro", &["ATT020"]),
+    ("att_html", &["ATT040"]),
+    ("att_pdf_js", &["ATT030"]),
+    ("att_pdf_encrypted", &["ATT033"]),
+];
+
+/// Rows where FEATURES.tsv's simpler reading and preflight's differ on purpose.
+const FEATURE_EXCEPTIONS: &[(&str, &str, &str)] = &[
+    (
+        "attach-fuglu/unit/nestedarchive.eml",
+        "att_double_ext",
+        ".tar.gz is one compound extension, not a disguise",
+    ),
+    (
+        "mime-edge/flanker/bz2-attachment.eml",
+        "att_double_ext",
+        ".txt.bz2 is a compressed text file, not a disguise",
+    ),
+    (
+        "rspamd-functional/f.zip.001.eml",
+        "att_double_ext",
+        ".zip.001 numbers the volumes of a split archive",
+    ),
+    (
+        "sa-public/easy_ham/00775.0e012f373467846510d9db297e99a008",
+        "att_dangerous_ext",
+        ".url shortcuts are not in the blocked set (this one is ham)",
+    ),
+    (
+        "sa-tdata/spam/hashbl",
+        "att_dangerous_ext",
+        ".xlsm is judged by its content: ATT020 reports the macros",
+    ),
+    (
+        "sa-tdata/spam/olevbmacro/malicemacro.eml",
+        "att_dangerous_ext",
+        ".xlsm is judged by its content: ATT020 reports the macros",
+    ),
+    (
+        "sa-tdata/spam/olevbmacro/zippwmacro.eml",
+        "att_archive_member_dangerous",
+        "the member is a macro document inside a password-protected zip: ATT013",
+    ),
+];
+
+/// Every corpus message with an attachment feature in `FEATURES.tsv` (attach-fuglu,
+/// rspamd-functional, SpamAssassin's test data, ...) gets the rule for that feature, or
+/// is a listed exception with its reason.
+#[test]
+#[ignore = "needs ../shared/corpus; run by .ci/run"]
+fn attachment_features_are_found() {
+    let Some(dir) = corpus() else {
+        panic!("no corpus at ../shared/corpus (set PREFLIGHT_CORPUS)");
+    };
+    let features = std::fs::read_to_string(dir.join("FEATURES.tsv")).unwrap();
+    let mut lines = features.lines();
+    let head: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let engine = Engine::new(Config {
+        now: Some(1_795_392_000),
+        ..Config::default()
+    })
+    .unwrap();
+    let (mut checked, mut found, mut excepted) = (0, 0, 0);
+    let mut missed = Vec::new();
+    for line in lines {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let set: Vec<&(&str, &[&str])> = FEATURE_RULES
+            .iter()
+            .filter(|(f, _)| cols.get(col(f)).is_some_and(|v| !v.is_empty() && *v != "0"))
+            .collect();
+        if set.is_empty() {
+            continue;
+        }
+        let path = cols[0];
+        let raw = std::fs::read(dir.join(path)).unwrap();
+        let r = engine.check(&raw, &Envelope::default());
+        let ids = r.rule_ids();
+        for (feature, rules) in set {
+            checked += 1;
+            if rules.iter().any(|id| ids.iter().any(|i| i == id)) {
+                found += 1;
+            } else if let Some((_, _, why)) = FEATURE_EXCEPTIONS
+                .iter()
+                .find(|(p, f, _)| *p == path && f == feature)
+            {
+                excepted += 1;
+                println!("  exception {path} {feature}: {why}");
+            } else {
+                missed.push(format!(
+                    "{path}: {feature} (names: {}) got {ids:?}",
+                    cols[col("attachment_names")]
+                ));
+            }
+        }
+    }
+    println!(
+        "attachment features: {checked} checked, {found} found by the expected rule, {excepted} listed exceptions, {} missed",
+        missed.len()
+    );
+    assert!(
+        missed.is_empty(),
+        "attachment features missed:\n{}",
+        missed.join("\n")
+    );
+}

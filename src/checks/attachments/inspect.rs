@@ -3,7 +3,6 @@
 //! bytes, compression ratio, entries, depth and time from [`Limits`]). Hitting a limit
 //! ends the inspection with a finding; nothing is written to disk.
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 use super::archive::{self, Listing, Stored};
@@ -96,37 +95,40 @@ impl<'a> Inspector<'a> {
     /// Decompresses `comp` (raw deflate, or zlib when `zlib`), at most `cap` bytes, under
     /// the budget.
     fn inflate(&mut self, comp: &[u8], zlib: bool, cap: usize) -> Result<Vec<u8>, Stop> {
-        let mut reader: Box<dyn Read + '_> = if zlib {
-            Box::new(flate2::read::ZlibDecoder::new(comp))
-        } else {
-            Box::new(flate2::read::DeflateDecoder::new(comp))
-        };
+        use flate2::{Decompress, FlushDecompress, Status};
+        let mut d = Decompress::new(zlib);
         let mut out = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
         let lim = self.limits;
-        loop {
+        while out.len() < cap {
             let want = buf.len().min(cap - out.len());
-            if want == 0 {
-                break;
-            }
-            let n = match reader.read(&mut buf[..want]) {
-                Ok(0) => break,
-                Ok(n) => n,
-                // A damaged stream: keep what came out, if anything did.
+            let used = d.total_in() as usize;
+            let before = d.total_out();
+            let status = d.decompress(
+                &comp[used.min(comp.len())..],
+                &mut buf[..want],
+                FlushDecompress::None,
+            );
+            let n = (d.total_out() - before) as usize;
+            out.extend_from_slice(&buf[..n]);
+            match status {
+                Ok(Status::StreamEnd) => break,
+                // No progress: the input ran out (a stream cut short keeps what came out).
+                Ok(_) if n == 0 && d.total_in() as usize == used => break,
+                Ok(_) => {}
                 Err(_) if !out.is_empty() => break,
                 Err(_) => return Err(Stop::Corrupt),
-            };
-            out.extend_from_slice(&buf[..n]);
-            let total = self.bytes + out.len() as u64;
-            if total > lim.archive_max_bytes {
+            }
+            if self.bytes + out.len() as u64 > lim.archive_max_bytes {
                 return Err(Stop::Limit(format!(
                     "decompressing it would pass the limit of {} uncompressed bytes per message",
                     lim.archive_max_bytes
                 )));
             }
-            let ratio_in = (comp.len() as u64).max(1);
+            // The ratio of what came out to what went in so far: a bomb shows itself in
+            // its first megabyte, whatever the rest of the stream holds.
             if out.len() as u64 > RATIO_FLOOR
-                && out.len() as u64 > ratio_in.saturating_mul(lim.archive_max_ratio)
+                && out.len() as u64 > d.total_in().max(1).saturating_mul(lim.archive_max_ratio)
             {
                 return Err(Stop::Limit(format!(
                     "it expands more than {}:1 (a decompression bomb)",
@@ -140,6 +142,7 @@ impl<'a> Inspector<'a> {
                 )));
             }
         }
+        out.truncate(cap);
         self.bytes += out.len() as u64;
         Ok(out)
     }
@@ -210,10 +213,15 @@ impl<'a> Inspector<'a> {
         match archive::zip(data, self.entries_left()) {
             Ok(l) => {
                 // An Office Open XML package is a document, not an archive of files.
-                if l.members.iter().any(|m| m.name == "[Content_Types].xml") {
-                    if let Some(at) =
-                        office::ooxml_macros(l.members.iter().map(|m| m.name.as_str()))
-                    {
+                if let Some(types) = l.members.iter().find(|m| m.name == "[Content_Types].xml") {
+                    let at = office::ooxml_macros(l.members.iter().map(|m| m.name.as_str()))
+                        .or_else(|| {
+                            // A macro-enabled main part declared in the content types.
+                            let xml = self.read_member(chain, types.data, 64 * 1024)?;
+                            memchr::memmem::find(&xml.to_ascii_lowercase(), b"macroenabled")
+                                .map(|_| "a macro-enabled content type".to_string())
+                        });
+                    if let Some(at) = at {
                         self.push(
                             "ATT020",
                             None,

@@ -547,3 +547,83 @@ fn mutated_containers_never_panic() {
         }
     }
 }
+
+/// What honest senders attach passes with every family on: a PDF invoice, an encrypted
+/// PDF statement, a calendar invite, a photo, a .docx and an .xlsx without macros, and a
+/// zip of documents.
+#[test]
+fn legitimate_attachments_pass() {
+    let docx = zip(&[
+        ("[Content_Types].xml", b"<Types><Override ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/></Types>", true, false),
+        ("word/document.xml", b"<w:document/>", true, false),
+    ]);
+    let xlsx = zip(&[
+        ("[Content_Types].xml", b"<Types/>", true, false),
+        ("xl/workbook.xml", b"<workbook/>", true, false),
+    ]);
+    let pdf = b"%PDF-1.7\n1 0 obj<</Type/Catalog/OpenAction[3 0 R/Fit]>>endobj\n%%EOF".to_vec();
+    let enc_pdf =
+        b"%PDF-1.7\n1 0 obj<</Type/Catalog>>endobj trailer<</Encrypt 5 0 R>>\n%%EOF".to_vec();
+    let docs_zip = zip(&[
+        ("invoice.pdf", &pdf, true, false),
+        ("terms.docx", &docx, false, false),
+    ]);
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
+    let ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:Review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n".to_vec();
+    let files: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("invoice.pdf", "application/pdf", pdf.clone()),
+        ("statement.pdf", "application/pdf", enc_pdf),
+        ("invite.ics", "text/calendar", ics),
+        ("photo.png", "image/png", png),
+        (
+            "terms.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            docx,
+        ),
+        (
+            "figures.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            xlsx,
+        ),
+        ("documents.zip", "application/zip", docs_zip),
+    ];
+    let mut m = String::from(
+        "From: Accounts <accounts@example.com>\r\nTo: jo@example.org\r\nSubject: Your documents for March\r\nDate: Mon, 23 Nov 2026 09:00:00 +0000\r\nMessage-ID: <docs-1@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello Jo,\r\n\r\nattached are the invoice, the statement and the meeting invite.\r\n\r\nRegards,\r\nAccounts\r\n",
+    );
+    for (name, ctype, data) in &files {
+        m.push_str(&format!("--B\r\nContent-Type: {ctype}\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"));
+        for line in crate::util::base64(data).as_bytes().chunks(76) {
+            m.push_str(std::str::from_utf8(line).unwrap());
+            m.push_str("\r\n");
+        }
+    }
+    m.push_str("--B--\r\n");
+    let config = Config {
+        now: Some(1_795_424_400),
+        ..Config::default()
+    };
+    let r = crate::Engine::new(config)
+        .unwrap()
+        .check(m.as_bytes(), &crate::Envelope::default());
+    assert_eq!(
+        r.verdict,
+        crate::report::Verdict::Pass,
+        "{:?}",
+        r.rule_ids()
+    );
+    let att: Vec<_> = r
+        .rule_ids()
+        .into_iter()
+        .filter(|i| i.starts_with("ATT"))
+        .collect();
+    assert_eq!(att, ["ATT033"]);
+}
+
+#[test]
+fn macro_enabled_content_type() {
+    let docm = zip(&[
+        ("[Content_Types].xml", b"<Types><Override ContentType=\"application/vnd.ms-word.document.macroEnabled.main+xml\"/></Types>", true, false),
+        ("word/document.xml", b"<w:document/>", true, false),
+    ]);
+    assert_eq!(ids("letter.docm", &docm), ["ATT020"]);
+}
