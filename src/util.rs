@@ -25,16 +25,23 @@ pub fn base64(data: &[u8]) -> String {
 
 /// Decodes standard base64 (padding optional); `None` on any other character.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let body = text.trim_end_matches('=');
+    body.bytes()
+        .all(|c| base64_value(c).is_some())
+        .then(|| base64_decode_lenient(body.as_bytes()))
+}
+
+/// Decodes base64 as mail bodies carry it: line breaks and stray characters are skipped,
+/// and the first `=` ends the data.
+pub fn base64_decode_lenient(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() / 4 * 3);
     let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in text.trim_end_matches('=').as_bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
+    for &c in body {
+        if c == b'=' {
+            break;
+        }
+        let Some(v) = base64_value(c) else {
+            continue;
         };
         acc = (acc << 6) | u32::from(v);
         bits += 6;
@@ -43,7 +50,18 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
             out.push((acc >> bits) as u8);
         }
     }
-    Some(out)
+    out
+}
+
+fn base64_value(c: u8) -> Option<u8> {
+    Some(match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => return None,
+    })
 }
 
 /// Text for bytes that may not be UTF-8: valid sequences as they are, every other byte as

@@ -389,19 +389,32 @@ impl<'a> Inspector<'a> {
             }
             chain.pop();
         }
+        self.wrap_up(chain, what, files.len(), encrypted, single_exe, l.truncated);
+    }
+
+    /// What a listing shows as a whole: encrypted members, a lone executable, a listing
+    /// cut at the entry limit.
+    fn wrap_up(
+        &mut self,
+        chain: &[String],
+        what: &str,
+        files: usize,
+        encrypted: usize,
+        exe: Option<String>,
+        truncated: bool,
+    ) {
         if encrypted > 0 {
             self.push(
                 "ATT013",
                 None,
                 chain,
                 format!(
-                    "is a password-protected {what}: {encrypted} of its {} files cannot be scanned",
-                    files.len()
+                    "is a password-protected {what}: {encrypted} of its {files} files cannot be scanned"
                 ),
             );
         }
-        if files.len() == 1
-            && let Some(name) = single_exe
+        if files == 1
+            && let Some(name) = exe
         {
             self.push(
                 "ATT011",
@@ -410,7 +423,7 @@ impl<'a> Inspector<'a> {
                 format!("is a {what} holding a single file, the executable {name}"),
             );
         }
-        if l.truncated {
+        if truncated {
             self.limit(
                 chain,
                 format!(
@@ -449,36 +462,9 @@ impl<'a> Inspector<'a> {
                     }
                     chain.pop();
                 }
-                if l.encrypted {
-                    self.push(
-                        "ATT013",
-                        None,
-                        chain,
-                        format!(
-                            "is a password-protected 7-Zip archive: its {} files cannot be scanned",
-                            l.names.len()
-                        ),
-                    );
-                }
-                if l.names.len() == 1
-                    && let Some(name) = exe
-                {
-                    self.push(
-                        "ATT011",
-                        None,
-                        chain,
-                        format!("is a 7-Zip archive holding a single file, the executable {name}"),
-                    );
-                }
-                if l.truncated {
-                    self.limit(
-                        chain,
-                        format!(
-                            "it holds more than {} entries",
-                            self.limits.archive_max_entries
-                        ),
-                    );
-                }
+                let n = l.names.len();
+                let encrypted = if l.encrypted { n } else { 0 };
+                self.wrap_up(chain, "7-Zip archive", n, encrypted, exe, l.truncated);
             }
             Err(sevenz::Error::Limit(why)) => self.limit(chain, why),
             Err(sevenz::Error::Unreadable(why)) => self.push(

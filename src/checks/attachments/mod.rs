@@ -103,28 +103,7 @@ fn files<'m>(msg: &'m Message<'_>) -> Vec<File<'m>> {
 /// escapes as they are.
 fn decode_body(body: &[u8], cte: Option<&str>) -> Vec<u8> {
     match cte.map(str::trim) {
-        Some(c) if c.eq_ignore_ascii_case("base64") => {
-            let mut out = Vec::with_capacity(body.len() / 4 * 3);
-            let (mut acc, mut bits) = (0u32, 0u32);
-            for &c in body {
-                let v = match c {
-                    b'A'..=b'Z' => c - b'A',
-                    b'a'..=b'z' => c - b'a' + 26,
-                    b'0'..=b'9' => c - b'0' + 52,
-                    b'+' => 62,
-                    b'/' => 63,
-                    b'=' => break,
-                    _ => continue,
-                };
-                acc = (acc << 6) | u32::from(v);
-                bits += 6;
-                if bits >= 8 {
-                    bits -= 8;
-                    out.push((acc >> bits) as u8);
-                }
-            }
-            out
-        }
+        Some(c) if c.eq_ignore_ascii_case("base64") => crate::util::base64_decode_lenient(body),
         Some(c) if c.eq_ignore_ascii_case("quoted-printable") => {
             let mut out = Vec::with_capacity(body.len());
             let mut i = 0;
