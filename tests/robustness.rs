@@ -1,5 +1,5 @@
 //! Hostile and mangled input never panics and never produces an internal error: every
-//! sample is truncated at many points, has bytes flipped, CR/LF/NUL/8-bit bytes and
+//! sample (and every attachment fixture) is truncated at many points, has bytes flipped, CR/LF/NUL/8-bit bytes and
 //! boundary lines spliced in, and the engine must answer each with a report.
 
 use std::path::Path;
@@ -20,12 +20,24 @@ impl Rng {
     }
 }
 
+/// The samples, and the attachment fixtures (archives, Office files, PDFs), whose mangled
+/// base64 feeds damaged containers to the parsers.
 fn samples() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let mut v: Vec<_> = std::fs::read_dir(dir)
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixtures = std::fs::read_dir(root.join("tests/fixtures/rules"))
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "eml")
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("ATT"))
+        });
+    let mut v: Vec<_> = std::fs::read_dir(root.join("samples"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .chain(fixtures)
         .collect();
     v.sort();
     v.iter().map(|p| std::fs::read(p).unwrap()).collect()

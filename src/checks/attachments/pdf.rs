@@ -70,11 +70,21 @@ fn unescape(raw: &[u8]) -> Vec<u8> {
 pub fn scan(d: &[u8], inflate: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>) -> PdfFacts {
     let mut facts = PdfFacts::default();
     facts.names(d);
-    // Object streams (PDF 1.5+) hide dictionaries inside compressed data.
-    for at in memmem::find_iter(d, b"/ObjStm") {
-        let dict_start = d[..at].iter().rposition(|&b| b == b'<').unwrap_or(at);
-        let Some(s) = memmem::find(&d[at..], b"stream") else {
-            break;
+    // Object streams (PDF 1.5+) hide dictionaries inside compressed data. One pass: each
+    // search starts past the previous stream, and the dictionary is looked for within a
+    // few KB, so a file stuffed with `/ObjStm` tokens stays linear.
+    let mut pos = 0;
+    while let Some(i) = memmem::find(&d[pos..], b"/ObjStm") {
+        let at = pos + i;
+        pos = at + b"/ObjStm".len();
+        let back = at.saturating_sub(4096);
+        let dict_start = d[back..at]
+            .iter()
+            .rposition(|&b| b == b'<')
+            .map_or(at, |p| back + p);
+        let window = &d[at..d.len().min(at + 4096)];
+        let Some(s) = memmem::find(window, b"stream") else {
+            continue;
         };
         let dict = &d[dict_start..at + s];
         let mut start = at + s + b"stream".len();
@@ -85,6 +95,7 @@ pub fn scan(d: &[u8], inflate: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>) -> PdfF
             start += 1;
         }
         let end = memmem::find(&d[start..], b"endstream").map_or(d.len(), |e| start + e);
+        pos = pos.max(end);
         if memmem::find(dict, b"/FlateDecode").is_some()
             && let Some(plain) = inflate(&d[start..end])
         {

@@ -627,3 +627,16 @@ fn macro_enabled_content_type() {
     ]);
     assert_eq!(ids("letter.docm", &docm), ["ATT020"]);
 }
+
+/// A PDF stuffed with object-stream tokens and no streams stays fast.
+#[test]
+fn pdf_token_flood_is_linear() {
+    let mut pdf = b"%PDF-1.5\n".to_vec();
+    for _ in 0..200_000 {
+        pdf.extend(b"/ObjStm /JS ");
+    }
+    let t = Instant::now();
+    let r = ids("flood.pdf", &pdf);
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert_eq!(r, ["ATT030"]);
+}
