@@ -1,5 +1,7 @@
-//! Throughput of `Engine::check` over the samples and, when `../shared/corpus` is present,
-//! over a slice of the dev corpus (every 10th message of the manifest).
+//! Throughput of `Engine::check` over the samples, the attachment fixtures (archives,
+//! Office files, PDFs, HTML) and, when `../shared/corpus` is present, over a slice of the
+//! dev corpus (every 10th message of the manifest), the last with every family on and
+//! again with the `attachments` family off, to show what attachment inspection costs.
 //!
 //! `cargo bench --bench check`. The whole-corpus figure used in the closing notes comes from
 //! `benches/peers.sh`, which also measures SpamAssassin and rspamd in the same run.
@@ -20,6 +22,22 @@ fn load_samples() -> Vec<Vec<u8>> {
     files.iter().map(|p| std::fs::read(p).unwrap()).collect()
 }
 
+fn load_attachment_fixtures() -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "eml")
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("ATT"))
+        })
+        .collect();
+    files.sort();
+    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
 fn load_corpus_slice() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let Ok(manifest) = std::fs::read_to_string(dir.join("MANIFEST.tsv")) else {
@@ -35,15 +53,23 @@ fn load_corpus_slice() -> Vec<Vec<u8>> {
 }
 
 fn bench(c: &mut Criterion) {
-    let engine = Engine::new(Config {
+    let config = Config {
         now: Some(1_795_392_000),
         ..Config::default()
+    };
+    let engine = Engine::new(config.clone()).unwrap();
+    let without_attachments = Engine::new(Config {
+        ignore: vec!["attachments".into()],
+        ..config
     })
     .unwrap();
     let env = Envelope::default();
-    for (name, msgs) in [
-        ("samples", load_samples()),
-        ("corpus-slice", load_corpus_slice()),
+    let slice = load_corpus_slice();
+    for (name, engine, msgs) in [
+        ("samples", &engine, load_samples()),
+        ("attachment-fixtures", &engine, load_attachment_fixtures()),
+        ("corpus-slice", &engine, slice.clone()),
+        ("corpus-slice-no-attachments", &without_attachments, slice),
     ] {
         if msgs.is_empty() {
             eprintln!("skipping {name}: no messages (is ../shared/corpus there?)");

@@ -253,7 +253,7 @@ impl Check for AttachmentsCheck {
         let mut inspector = inspect::Inspector::new(lists, limits);
         for f in files(msg) {
             let ev = || vec![msg.raw_evidence(f.header_start, f.body_start)];
-            let label = match &f.name {
+            let mut label = match &f.name {
                 Some(n) => format!("part {} \u{201c}{}\u{201d}", f.path, shown(n)),
                 None => format!("part {}", f.path),
             };
@@ -267,21 +267,23 @@ impl Check for AttachmentsCheck {
             if !f.is_file {
                 continue;
             }
+            // Files are named with what they claim to be and what they are.
+            let det = kind::detect(&f.data);
+            let declared = format!("{}/{}", f.ctype.0, f.ctype.1);
+            label.push_str(&format!(
+                " (declared {declared}, detected {})",
+                det.format.name()
+            ));
             let name = f.name.as_deref().unwrap_or("");
             for (id, score, text) in name_findings(lists, name, false) {
                 cx.hit_weighted(id, score, format!("{label} {text}"), ev());
             }
-            let det = kind::detect(&f.data);
             let ext = extension(name);
-            let declared = format!("{}/{}", f.ctype.0, f.ctype.1);
             let listed = ext.as_deref().is_some_and(|e| lists.extension(e).is_some());
             if det.class == Class::Executable && !listed {
                 cx.hit(
                     "ATT007",
-                    format!(
-                        "{label} is {} by its content, though it is declared {declared}",
-                        det.describe()
-                    ),
+                    format!("{label} is {} by its content", det.describe()),
                     ev(),
                 );
             }

@@ -33,7 +33,12 @@ impl PdfFacts {
             if !matches!(raw.first(), Some(b'J' | b'O' | b'A' | b'L' | b'E' | b'#')) {
                 continue;
             }
-            match unescape(raw).as_slice() {
+            let name: std::borrow::Cow<'_, [u8]> = if raw.contains(&b'#') {
+                unescape(raw).into()
+            } else {
+                raw.into()
+            };
+            match &*name {
                 b"JavaScript" | b"JS" => self.javascript = true,
                 b"OpenAction" | b"AA" => self.auto_action = true,
                 b"Launch" => self.launch = true,

@@ -640,3 +640,32 @@ fn pdf_token_flood_is_linear() {
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     assert_eq!(r, ["ATT030"]);
 }
+
+/// Files inside a forwarded message are inspected too, under their part path.
+#[test]
+fn attached_messages_are_inspected() {
+    let inner =
+        String::from_utf8(message("docs.zip", &zip(&[("setup.exe", MZ, true, false)]))).unwrap();
+    let outer = format!(
+        "From: a@example.com\r\nTo: b@example.org\r\nSubject: Fwd: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=OUT\r\n\r\n--OUT\r\nContent-Type: text/plain\r\n\r\nForwarding.\r\n--OUT\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--OUT--\r\n"
+    );
+    let config = Config {
+        select: vec!["attachments".into()],
+        ..Config::default()
+    };
+    let r = crate::Engine::new(config)
+        .unwrap()
+        .check(outer.as_bytes(), &crate::Envelope::default());
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.id == "ATT010")
+        .expect("ATT010");
+    assert!(
+        f.message.starts_with(
+            "part 2.1.2 \u{201c}docs.zip\u{201d} (declared application/octet-stream, detected ZIP): member setup.exe"
+        ),
+        "{}",
+        f.message
+    );
+}
