@@ -1,9 +1,14 @@
-//! The `html` family's code rules. This module starts with the image-to-text balance;
-//! the markup analysis (hidden text, forms, scripts) builds on it.
+//! The `html` family's code rules: the balance of text and images, tracking pixels,
+//! hidden text, risky constructs (scripts, forms, frames, objects, meta refresh, external
+//! style sheets, `data:` URIs), broken or evasive markup, alternatives that disagree and
+//! HTML large enough for Gmail to clip. The markup facts come from one lol_html pass per
+//! part ([`crate::message::html`]).
 
 use super::{Check, Ctx};
 use crate::message::Message;
-use crate::message::text::TextKind;
+use crate::message::html::HtmlFacts;
+use crate::message::text::{TextKind, TextPart};
+use std::collections::HashSet;
 
 /// HTML checks.
 pub struct HtmlCheck;
@@ -11,98 +16,278 @@ pub struct HtmlCheck;
 /// Fewer visible words than this next to images is "image mostly".
 const FEW_WORDS: usize = 40;
 
-/// Counts `<img` tags in HTML source (case-insensitive).
-fn image_tags(html: &str) -> usize {
-    let b = html.as_bytes();
-    html.match_indices('<')
-        .filter(|(i, _)| {
-            b.get(i + 1..i + 4)
-                .is_some_and(|t| t.eq_ignore_ascii_case(b"img"))
-        })
-        .count()
-}
-
 impl Check for HtmlCheck {
     fn ids(&self) -> &'static [&'static str] {
-        &["HTML001", "HTML002"]
+        &[
+            "HTML001", "HTML002", "HTML003", "HTML004", "HTML005", "HTML007", "HTML008", "HTML009",
+            "HTML010", "HTML011", "HTML012", "HTML013", "HTML014", "HTML015", "HTML016", "HTML017",
+            "HTML018", "HTML019",
+        ]
     }
 
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
-        if cx.on("HTML002") {
-            let (mut big, mut red) = (0, 0);
-            for tp in msg.text.parts.iter().filter(|t| t.kind == TextKind::Html) {
-                if let Some(html) = &tp.html {
-                    let (b, r) = shouting_fonts(html);
-                    big += b;
-                    red += r;
-                }
-            }
-            if big + red >= 2 {
-                cx.hit(
-                    "HTML002",
-                    format!("The HTML has {big} huge-font and {red} red-font <font> tag(s)"),
-                    vec![],
-                );
-            }
+        let (big, red) = msg
+            .html_facts()
+            .iter()
+            .fold((0, 0), |(b, r), (_, f)| (b + f.huge_fonts, r + f.red_fonts));
+        if big + red >= 2 {
+            cx.hit(
+                "HTML002",
+                format!("The HTML has {big} huge-font and {red} red-font <font> tag(s)"),
+                vec![],
+            );
         }
         self.image_mostly(msg, cx);
+        for (i, facts) in msg.html_facts() {
+            let tp = &msg.text.parts[*i];
+            markup(msg, tp, facts, cx);
+        }
+        alternatives_disagree(msg, cx);
     }
 }
 
-/// The value of attribute `name` in the inside of a tag (`font size="+2" color=red`).
-fn attr<'h>(tag: &'h str, name: &str) -> Option<&'h str> {
-    let lower = tag.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find(name) {
-        let at = from + i;
-        from = at + name.len();
-        let before_ok = at == 0 || !lower.as_bytes()[at - 1].is_ascii_alphanumeric();
-        let rest = lower[from..].trim_start();
-        if !before_ok || !rest.starts_with('=') {
-            continue;
-        }
-        let off = tag.len() - rest.len() + 1;
-        let v = tag[off..].trim_start();
-        let v = v.trim_start_matches(['"', '\'']);
-        let end = v
-            .find(|c: char| c == '"' || c == '\'' || c.is_whitespace() || c == '>')
-            .unwrap_or(v.len());
-        return Some(&v[..end]);
+fn part_name(tp: &TextPart) -> &str {
+    if tp.part.is_empty() {
+        "1"
+    } else {
+        tp.part.as_str()
     }
-    None
 }
 
-/// `<font>` tags with a huge size (5 to 7, or +2 and more) and with a red colour.
-fn shouting_fonts(html: &str) -> (usize, usize) {
-    let (mut big, mut red) = (0, 0);
-    let b = html.as_bytes();
-    for (i, _) in html.match_indices('<') {
-        if !b
-            .get(i + 1..i + 6)
-            .is_some_and(|t| t.eq_ignore_ascii_case(b"font "))
-        {
-            continue;
+fn remote(url: &str) -> bool {
+    let u = url.trim_start();
+    u.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+        || u.get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+        || u.starts_with("//")
+}
+
+/// Gmail clips HTML past about 102 KB ("[Message clipped] View entire message").
+const GMAIL_CLIP: usize = 102 * 1024;
+
+fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
+    let part = part_name(tp);
+    let html = tp.html.as_deref().unwrap_or("");
+    let pixels: Vec<&str> = f
+        .images
+        .iter()
+        .filter(|i| {
+            remote(&i.src) && (i.width.is_some_and(|w| w <= 1) || i.height.is_some_and(|h| h <= 1))
+        })
+        .map(|i| i.src.as_str())
+        .collect();
+    if !pixels.is_empty() {
+        cx.hit(
+            "HTML003",
+            format!(
+                "Part {part} loads {} tracking pixel(s) (1x1 or zero-sized remote images), e.g. {}",
+                pixels.len(),
+                crate::util::truncate_str(pixels[0], 100)
+            ),
+            vec![],
+        );
+    }
+    let content_images: Vec<_> = f
+        .images
+        .iter()
+        .filter(|i| !(i.width.is_some_and(|w| w <= 1) || i.height.is_some_and(|h| h <= 1)))
+        .collect();
+    let no_alt = content_images.iter().filter(|i| !i.alt).count();
+    if content_images.len() >= 3 && no_alt == content_images.len() {
+        cx.hit(
+            "HTML004",
+            format!("None of the {no_alt} images in part {part} has alt text"),
+            vec![],
+        );
+    }
+    let hidden_words: usize = f
+        .hidden
+        .iter()
+        .map(|h| h.text.split_whitespace().count())
+        .sum();
+    if hidden_words >= 30 {
+        let first = &f.hidden[0];
+        cx.hit(
+            "HTML005",
+            format!(
+                "Part {part} hides {hidden_words} words from the reader ({}: \u{201c}{}\u{201d})",
+                first.how,
+                crate::util::truncate_str(&first.text, 80)
+            ),
+            vec![],
+        );
+    }
+    if f.scripts > 0 {
+        cx.hit(
+            "HTML007",
+            format!("Part {part} has {} <script> element(s)", f.scripts),
+            vec![],
+        );
+    }
+    for form in &f.forms {
+        let target = form.action.as_deref().unwrap_or("(no action)");
+        if form.password {
+            cx.hit(
+                "HTML009",
+                format!("Part {part} has a form with a password field (action {target})"),
+                vec![],
+            );
+        } else {
+            cx.hit(
+                "HTML008",
+                format!("Part {part} has a form (action {target})"),
+                vec![],
+            );
         }
-        let Some(end) = html[i..].find('>') else {
-            break;
+    }
+    if !f.frames.is_empty() {
+        cx.hit(
+            "HTML010",
+            format!(
+                "Part {part} embeds {} frame(s), e.g. {}",
+                f.frames.len(),
+                crate::util::truncate_str(&f.frames[0], 100)
+            ),
+            vec![],
+        );
+    }
+    if f.objects > 0 {
+        cx.hit(
+            "HTML011",
+            format!(
+                "Part {part} has {} <object>/<embed>/<applet> element(s)",
+                f.objects
+            ),
+            vec![],
+        );
+    }
+    if let Some(to) = &f.meta_refresh {
+        cx.hit(
+            "HTML012",
+            format!(
+                "Part {part} redirects by <meta http-equiv=refresh> to {}",
+                crate::util::truncate_str(to, 100)
+            ),
+            vec![],
+        );
+    }
+    let sheets: Vec<_> = f.stylesheets.iter().filter(|h| remote(h)).collect();
+    if !sheets.is_empty() {
+        cx.hit(
+            "HTML013",
+            format!(
+                "Part {part} loads an external style sheet: {}",
+                crate::util::truncate_str(sheets[0], 100)
+            ),
+            vec![],
+        );
+    }
+    if let Some(d) = f.data_uris.first() {
+        cx.hit(
+            "HTML014",
+            format!(
+                "Part {part} has {} data: URI(s) in src or href, e.g. {}",
+                f.data_uris.len(),
+                crate::util::truncate_str(d, 60)
+            ),
+            vec![],
+        );
+    }
+    if f.unclosed >= 5 {
+        cx.hit(
+            "HTML015",
+            format!(
+                "Part {part} leaves {} container tags (div, span, a, table, font, ...) unclosed",
+                f.unclosed
+            ),
+            vec![],
+        );
+    }
+    if let Some(m) = f.split_words.first() {
+        cx.hit(
+            "HTML016",
+            format!(
+                "Part {part} splits words with comments or empty tags: {}",
+                crate::util::truncate_str(m, 80)
+            ),
+            vec![],
+        );
+    }
+    let alone = !msg
+        .text
+        .parts
+        .iter()
+        .any(|t| t.kind == TextKind::Plain && !t.decoded.trim().is_empty());
+    if alone && f.visible_words == 0 && f.images.is_empty() {
+        cx.hit(
+            "HTML017",
+            format!(
+                "Part {part} is HTML with no text and no images: the reader sees an empty message"
+            ),
+            vec![],
+        );
+    }
+    if html.len() > GMAIL_CLIP {
+        cx.hit(
+            "HTML019",
+            format!(
+                "Part {part} is {} of HTML; Gmail clips messages past about 102 KB and hides the rest",
+                super::size::human_bytes(html.len())
+            ),
+            vec![],
+        );
+    }
+}
+
+/// The words of a normalised (lower-cased) text, three letters or more.
+fn words(s: &str) -> HashSet<&str> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 3)
+        .collect()
+}
+
+/// A text/plain and a text/html alternative that say different things.
+fn alternatives_disagree(msg: &Message<'_>, cx: &mut Ctx<'_>) {
+    let mime = &msg.mime;
+    for alt in mime
+        .parts
+        .iter()
+        .filter(|p| p.content_type == "multipart/alternative")
+    {
+        let kids: Vec<&str> = alt
+            .children
+            .iter()
+            .map(|&c| mime.parts[c].path.as_str())
+            .collect();
+        let find = |kind: TextKind| {
+            msg.text
+                .parts
+                .iter()
+                .find(|t| t.kind == kind && kids.contains(&t.part.as_str()))
         };
-        let tag = &html[i + 6..i + end];
-        if let Some(size) = attr(tag, "size") {
-            let n: Option<i32> = size.trim_start_matches('+').parse().ok();
-            if let Some(n) = n
-                && ((size.starts_with('+') && n >= 2) || (!size.starts_with(['+', '-']) && n >= 5))
-            {
-                big += 1;
-            }
+        let (Some(plain), Some(html)) = (find(TextKind::Plain), find(TextKind::Html)) else {
+            continue;
+        };
+        let (a, b) = (words(&plain.normalized), words(&html.normalized));
+        if a.len() < 20 || b.len() < 20 {
+            continue;
         }
-        if let Some(c) = attr(tag, "color") {
-            let c = c.trim_start_matches('#').to_ascii_lowercase();
-            if matches!(c.as_str(), "red" | "ff0000" | "f00") {
-                red += 1;
-            }
+        let shared = a.intersection(&b).count();
+        let overlap = shared as f64 / a.len().min(b.len()) as f64;
+        if overlap < 0.1 {
+            cx.hit(
+                "HTML018",
+                format!(
+                    "The text/plain ({}) and text/html ({}) alternatives share {:.0}% of their words: they say different things",
+                    plain.part,
+                    html.part,
+                    overlap * 100.0
+                ),
+                vec![],
+            );
         }
     }
-    (big, red)
 }
 
 impl HtmlCheck {
@@ -119,9 +304,14 @@ impl HtmlCheck {
         if plain_words >= FEW_WORDS {
             return;
         }
-        for tp in msg.text.parts.iter().filter(|t| t.kind == TextKind::Html) {
-            let Some(html) = &tp.html else { continue };
-            let images = image_tags(html);
+        for (i, f) in msg.html_facts() {
+            let tp = &msg.text.parts[*i];
+            // Tracking pixels show nothing: they do not make a message image-mostly.
+            let images = f
+                .images
+                .iter()
+                .filter(|i| !(i.width.is_some_and(|w| w <= 1) || i.height.is_some_and(|h| h <= 1)))
+                .count();
             let words = tp.decoded.split_whitespace().count();
             if images >= 1 && words < FEW_WORDS {
                 cx.hit(
@@ -171,20 +361,16 @@ mod tests {
     #[test]
     fn shouting_font_tags() {
         assert_eq!(
-            super::shouting_fonts(
-                "<FONT SIZE=+3>A</FONT><font color='red'>B</font><font size=\"7\" color=#ff0000>C"
-            ),
-            (2, 2)
-        );
-        assert_eq!(
-            super::shouting_fonts("<font size=-1>a</font><font face=x size=3 color=blue>b"),
-            (0, 0)
-        );
-        assert_eq!(super::shouting_fonts("<font size=\"5"), (0, 0));
-        assert_eq!(super::attr(" fontsize=9 size='+2'", "size"), Some("+2"));
-        assert_eq!(
             ids("<font size=6>FREE</font> <font color=red>NOW</font>"),
             ["HTML002"]
+        );
+        assert_eq!(
+            ids("<FONT SIZE=+3>A</FONT><font size=\"7\" color=#ff0000>C"),
+            ["HTML002"]
+        );
+        assert!(
+            ids("<font size=-1>a</font><font face=x size=3 color=blue>b</font><font size=\"5")
+                .is_empty()
         );
     }
 }

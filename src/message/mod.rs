@@ -9,6 +9,7 @@
 //! mail-parser is used for what it is good at: charset and transfer decoding, RFC 2047
 //! words, addresses and dates.
 
+pub mod html;
 pub mod mime;
 pub mod raw;
 pub mod sniff;
@@ -37,6 +38,8 @@ pub struct Message<'a> {
     pub parsed: Option<mail_parser::Message<'a>>,
     /// Decoded subject and text parts, normalised for matching.
     pub text: DecodedText,
+    /// The HTML facts of each HTML text part, computed on first use.
+    html: std::cell::OnceCell<Vec<(usize, html::HtmlFacts)>>,
 }
 
 impl<'a> Message<'a> {
@@ -58,7 +61,21 @@ impl<'a> Message<'a> {
             mime,
             parsed,
             text,
+            html: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The facts of every HTML part (one streaming pass each, on first use), with the
+    /// index of its entry in `text.parts`.
+    pub fn html_facts(&self) -> &[(usize, html::HtmlFacts)] {
+        self.html.get_or_init(|| {
+            self.text
+                .parts
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| t.html.as_deref().map(|h| (i, html::scan(h))))
+                .collect()
+        })
     }
 
     /// Top-level header fields named `name` (case-insensitive), in order.
