@@ -42,6 +42,10 @@ pub fn selector_matches(sel: &str, rule: &Rule) -> bool {
     rule.id.starts_with(sel) || sel == rule.family || sel == rule.name
 }
 
+/// What one run of the checks yields: findings (before scoring), internal errors, and
+/// the message's distinct link domains.
+type Checked = (Vec<Finding>, Vec<String>, Vec<String>);
+
 impl Engine {
     /// Loads the shipped rules and the configured local directories, and builds the engine.
     pub fn new(config: Config) -> Result<Engine, Error> {
@@ -154,7 +158,11 @@ impl Engine {
     /// panics is reported as an internal error finding-free report with `internal_errors`.
     pub fn check(&self, raw: &[u8], envelope: &Envelope) -> Report {
         match self.findings(raw, envelope) {
-            Ok((findings, errors)) => verdict::decide(&self.config, raw.len(), findings, errors),
+            Ok((findings, errors, domains)) => {
+                let mut r = verdict::decide(&self.config, raw.len(), findings, errors);
+                r.link_domains = domains;
+                r
+            }
             Err(e) => verdict::internal_error(&self.config, raw.len(), e),
         }
     }
@@ -163,16 +171,17 @@ impl Engine {
     /// included (a report leaves those out). For rule authors and tests.
     pub fn fired_ids(&self, raw: &[u8], envelope: &Envelope) -> Vec<String> {
         self.findings(raw, envelope)
-            .map(|(f, _)| f.into_iter().map(|f| f.id).collect())
+            .map(|(f, _, _)| f.into_iter().map(|f| f.id).collect())
             .unwrap_or_default()
     }
 
-    /// Runs every check: the findings of enabled rules (before scoring) and internal errors.
+    /// Runs every check: the findings of enabled rules (before scoring), internal errors,
+    /// and the distinct link domains of the message.
     fn findings(
         &self,
         raw: &[u8],
         envelope: &Envelope,
-    ) -> Result<(Vec<Finding>, Vec<String>), &'static str> {
+    ) -> Result<Checked, &'static str> {
         let now = self.config.now.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -239,7 +248,11 @@ impl Engine {
         }
         self.apply_metas(&mut findings);
         findings.retain(|f| self.is_enabled(&f.id));
-        Ok((findings, errors))
+        let domains = catch_unwind(AssertUnwindSafe(|| {
+            crate::message::links::domains(msg.links())
+        }))
+        .unwrap_or_default();
+        Ok((findings, errors, domains))
     }
 
     /// Adds a finding for every meta rule whose combination holds. Meta rules may build on

@@ -16,6 +16,9 @@
 //!   they index the raw message (`"raw"`) or the decoded text of the part named in `part`
 //!   (`"decoded"`), or the decoded Subject (`"subject"`).
 //! * Snippets are `{"text": "..."}` when valid UTF-8, otherwise `{"bytes": "<base64>"}`.
+//! * `link_domains[]`: the distinct registrable domains of the http(s) links (IP
+//!   addresses as written), sorted, for domain blocklist lookups; omitted when there are
+//!   none.
 //!
 //! The output carries no timestamps or paths unless asked, so it is byte-for-byte
 //! deterministic for the same input, rules and configuration.
@@ -276,6 +279,10 @@ pub struct Report {
     /// answers a temporary failure when this is not empty. Omitted when empty.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub internal_errors: Vec<String>,
+    /// The distinct registrable domains (IP addresses as written) of the message's http
+    /// and https links, sorted: what domain blocklists are asked about. Omitted when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub link_domains: Vec<String>,
 }
 
 impl Report {

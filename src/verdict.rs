@@ -73,6 +73,7 @@ pub fn decide(
         families,
         findings,
         internal_errors,
+        link_domains: Vec::new(),
     }
 }
 

@@ -1,11 +1,8 @@
-//! The `links` family's code rules. This module starts with link hosts that are IP
-//! addresses; the full URL analysis (shorteners, look-alike domains, anchor text that
-//! shows another domain) builds on the same extraction.
-
-use std::net::Ipv4Addr;
-use std::sync::LazyLock;
-
-use regex::Regex;
+//! The `links` family's code rules, over every link of the message
+//! ([`crate::message::links`]): IP-address hosts, abused TLDs, user information, odd
+//! ports, script schemes, punycode and mixed-script hosts, invisible characters, anchor
+//! text that shows another domain or https over http, link farms, and links in the
+//! Subject.
 
 use super::{Check, Ctx};
 use crate::message::Message;
@@ -14,110 +11,215 @@ use crate::rules::lists::owner_label;
 /// Link checks.
 pub struct LinksCheck;
 
-/// `href`/`src`/`action` attributes in HTML source (the value is cut out of the match, so
-/// the search needs no capture groups and stays on the fast DFA path).
-static HREF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)(?:href|src|action)\s*=\s*["']?\s*[^"'\s>]+"#).expect("valid regex")
-});
-
-/// The attribute value of an `HREF` match.
-fn attr_value(m: &str) -> &str {
-    let v = m.split_once('=').map_or("", |(_, v)| v);
-    v.trim_start_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+/// Characters that do not show in a URL but change where it goes or how it reads.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
 }
 
-/// URLs written in text.
-static TEXT_URL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?i)\bhttps?://[^\s<>"']+"#).expect("valid regex"));
-
-/// The host of an http(s) URL, without user info and port.
-fn host_of(url: &str) -> Option<&str> {
-    let rest = url
-        .get(..8)
-        .filter(|p| p.eq_ignore_ascii_case("https://"))
-        .map(|_| &url[8..])
-        .or_else(|| {
-            url.get(..7)
-                .filter(|p| p.eq_ignore_ascii_case("http://"))
-                .map(|_| &url[7..])
-        })?;
-    let authority = rest.split(['/', '?', '#', '\\']).next()?;
-    let hostport = authority.rsplit('@').next()?;
-    let host = if let Some(h) = hostport.strip_prefix('[') {
-        h.split(']').next()?
-    } else {
-        hostport.split(':').next()?
-    };
-    (!host.is_empty()).then_some(host)
+/// The domain an anchor text shows, when the text is a single URL or host name with a
+/// known public suffix (`www.bank.example`, `https://bank.example/login`).
+fn shown_domain(text: &str) -> Option<String> {
+    let t = text.trim().trim_end_matches(['.', ',', ')', '>']);
+    if t.is_empty() || t.contains(char::is_whitespace) {
+        return None;
+    }
+    let lower = t.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .unwrap_or(&lower);
+    let host = rest.split(['/', '?', '#', ':']).next()?;
+    if !host.contains('.') || host.contains('@') {
+        return None;
+    }
+    let d = psl::domain(host.as_bytes())?;
+    if !d.suffix().is_known() {
+        return None;
+    }
+    std::str::from_utf8(d.as_bytes()).ok().map(str::to_string)
 }
 
-/// Whether a host is an IP address literal, in any of the forms browsers accept:
-/// dotted quad, one decimal or hex number (`3232235777`, `0xC0A80001`), octal or hex
-/// parts (`0300.0250.0.1`), or an IPv6 literal.
-pub fn ip_literal(host: &str) -> bool {
-    if host.contains(':') {
-        return host.parse::<std::net::Ipv6Addr>().is_ok();
-    }
-    if host.parse::<Ipv4Addr>().is_ok() {
-        return true;
-    }
-    let parts: Vec<&str> = host.trim_end_matches('.').split('.').collect();
-    if parts.is_empty() || parts.len() > 4 {
-        return false;
-    }
-    parts.iter().all(|p| {
-        let p = p.to_ascii_lowercase();
-        if let Some(h) = p.strip_prefix("0x") {
-            !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit())
-        } else {
-            !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())
-        }
-    }) && (parts.len() == 4 || parts.iter().any(|p| p.len() > 3 || p.starts_with("0x")))
+fn from_domain(msg: &Message<'_>) -> Option<String> {
+    let f = msg.header_value("From")?;
+    let at = f.rsplit('@').next()?;
+    let d: String = at
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+        .collect();
+    d.contains('.').then(|| d.to_ascii_lowercase())
 }
+
+/// More distinct link domains than this in one message is a link farm.
+const MANY_DOMAINS: usize = 20;
 
 impl Check for LinksCheck {
     fn ids(&self) -> &'static [&'static str] {
-        &["URL001", "URL002"]
+        &[
+            "URL001", "URL002", "URL003", "URL004", "URL005", "URL008", "URL009", "URL010",
+            "URL011", "URL012", "URL013", "URL014",
+        ]
     }
 
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
-        let mut found: Vec<String> = Vec::new();
+        use crate::message::links::Source;
+        use crate::render::human::defang;
+        let links = msg.links();
+        let sender = from_domain(msg);
+        let sender_reg = sender
+            .as_deref()
+            .and_then(crate::message::links::registrable);
         // A sender's own campaign domain under such a TLD (asus.click from asus.com) is
         // not a throwaway name.
-        let from_owner = msg
-            .header_value("From")
-            .and_then(|f| {
-                let f = f.rsplit('@').next()?.to_string();
-                let d: String = f
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
-                    .collect();
-                d.contains('.').then_some(d.to_ascii_lowercase())
-            })
-            .map(|d| owner_label(&d).to_string());
-        // Abused-TLD hosts: (host, suffix, first URL).
+        let from_owner = sender.as_deref().map(|d| owner_label(d).to_string());
+        let mut ip_links: Vec<&str> = Vec::new();
         let mut abused: Vec<(String, String, String)> = Vec::new();
-        for tp in msg.text.parts.iter() {
-            let html_urls = tp
-                .html
-                .iter()
-                .flat_map(|h| HREF.find_iter(h).map(|m| attr_value(m.as_str())));
-            let text_urls = TEXT_URL.find_iter(&tp.decoded).map(|m| m.as_str());
-            for url in html_urls.chain(text_urls) {
-                let Some(h) = host_of(url.trim()) else {
-                    continue;
+        let mut seen = std::collections::HashSet::new();
+        let mut domains = std::collections::HashSet::new();
+        for l in links {
+            if !seen.insert((l.raw.as_str(), l.source as u8, l.text.as_deref())) {
+                continue;
+            }
+            let where_ = if l.part.is_empty() {
+                "the Subject".to_string()
+            } else {
+                format!("part {}", l.part)
+            };
+            if matches!(l.source, Source::Href | Source::Src | Source::Action)
+                && l.raw.chars().any(invisible)
+            {
+                cx.hit(
+                    "URL010",
+                    format!(
+                        "A link in {where_} holds invisible or direction-changing characters: {}",
+                        defang(&l.raw.replace(invisible, "\u{fffd}"))
+                    ),
+                    vec![],
+                );
+            }
+            let Some(scheme) = l.scheme.as_deref() else {
+                continue;
+            };
+            if matches!(l.source, Source::Href | Source::Action | Source::Src)
+                && matches!(scheme, "javascript" | "vbscript" | "file")
+            {
+                cx.hit(
+                    "URL005",
+                    format!(
+                        "A link in {where_} uses the {scheme}: scheme: {}",
+                        crate::util::truncate_str(&l.raw, 80)
+                    ),
+                    vec![],
+                );
+            }
+            if !matches!(scheme, "http" | "https") {
+                continue;
+            }
+            if l.source == Source::Subject {
+                cx.hit(
+                    "URL014",
+                    format!("The Subject holds a link: {}", defang(&l.raw)),
+                    vec![],
+                );
+            }
+            let host = l.host.as_deref().unwrap_or("");
+            if let Some(d) = &l.domain
+                && l.source == Source::Href
+            {
+                domains.insert(d.clone());
+            }
+            if l.ip {
+                if !ip_links.contains(&l.raw.as_str()) {
+                    ip_links.push(&l.raw);
+                }
+            } else if let Some(t) = cx.lists.abused_tld(host)
+                && !abused.iter().any(|(a, _, _)| a == host)
+                && from_owner.as_deref() != Some(owner_label(host))
+            {
+                abused.push((host.to_string(), t.to_string(), l.raw.clone()));
+            }
+            if let Some(user) = &l.userinfo {
+                cx.hit(
+                    "URL003",
+                    format!(
+                        "A link in {where_} carries user information before its host ({user}@): {}",
+                        defang(&l.raw)
+                    ),
+                    vec![],
+                );
+            }
+            if let Some(port) = l.port
+                && !matches!(port, 80 | 443)
+            {
+                cx.hit(
+                    "URL004",
+                    format!("A link in {where_} uses port {port}: {}", defang(&l.raw)),
+                    vec![],
+                );
+            }
+            if host.split('.').any(|label| label.starts_with("xn--")) {
+                let (unicode, _) = idna::domain_to_unicode(host);
+                let mixed = unicode
+                    .split('.')
+                    .any(|label| !unicode_security::MixedScript::is_single_script(label));
+                let id = if mixed { "URL009" } else { "URL008" };
+                let how = if mixed {
+                    "mixes scripts"
+                } else {
+                    "is an internationalised (punycode) name"
                 };
-                if ip_literal(h) {
-                    if !found.iter().any(|f| f == url) {
-                        found.push(url.to_string());
-                    }
-                } else if let Some(t) = cx.lists.abused_tld(h)
-                    && !abused.iter().any(|(a, _, _)| a.eq_ignore_ascii_case(h))
-                    && from_owner.as_deref() != Some(owner_label(&h.to_ascii_lowercase()))
+                cx.hit(
+                    id,
+                    format!(
+                        "A link in {where_} goes to {} ({unicode}), which {how}",
+                        defang(host)
+                    ),
+                    vec![],
+                );
+            }
+            if l.source == Source::Href
+                && let Some(text) = l.text.as_deref()
+            {
+                if let Some(shown) = shown_domain(text)
+                    && let Some(real) = &l.domain
+                    && &shown != real
+                    && sender_reg.as_deref() != Some(shown.as_str())
+                    && sender_reg.as_deref() != Some(real.as_str())
+                    && !cx.lists.is_click_tracker(host)
+                    // The same name under another suffix (brand.com and brand.co.uk).
+                    && owner_label(&shown) != owner_label(real)
                 {
-                    abused.push((h.to_ascii_lowercase(), t.to_string(), url.to_string()));
+                    // Showing a brand's own domain and going elsewhere is the strong case.
+                    let brand = cx.lists.brands().iter().any(|b| b.owns(&shown));
+                    cx.hit_weighted(
+                        "URL011",
+                        brand.then_some(4.0),
+                        format!(
+                            "A link in {where_} shows {} but goes to {}",
+                            defang(crate::util::truncate_str(text.trim(), 80)),
+                            defang(&l.raw)
+                        ),
+                        vec![],
+                    );
+                }
+                let t = text.trim_start();
+                if t.get(..8)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+                    && scheme == "http"
+                {
+                    cx.hit(
+                        "URL012",
+                        format!("A link in {where_} shows an https:// address but goes to plain http: {}", defang(&l.raw)),
+                        vec![],
+                    );
                 }
             }
+        }
+        if domains.len() > MANY_DOMAINS {
+            cx.hit(
+                "URL013",
+                format!("The links go to {} different domains", domains.len()),
+                vec![],
+            );
         }
         if let Some((host, tld, url)) = abused.first() {
             let more = match abused.len() {
@@ -128,19 +230,19 @@ impl Check for LinksCheck {
                 "URL002",
                 format!(
                     "A link goes to {} (.{tld}){more}: {}",
-                    crate::render::human::defang(host),
-                    crate::render::human::defang(url)
+                    defang(host),
+                    defang(url)
                 ),
                 vec![],
             );
         }
-        if let Some(first) = found.first() {
-            let shown = crate::render::human::defang(first);
+        if let Some(first) = ip_links.first() {
             cx.hit(
                 "URL001",
                 format!(
-                    "{} link(s) point at an IP address instead of a domain, e.g. {shown}",
-                    found.len()
+                    "{} link(s) point at an IP address instead of a domain, e.g. {}",
+                    ip_links.len(),
+                    defang(first)
                 ),
                 vec![],
             );
@@ -153,22 +255,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ip_literals_in_every_form() {
-        for h in [
-            "192.168.0.1",
-            "3232235777",
-            "0xC0A80001",
-            "0300.0250.0.1",
-            "::1",
-        ] {
-            assert!(ip_literal(h), "{h}");
-        }
-        for h in ["example.com", "1.example.com", "2024.example", "www"] {
-            assert!(!ip_literal(h), "{h}");
-        }
-        assert_eq!(host_of("http://user:pw@10.0.0.1:8080/x"), Some("10.0.0.1"));
-        assert_eq!(host_of("HTTPS://[::1]/"), Some("::1"));
-        assert_eq!(host_of("mailto:a@b"), None);
+    fn shown_domains() {
+        assert_eq!(
+            shown_domain(" https://www.Example.org/login ").as_deref(),
+            Some("example.org")
+        );
+        assert_eq!(
+            shown_domain("www.example.co.uk").as_deref(),
+            Some("example.co.uk")
+        );
+        assert_eq!(shown_domain("Sign in"), None);
+        assert_eq!(shown_domain("report.pdf"), None);
+        assert_eq!(shown_domain("jo@example.org"), None);
+    }
+
+    #[test]
+    fn anchor_text_rules() {
+        let ids = |body: &str| {
+            let raw = format!(
+                "From: news@shop.example.com\nSubject: x\nContent-Type: text/html\n\n{body}\n"
+            );
+            super::super::fired("links", crate::Config::default(), raw.as_bytes())
+        };
+        assert_eq!(
+            ids("<a href='https://login-example.net/'>www.example.org</a>"),
+            ["URL011"]
+        );
+        // Click trackers, the sender's own domain and the same name elsewhere pass.
+        assert!(
+            ids("<a href='https://link.mail.beehiiv.com/ss/c/x'>www.example.org</a>").is_empty()
+        );
+        assert!(ids("<a href='https://example.com/x'>www.example.org</a>").is_empty());
+        assert!(ids("<a href='https://click.example.com/x'>www.example.org</a>").is_empty());
+        assert!(ids("<a href='https://example.co.uk/x'>www.example.org</a>").is_empty());
+        assert_eq!(
+            ids("<a href='http://example.org/'>https://example.org/</a>"),
+            ["URL012"]
+        );
+        assert_eq!(
+            ids("<a href='https://user:pw@example.org/'>x</a>"),
+            ["URL003"]
+        );
+        assert_eq!(ids("<a href='javascript:void(0)'>x</a>"), ["URL005"]);
     }
 
     #[test]
@@ -179,7 +307,7 @@ mod tests {
             ids(
                 "From: a@example.com\nSubject: x\nContent-Type: text/html\n\n<a href=\"http://202.101.163.34:81/sale\">sale</a>\n"
             ),
-            ["URL001"]
+            ["URL001", "URL004"]
         );
         assert_eq!(
             ids("From: a@example.com\nSubject: x\n\nsee http://3232235777/x now\n"),
@@ -189,5 +317,20 @@ mod tests {
             ids("From: a@example.com\nSubject: x\n\nsee https://example.com/2024.1.2 now\n")
                 .is_empty()
         );
+        for host in [
+            "192.168.0.1",
+            "3232235777",
+            "0xC0A80001",
+            "0300.0250.0.1",
+            "[::1]",
+        ] {
+            assert_eq!(
+                ids(&format!(
+                    "From: a@example.com\nSubject: x\n\nsee http://{host}/x now\n"
+                )),
+                ["URL001"],
+                "{host}"
+            );
+        }
     }
 }

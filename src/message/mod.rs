@@ -10,6 +10,7 @@
 //! words, addresses and dates.
 
 pub mod html;
+pub mod links;
 pub mod mime;
 pub mod raw;
 pub mod sniff;
@@ -40,6 +41,8 @@ pub struct Message<'a> {
     pub text: DecodedText,
     /// The HTML facts of each HTML text part, computed on first use.
     html: std::cell::OnceCell<Vec<(usize, html::HtmlFacts)>>,
+    /// Every link, computed on first use.
+    links: std::cell::OnceCell<Vec<links::Link>>,
 }
 
 impl<'a> Message<'a> {
@@ -62,7 +65,14 @@ impl<'a> Message<'a> {
             parsed,
             text,
             html: std::cell::OnceCell::new(),
+            links: std::cell::OnceCell::new(),
         }
+    }
+
+    /// Every link of the message (HTML hrefs, srcs and form actions, URLs in the text
+    /// and in the Subject), parsed, on first use.
+    pub fn links(&self) -> &[links::Link] {
+        self.links.get_or_init(|| links::extract(self))
     }
 
     /// The facts of every HTML part (one streaming pass each, on first use), with the

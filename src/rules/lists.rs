@@ -36,10 +36,17 @@ pub struct Lists {
     abused_tlds: HashSet<String>,
     freemail: HashSet<String>,
     extensions: HashMap<String, ExtWeight>,
+    click_trackers: HashSet<String>,
 }
 
 /// The names of the data lists code rules read.
-pub const DATA_LISTS: &[&str] = &["brands", "abused-tlds", "freemail", "attachment-extensions"];
+pub const DATA_LISTS: &[&str] = &[
+    "brands",
+    "abused-tlds",
+    "freemail",
+    "attachment-extensions",
+    "click-trackers",
+];
 
 fn shipped(name: &str) -> &'static str {
     let key = format!("rules/lists/{name}.txt");
@@ -98,6 +105,12 @@ impl Lists {
                         .map(|s| s.to_ascii_lowercase())
                         .collect()
                 }
+                "click-trackers" => {
+                    lists.click_trackers = parse_list(text)
+                        .into_iter()
+                        .map(|s| s.to_ascii_lowercase())
+                        .collect()
+                }
                 "attachment-extensions" => match parse_extensions(text) {
                     Ok(x) => lists.extensions = x,
                     Err(e) => problems.push(format!("{origin}:{e}")),
@@ -126,6 +139,22 @@ impl Lists {
     pub fn is_freemail(&self, domain: &str) -> bool {
         self.freemail
             .contains(&domain.trim_end_matches('.').to_ascii_lowercase())
+    }
+
+    /// Whether `host` is, or is under, an e-mail service provider's click-tracking
+    /// domain.
+    pub fn is_click_tracker(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let mut rest = host.as_str();
+        loop {
+            if self.click_trackers.contains(rest) {
+                return true;
+            }
+            match rest.split_once('.') {
+                Some((_, tail)) if tail.contains('.') => rest = tail,
+                _ => return false,
+            }
+        }
     }
 
     /// The weight of a file extension (lower case, no dot), when it is listed.

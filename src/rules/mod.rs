@@ -181,6 +181,10 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
         include_str!("../../rules/lists/click-calls.txt"),
     ),
     (
+        "rules/lists/click-trackers.txt",
+        include_str!("../../rules/lists/click-trackers.txt"),
+    ),
+    (
         "rules/lists/credentials.txt",
         include_str!("../../rules/lists/credentials.txt"),
     ),
