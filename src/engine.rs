@@ -177,11 +177,7 @@ impl Engine {
 
     /// Runs every check: the findings of enabled rules (before scoring), internal errors,
     /// and the distinct link domains of the message.
-    fn findings(
-        &self,
-        raw: &[u8],
-        envelope: &Envelope,
-    ) -> Result<Checked, &'static str> {
+    fn findings(&self, raw: &[u8], envelope: &Envelope) -> Result<Checked, &'static str> {
         let now = self.config.now.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

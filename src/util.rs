@@ -104,6 +104,27 @@ pub fn ascii_lower(s: &str) -> String {
     s.to_ascii_lowercase()
 }
 
+/// Undoes `<marker>xx` hex escapes (`%41` in URLs, `#41` in PDF names); a marker not
+/// followed by two hex digits stays as it is.
+pub fn unescape_hex(raw: &[u8], marker: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == marker
+            && let Some(h) = raw.get(i + 1..i + 3)
+            && let Ok(s) = std::str::from_utf8(h)
+            && let Ok(b) = u8::from_str_radix(s, 16)
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,14 +49,58 @@ fn from_domain(msg: &Message<'_>) -> Option<String> {
     d.contains('.').then(|| d.to_ascii_lowercase())
 }
 
+/// Query parameters that carry a redirect target.
+const REDIRECT_KEYS: &[&str] = &[
+    "url",
+    "u",
+    "redirect",
+    "redirect_uri",
+    "redirect_url",
+    "redirecturl",
+    "target",
+    "dest",
+    "destination",
+    "next",
+    "goto",
+    "link",
+    "out",
+    "to",
+    "r",
+    "q",
+    "continue",
+    "return",
+    "returnurl",
+    "return_url",
+];
+
+/// The web address a link hands on in one of its query parameters, percent-decoded.
+fn redirect_target(raw: &str) -> Option<String> {
+    let (_, query) = raw.split_once('?')?;
+    let query = query.split('#').next().unwrap_or(query);
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        if !REDIRECT_KEYS.iter().any(|r| k.eq_ignore_ascii_case(r)) {
+            return None;
+        }
+        let v = percent_decode(v);
+        let lower = v.to_ascii_lowercase();
+        (lower.starts_with("http://") || lower.starts_with("https://")).then_some(v)
+    })
+}
+
+fn percent_decode(v: &str) -> String {
+    let unplussed = v.replace('+', " ");
+    String::from_utf8_lossy(&crate::util::unescape_hex(unplussed.as_bytes(), b'%')).into_owned()
+}
+
 /// More distinct link domains than this in one message is a link farm.
 const MANY_DOMAINS: usize = 20;
 
 impl Check for LinksCheck {
     fn ids(&self) -> &'static [&'static str] {
         &[
-            "URL001", "URL002", "URL003", "URL004", "URL005", "URL008", "URL009", "URL010",
-            "URL011", "URL012", "URL013", "URL014",
+            "URL001", "URL002", "URL003", "URL004", "URL005", "URL006", "URL007", "URL008",
+            "URL009", "URL010", "URL011", "URL012", "URL013", "URL014", "URL015", "URL016",
         ]
     }
 
@@ -214,6 +258,7 @@ impl Check for LinksCheck {
                 }
             }
         }
+        self.reputation_tricks(links, sender_reg.as_deref(), cx);
         if domains.len() > MANY_DOMAINS {
             cx.hit(
                 "URL013",
@@ -243,6 +288,112 @@ impl Check for LinksCheck {
                     "{} link(s) point at an IP address instead of a domain, e.g. {}",
                     ip_links.len(),
                     defang(first)
+                ),
+                vec![],
+            );
+        }
+    }
+}
+
+impl LinksCheck {
+    /// Shorteners, open redirects, look-alike and borrowed brand domains.
+    fn reputation_tricks(
+        &self,
+        links: &[crate::message::links::Link],
+        sender: Option<&str>,
+        cx: &mut Ctx<'_>,
+    ) {
+        use crate::message::links::{Source, registrable};
+        use crate::render::human::defang;
+        let mut short: Vec<&str> = Vec::new();
+        let mut redirect = None;
+        let mut imitation = None;
+        let mut borrowed = None;
+        let mut checked = std::collections::HashSet::new();
+        for l in links
+            .iter()
+            .filter(|l| l.is_web() && l.source != Source::Src)
+        {
+            let host = l.host.as_deref().unwrap_or("");
+            if cx.lists.is_shortener(host) && !short.contains(&l.raw.as_str()) {
+                short.push(&l.raw);
+            }
+            if redirect.is_none()
+                && !cx.lists.is_click_tracker(host)
+                && let Some(target) = redirect_target(&l.raw)
+                && let Some(t) = crate::message::links::make_public(&target)
+                && t.domain.is_some()
+                && t.domain != l.domain
+                && t.domain.as_deref() != sender
+            {
+                redirect = Some((l.raw.clone(), target));
+            }
+            let Some(d) = &l.domain else { continue };
+            if !checked.insert(d.clone()) {
+                continue;
+            }
+            if imitation.is_none()
+                && let Some(b) = cx.lists.imitated_brand(d)
+            {
+                imitation = Some((d.clone(), b.domains.first().cloned().unwrap_or_default()));
+            }
+            // A brand's domain used as a subdomain of another (paypal.com.secure.example).
+            if borrowed.is_none() {
+                for b in cx.lists.brands() {
+                    if b.owns(host) {
+                        continue;
+                    }
+                    if let Some(bd) = b.domains.iter().find(|bd| {
+                        host.starts_with(&format!("{bd}.")) || host.contains(&format!(".{bd}."))
+                    }) {
+                        borrowed = Some((host.to_string(), bd.clone()));
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(first) = short.first() {
+            cx.hit(
+                "URL006",
+                format!(
+                    "{} link(s) go through a URL shortener, e.g. {}",
+                    short.len(),
+                    defang(first)
+                ),
+                vec![],
+            );
+        }
+        if let Some((raw, target)) = redirect {
+            cx.hit(
+                "URL007",
+                format!(
+                    "A link hands the reader on to another site in its query: {} -> {}",
+                    defang(crate::util::truncate_str(&raw, 100)),
+                    defang(crate::util::truncate_str(&target, 100))
+                ),
+                vec![],
+            );
+        }
+        if let Some((d, brand)) = imitation {
+            cx.hit(
+                "URL015",
+                format!(
+                    "A link goes to {}, a look-alike of {}",
+                    defang(&d),
+                    defang(&brand)
+                ),
+                vec![],
+            );
+        }
+        if let Some((host, bd)) = borrowed {
+            let real = registrable(&host).unwrap_or_default();
+            cx.hit(
+                "URL016",
+                format!(
+                    "A link goes to {}: {} is only a subdomain label there, the site is {}",
+                    defang(&host),
+                    defang(&bd),
+                    defang(&real)
                 ),
                 vec![],
             );
@@ -297,6 +448,42 @@ mod tests {
             ["URL003"]
         );
         assert_eq!(ids("<a href='javascript:void(0)'>x</a>"), ["URL005"]);
+    }
+
+    #[test]
+    fn borrowed_and_imitated_brands() {
+        let ids = |body: &str| {
+            let raw = format!(
+                "From: news@shop.example.com\nSubject: x\nContent-Type: text/html\n\n{body}\n"
+            );
+            super::super::fired("links", crate::Config::default(), raw.as_bytes())
+        };
+        assert_eq!(ids("<a href='https://paypa1.com/x'>x</a>"), ["URL015"]);
+        assert_eq!(
+            ids("<a href='https://xn--pypal-4ve.com/x'>x</a>"),
+            ["URL015", "URL009"]
+        );
+        assert_eq!(
+            ids("<a href='https://paypal.com.verify.example/x'>x</a>"),
+            ["URL016"]
+        );
+        assert!(
+            ids("<a href='https://www.paypal.com/x'>x</a><a href='https://paypal.me/x'>y</a>")
+                .is_empty()
+        );
+        assert_eq!(ids("<a href='https://bit.ly/x'>x</a>"), ["URL006"]);
+        assert_eq!(
+            ids(
+                "<a href='https://www.example.org/out?url=https%3A%2F%2Fevil.example.net%2F'>x</a>"
+            ),
+            ["URL007"]
+        );
+        assert!(
+            ids(
+                "<a href='https://www.example.org/out?url=https%3A%2F%2Fwww.example.org%2Fa'>x</a>"
+            )
+            .is_empty()
+        );
     }
 
     #[test]

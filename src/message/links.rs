@@ -85,6 +85,12 @@ fn simple(raw: &str) -> Option<(&'static str, String)> {
     ok.then(|| (scheme, host.to_ascii_lowercase()))
 }
 
+/// Parses a URL found elsewhere (a redirect target), as a text link.
+pub fn make_public(raw: &str) -> Option<Link> {
+    let l = make(raw, None, "", Source::Text);
+    l.scheme.is_some().then_some(l)
+}
+
 fn make(raw: &str, text: Option<String>, part: &str, source: Source) -> Link {
     let raw = raw.trim();
     let mut link = Link {

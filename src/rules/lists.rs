@@ -37,6 +37,9 @@ pub struct Lists {
     freemail: HashSet<String>,
     extensions: HashMap<String, ExtWeight>,
     click_trackers: HashSet<String>,
+    shorteners: HashSet<String>,
+    /// Confusable skeleton of each brand domain's name label, with the brand's index.
+    brand_skeletons: HashMap<String, usize>,
 }
 
 /// The names of the data lists code rules read.
@@ -46,6 +49,7 @@ pub const DATA_LISTS: &[&str] = &[
     "freemail",
     "attachment-extensions",
     "click-trackers",
+    "url-shorteners",
 ];
 
 fn shipped(name: &str) -> &'static str {
@@ -105,6 +109,12 @@ impl Lists {
                         .map(|s| s.to_ascii_lowercase())
                         .collect()
                 }
+                "url-shorteners" => {
+                    lists.shorteners = parse_list(text)
+                        .into_iter()
+                        .map(|s| s.to_ascii_lowercase())
+                        .collect()
+                }
                 "click-trackers" => {
                     lists.click_trackers = parse_list(text)
                         .into_iter()
@@ -116,6 +126,14 @@ impl Lists {
                     Err(e) => problems.push(format!("{origin}:{e}")),
                 },
                 _ => {}
+            }
+        }
+        for (i, b) in lists.brands.iter().enumerate() {
+            for d in &b.domains {
+                lists
+                    .brand_skeletons
+                    .entry(skeleton(owner_label(d)))
+                    .or_insert(i);
             }
         }
         if problems.is_empty() {
@@ -144,17 +162,28 @@ impl Lists {
     /// Whether `host` is, or is under, an e-mail service provider's click-tracking
     /// domain.
     pub fn is_click_tracker(&self, host: &str) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        let mut rest = host.as_str();
-        loop {
-            if self.click_trackers.contains(rest) {
-                return true;
-            }
-            match rest.split_once('.') {
-                Some((_, tail)) if tail.contains('.') => rest = tail,
-                _ => return false,
-            }
-        }
+        under_any(&self.click_trackers, host)
+    }
+
+    /// Whether `host` is, or is under, a URL shortener.
+    pub fn is_shortener(&self, host: &str) -> bool {
+        under_any(&self.shorteners, host)
+    }
+
+    /// The brand whose domain name `domain`'s name label imitates: the same confusable
+    /// skeleton (`paypa1`, `rnicrosoft`, Cyrillic look-alikes) under a domain the brand
+    /// does not own.
+    pub fn imitated_brand(&self, domain: &str) -> Option<&Brand> {
+        let label = owner_label(domain);
+        // Punycode labels are compared by what they show.
+        let shown = if label.starts_with("xn--") {
+            idna::domain_to_unicode(label).0
+        } else {
+            label.to_string()
+        };
+        let &i = self.brand_skeletons.get(&skeleton(&shown))?;
+        let b = &self.brands[i];
+        (!b.owns(domain) && !b.domains.iter().any(|d| owner_label(d) == label)).then_some(b)
     }
 
     /// The weight of a file extension (lower case, no dot), when it is listed.
@@ -207,8 +236,6 @@ fn parse_brands(text: &str) -> Result<Vec<Brand>, String> {
     Ok(out)
 }
 
-/// The words of a display name joined without separators, for each run of consecutive
-/// words: "Wells Fargo Alerts" gives `wellsfargo`, `wellsfargoalerts`, `fargo`, ...
 /// Parses `EXTENSION WEIGHT CLASS` lines; errors carry the line number.
 fn parse_extensions(text: &str) -> Result<HashMap<String, ExtWeight>, String> {
     let mut out = HashMap::new();
@@ -248,6 +275,8 @@ fn parse_extensions(text: &str) -> Result<HashMap<String, ExtWeight>, String> {
     Ok(out)
 }
 
+/// The words of a display name joined without separators, for each run of consecutive
+/// words: "Wells Fargo Alerts" gives `wellsfargo`, `wellsfargoalerts`, `fargo`, ...
 /// Calls `f` with each run until it returns true.
 pub fn word_runs(name: &str, mut f: impl FnMut(&str) -> bool) -> bool {
     let lower = name.to_lowercase();
@@ -285,6 +314,32 @@ pub fn owner_label(domain: &str) -> &str {
     } else {
         labels.first().copied().unwrap_or("")
     }
+}
+
+/// Whether `host` is, or is under, one of `set`'s domains.
+fn under_any(set: &HashSet<String>, host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let mut rest = host.as_str();
+    loop {
+        if set.contains(rest) {
+            return true;
+        }
+        match rest.split_once('.') {
+            Some((_, tail)) if tail.contains('.') => rest = tail,
+            _ => return false,
+        }
+    }
+}
+
+/// A name's confusable skeleton (Unicode TR39), lower case: `paypa1` and `pаypal` (with
+/// a Cyrillic а) both give `paypal`.
+pub fn skeleton(name: &str) -> String {
+    let s: String = unicode_security::skeleton(name).collect();
+    let lower = s.to_lowercase();
+    // Lower-casing can make new confusables (`I` -> `i`, `O` -> `o` from `0`); once more.
+    unicode_security::skeleton(&lower)
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// Whether `domain` is `base` or a subdomain of it.

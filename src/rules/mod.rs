@@ -253,6 +253,10 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
         include_str!("../../rules/lists/urgency.txt"),
     ),
     (
+        "rules/lists/url-shorteners.txt",
+        include_str!("../../rules/lists/url-shorteners.txt"),
+    ),
+    (
         "rules/lists/web-services.txt",
         include_str!("../../rules/lists/web-services.txt"),
     ),

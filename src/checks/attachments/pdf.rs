@@ -34,7 +34,7 @@ impl PdfFacts {
                 continue;
             }
             let name: std::borrow::Cow<'_, [u8]> = if raw.contains(&b'#') {
-                unescape(raw).into()
+                crate::util::unescape_hex(raw, b'#').into()
             } else {
                 raw.into()
             };
@@ -48,26 +48,6 @@ impl PdfFacts {
             }
         }
     }
-}
-
-/// Undoes `#xx` escapes in a PDF name.
-fn unescape(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] == b'#'
-            && let Some(h) = raw.get(i + 1..i + 3)
-            && let Ok(s) = std::str::from_utf8(h)
-            && let Ok(b) = u8::from_str_radix(s, 16)
-        {
-            out.push(b);
-            i += 3;
-        } else {
-            out.push(raw[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 /// Scans a PDF. `inflate` decodes a FlateDecode object stream (`None` when it cannot or
