@@ -233,7 +233,7 @@ impl Check for LinksCheck {
                     && owner_label(&shown) != owner_label(real)
                 {
                     // Showing a brand's own domain and going elsewhere is the strong case.
-                    let brand = cx.lists.brands().iter().any(|b| b.owns(&shown));
+                    let brand = cx.lists.is_brand_domain(&shown);
                     cx.hit_weighted(
                         "URL011",
                         brand.then_some(4.0),
@@ -338,18 +338,10 @@ impl LinksCheck {
                 imitation = Some((d.clone(), b.domains.first().cloned().unwrap_or_default()));
             }
             // A brand's domain used as a subdomain of another (paypal.com.secure.example).
-            if borrowed.is_none() {
-                for b in cx.lists.brands() {
-                    if b.owns(host) {
-                        continue;
-                    }
-                    if let Some(bd) = b.domains.iter().find(|bd| {
-                        host.starts_with(&format!("{bd}.")) || host.contains(&format!(".{bd}."))
-                    }) {
-                        borrowed = Some((host.to_string(), bd.clone()));
-                        break;
-                    }
-                }
+            if borrowed.is_none()
+                && let Some(bd) = cx.lists.borrowed_brand_domain(host)
+            {
+                borrowed = Some((host.to_string(), bd.to_string()));
             }
         }
         if let Some(first) = short.first() {

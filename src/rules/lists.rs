@@ -40,6 +40,8 @@ pub struct Lists {
     shorteners: HashSet<String>,
     /// Confusable skeleton of each brand domain's name label, with the brand's index.
     brand_skeletons: HashMap<String, usize>,
+    /// Every brand domain, with the brand's index.
+    brand_domains: HashMap<String, usize>,
 }
 
 /// The names of the data lists code rules read.
@@ -134,6 +136,7 @@ impl Lists {
                     .brand_skeletons
                     .entry(skeleton(owner_label(d)))
                     .or_insert(i);
+                lists.brand_domains.entry(d.clone()).or_insert(i);
             }
         }
         if problems.is_empty() {
@@ -163,6 +166,39 @@ impl Lists {
     /// domain.
     pub fn is_click_tracker(&self, host: &str) -> bool {
         under_any(&self.click_trackers, host)
+    }
+
+    /// A brand domain that `host` (lower case) carries as labels in front of another
+    /// site's domain (`paypal.com.verify.example`), when the brand does not own `host`.
+    pub fn borrowed_brand_domain<'h>(&self, host: &'h str) -> Option<&'h str> {
+        // Label boundaries: a candidate runs from one boundary to a later one that is not
+        // the end of the host.
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(host.match_indices('.').map(|(i, _)| i + 1))
+            .collect();
+        for (k, &s) in starts.iter().enumerate() {
+            for &e in &starts[k + 1..] {
+                let candidate = &host[s..e - 1];
+                if let Some(&i) = self.brand_domains.get(candidate) {
+                    return (!self.brands[i].owns(host)).then_some(candidate);
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether `domain` is one of the brands' own domains (or under one).
+    pub fn is_brand_domain(&self, domain: &str) -> bool {
+        let mut rest = domain;
+        loop {
+            if self.brand_domains.contains_key(rest) {
+                return true;
+            }
+            match rest.split_once('.') {
+                Some((_, tail)) if tail.contains('.') => rest = tail,
+                _ => return false,
+            }
+        }
     }
 
     /// Whether `host` is, or is under, a URL shortener.
