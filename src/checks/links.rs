@@ -123,10 +123,13 @@ impl Check for LinksCheck {
             if !seen.insert((l.raw.as_str(), l.source as u8, l.text.as_deref())) {
                 continue;
             }
-            let where_ = if l.part.is_empty() {
-                "the Subject".to_string()
-            } else {
-                format!("part {}", l.part)
+            // Where the link is, for the messages (built only when a rule fires).
+            let where_ = || {
+                if l.part.is_empty() {
+                    "the Subject".to_string()
+                } else {
+                    format!("part {}", l.part)
+                }
             };
             if matches!(l.source, Source::Href | Source::Src | Source::Action)
                 && l.raw.chars().any(invisible)
@@ -134,8 +137,9 @@ impl Check for LinksCheck {
                 cx.hit(
                     "URL010",
                     format!(
-                        "A link in {where_} holds invisible or direction-changing characters: {}",
-                        defang(&l.raw.replace(invisible, "\u{fffd}"))
+                        "A link in {w} holds invisible or direction-changing characters: {}",
+                        defang(&l.raw.replace(invisible, "\u{fffd}")),
+                        w = where_()
                     ),
                     vec![],
                 );
@@ -149,8 +153,9 @@ impl Check for LinksCheck {
                 cx.hit(
                     "URL005",
                     format!(
-                        "A link in {where_} uses the {scheme}: scheme: {}",
-                        crate::util::truncate_str(&l.raw, 80)
+                        "A link in {w} uses the {scheme}: scheme: {}",
+                        crate::util::truncate_str(&l.raw, 80),
+                        w = where_()
                     ),
                     vec![],
                 );
@@ -185,8 +190,9 @@ impl Check for LinksCheck {
                 cx.hit(
                     "URL003",
                     format!(
-                        "A link in {where_} carries user information before its host ({user}@): {}",
-                        defang(&l.raw)
+                        "A link in {w} carries user information before its host ({user}@): {}",
+                        defang(&l.raw),
+                        w = where_()
                     ),
                     vec![],
                 );
@@ -196,7 +202,11 @@ impl Check for LinksCheck {
             {
                 cx.hit(
                     "URL004",
-                    format!("A link in {where_} uses port {port}: {}", defang(&l.raw)),
+                    format!(
+                        "A link in {w} uses port {port}: {}",
+                        defang(&l.raw),
+                        w = where_()
+                    ),
                     vec![],
                 );
             }
@@ -214,8 +224,9 @@ impl Check for LinksCheck {
                 cx.hit(
                     id,
                     format!(
-                        "A link in {where_} goes to {} ({unicode}), which {how}",
-                        defang(host)
+                        "A link in {w} goes to {} ({unicode}), which {how}",
+                        defang(host),
+                        w = where_()
                     ),
                     vec![],
                 );
@@ -238,9 +249,10 @@ impl Check for LinksCheck {
                         "URL011",
                         brand.then_some(4.0),
                         format!(
-                            "A link in {where_} shows {} but goes to {}",
+                            "A link in {w} shows {} but goes to {}",
                             defang(crate::util::truncate_str(text.trim(), 80)),
-                            defang(&l.raw)
+                            defang(&l.raw),
+                            w = where_()
                         ),
                         vec![],
                     );
@@ -252,7 +264,11 @@ impl Check for LinksCheck {
                 {
                     cx.hit(
                         "URL012",
-                        format!("A link in {where_} shows an https:// address but goes to plain http: {}", defang(&l.raw)),
+                        format!(
+                            "A link in {w} shows an https:// address but goes to plain http: {}",
+                            defang(&l.raw),
+                            w = where_()
+                        ),
                         vec![],
                     );
                 }

@@ -352,10 +352,10 @@ pub fn owner_label(domain: &str) -> &str {
     }
 }
 
-/// Whether `host` is, or is under, one of `set`'s domains.
+/// Whether `host` (lower case, as links store it) is, or is under, one of `set`'s
+/// domains.
 fn under_any(set: &HashSet<String>, host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let mut rest = host.as_str();
+    let mut rest = host.trim_end_matches('.');
     loop {
         if set.contains(rest) {
             return true;
@@ -367,15 +367,31 @@ fn under_any(set: &HashSet<String>, host: &str) -> bool {
     }
 }
 
-/// A name's confusable skeleton (Unicode TR39), lower case: `paypa1` and `pаypal` (with
-/// a Cyrillic а) both give `paypal`.
+/// A name's confusable skeleton, lower case: `paypa1`, `rnicrosoft` and `pаypal` (with a
+/// Cyrillic а) give `paypal`, `microsoft`, `paypal`. Non-ASCII names go through the
+/// Unicode TR39 skeleton first; ASCII names (nearly every link) only through the ASCII
+/// look-alikes, which is what TR39 does to them and much cheaper.
 pub fn skeleton(name: &str) -> String {
+    if name.is_ascii() {
+        return ascii_skeleton(name);
+    }
     let s: String = unicode_security::skeleton(name).collect();
-    let lower = s.to_lowercase();
-    // Lower-casing can make new confusables (`I` -> `i`, `O` -> `o` from `0`); once more.
-    unicode_security::skeleton(&lower)
-        .collect::<String>()
-        .to_lowercase()
+    ascii_skeleton(&s.to_lowercase())
+}
+
+fn ascii_skeleton(name: &str) -> String {
+    let mapped: String = name
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            '0' => 'o',
+            '1' | '|' => 'l',
+            c => c,
+        })
+        .collect();
+    mapped
+        .replace("rn", "m")
+        .replace("vv", "w")
+        .replace("cl", "d")
 }
 
 /// Whether `domain` is `base` or a subdomain of it.
