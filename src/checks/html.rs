@@ -85,7 +85,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
                 pixels.len(),
                 crate::util::truncate_str(pixels[0], 100)
             ),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
     let content_images: Vec<_> = f
@@ -98,7 +98,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
         cx.hit(
             "HTML004",
             format!("None of the {no_alt} images in part {part} has alt text"),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
     let hidden_words: usize = f
@@ -115,14 +115,14 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
                 first.how,
                 crate::util::truncate_str(&first.text, 80)
             ),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
     if f.scripts > 0 {
         cx.hit(
             "HTML007",
             format!("Part {part} has {} <script> element(s)", f.scripts),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
     for form in &f.forms {
@@ -131,13 +131,13 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
             cx.hit(
                 "HTML009",
                 format!("Part {part} has a form with a password field (action {target})"),
-                vec![],
+                msg.part_evidence(&tp.part),
             );
         } else {
             cx.hit(
                 "HTML008",
                 format!("Part {part} has a form (action {target})"),
-                vec![],
+                msg.part_evidence(&tp.part),
             );
         }
     }
@@ -149,7 +149,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
                 f.frames.len(),
                 crate::util::truncate_str(&f.frames[0], 100)
             ),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
     if f.objects > 0 {
@@ -159,7 +159,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
                 "Part {part} has {} <object>/<embed>/<applet> element(s)",
                 f.objects
             ),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
     if let Some(to) = &f.meta_refresh {
@@ -169,7 +169,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
                 "Part {part} redirects by <meta http-equiv=refresh> to {}",
                 crate::util::truncate_str(to, 100)
             ),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
     let sheets: Vec<_> = f.stylesheets.iter().filter(|h| remote(h)).collect();
@@ -180,7 +180,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
                 "Part {part} loads an external style sheet: {}",
                 crate::util::truncate_str(sheets[0], 100)
             ),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
     if let Some(d) = f.data_uris.first() {
@@ -191,7 +191,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
                 f.data_uris.len(),
                 crate::util::truncate_str(d, 60)
             ),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
     if f.unclosed >= 5 {
@@ -201,7 +201,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
                 "Part {part} leaves {} container tags (div, span, a, table, font, ...) unclosed",
                 f.unclosed
             ),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
     if let Some(m) = f.split_words.first() {
@@ -211,7 +211,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
                 "Part {part} splits words with comments or empty tags: {}",
                 crate::util::truncate_str(m, 80)
             ),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
     let alone = !msg
@@ -225,7 +225,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
             format!(
                 "Part {part} is HTML with no text and no images: the reader sees an empty message"
             ),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
     if html.len() > GMAIL_CLIP {
@@ -235,7 +235,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
                 "Part {part} is {} of HTML; Gmail clips messages past about 102 KB and hides the rest",
                 super::size::human_bytes(html.len())
             ),
-            vec![],
+            msg.part_evidence(&tp.part),
         );
     }
 }
@@ -284,7 +284,7 @@ fn alternatives_disagree(msg: &Message<'_>, cx: &mut Ctx<'_>) {
                     html.part,
                     overlap * 100.0
                 ),
-                vec![],
+                msg.part_evidence(&html.part),
             );
         }
     }

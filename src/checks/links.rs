@@ -124,12 +124,19 @@ impl Check for LinksCheck {
                 continue;
             }
             // Where the link is, for the messages (built only when a rule fires).
-            let where_ = || {
-                if l.part.is_empty() {
-                    "the Subject".to_string()
+            let ev = || {
+                if l.source == Source::Subject {
+                    msg.header("Subject")
+                        .map(|h| vec![msg.header_evidence(h)])
+                        .unwrap_or_default()
                 } else {
-                    format!("part {}", l.part)
+                    msg.find_evidence(&l.part, &l.raw)
                 }
+            };
+            let where_ = || match (l.source, l.part.as_str()) {
+                (Source::Subject, _) => "the Subject".to_string(),
+                (_, "") => "part 1".to_string(),
+                (_, p) => format!("part {p}"),
             };
             if matches!(l.source, Source::Href | Source::Src | Source::Action)
                 && l.raw.chars().any(invisible)
@@ -141,7 +148,7 @@ impl Check for LinksCheck {
                         defang(&l.raw.replace(invisible, "\u{fffd}")),
                         w = where_()
                     ),
-                    vec![],
+                    ev(),
                 );
             }
             let Some(scheme) = l.scheme.as_deref() else {
@@ -157,7 +164,7 @@ impl Check for LinksCheck {
                         crate::util::truncate_str(&l.raw, 80),
                         w = where_()
                     ),
-                    vec![],
+                    ev(),
                 );
             }
             if !matches!(scheme, "http" | "https") {
@@ -167,7 +174,7 @@ impl Check for LinksCheck {
                 cx.hit(
                     "URL014",
                     format!("The Subject holds a link: {}", defang(&l.raw)),
-                    vec![],
+                    ev(),
                 );
             }
             let host = l.host.as_deref().unwrap_or("");
@@ -194,7 +201,7 @@ impl Check for LinksCheck {
                         defang(&l.raw),
                         w = where_()
                     ),
-                    vec![],
+                    ev(),
                 );
             }
             if let Some(port) = l.port
@@ -207,7 +214,7 @@ impl Check for LinksCheck {
                         defang(&l.raw),
                         w = where_()
                     ),
-                    vec![],
+                    ev(),
                 );
             }
             if host.split('.').any(|label| label.starts_with("xn--")) {
@@ -228,7 +235,7 @@ impl Check for LinksCheck {
                         defang(host),
                         w = where_()
                     ),
-                    vec![],
+                    ev(),
                 );
             }
             if l.source == Source::Href
@@ -254,7 +261,7 @@ impl Check for LinksCheck {
                             defang(&l.raw),
                             w = where_()
                         ),
-                        vec![],
+                        ev(),
                     );
                 }
                 let t = text.trim_start();
@@ -269,7 +276,7 @@ impl Check for LinksCheck {
                             defang(&l.raw),
                             w = where_()
                         ),
-                        vec![],
+                        ev(),
                     );
                 }
             }

@@ -116,6 +116,57 @@ impl<'a> Message<'a> {
         self.facts.line_of(offset)
     }
 
+    /// Evidence for MIME part `path` (its header block), or for the message body when
+    /// the message is a single part (`path` empty or `1`).
+    pub fn part_evidence(&self, path: &str) -> Vec<Evidence> {
+        let part = self
+            .mime
+            .parts
+            .iter()
+            .find(|p| p.path == path)
+            .or_else(|| (path.is_empty() || path == "1").then(|| self.mime.root()));
+        part.map(|p| {
+            let mut e = if p.path.is_empty() {
+                self.line_evidence(p.body_start)
+            } else {
+                self.raw_evidence(p.header_start, p.body_start)
+            };
+            e.part = Some(if path.is_empty() {
+                "1".into()
+            } else {
+                path.into()
+            });
+            e
+        })
+        .into_iter()
+        .collect()
+    }
+
+    /// Evidence for `needle` as written in the raw body of part `path` (its line), or
+    /// for the part itself when it is not there as written (encoded bodies).
+    pub fn find_evidence(&self, path: &str, needle: &str) -> Vec<Evidence> {
+        let part = self
+            .mime
+            .parts
+            .iter()
+            .find(|p| p.path == path)
+            .or_else(|| (path.is_empty() || path == "1").then(|| self.mime.root()));
+        if let Some(p) = part
+            && !needle.is_empty()
+            && let Some(body) = self.raw.get(p.body_start..p.end)
+            && let Some(i) = memchr::memmem::find(body, needle.as_bytes())
+        {
+            let mut e = self.line_evidence(p.body_start + i);
+            e.part = Some(if path.is_empty() {
+                "1".into()
+            } else {
+                path.into()
+            });
+            return vec![e];
+        }
+        self.part_evidence(path)
+    }
+
     /// Evidence pointing at a raw byte range, with its line and a snippet.
     pub fn raw_evidence(&self, start: usize, end: usize) -> Evidence {
         let start = start.min(self.raw.len());

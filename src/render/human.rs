@@ -74,6 +74,32 @@ pub fn defang(url: &str) -> String {
     }
 }
 
+/// Defangs every `http(s)://` URL in a text (see [`defang`]).
+pub fn defang_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(i) = rest.to_ascii_lowercase().find("http") {
+        let tail = &rest[i..];
+        let lower = tail
+            .get(..8)
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            out.push_str(&rest[..i + 4]);
+            rest = &rest[i + 4..];
+            continue;
+        }
+        out.push_str(&rest[..i]);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>'))
+            .unwrap_or(tail.len());
+        out.push_str(&defang(&tail[..end]));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Makes a snippet printable on one line: control characters become escapes, and long
 /// text is cut with an ellipsis.
 pub fn printable(s: &str, max_chars: usize) -> String {
@@ -224,12 +250,19 @@ pub fn report(name: &str, r: &Report, o: &HumanOptions) -> String {
         );
         out.push_str(&wrap(&f.message, "    ", "    ", o.width));
         for e in &f.evidence {
+            // Link evidence shows its URLs defanged, so the report is safe to click through.
+            let shown = e.snippet.display();
+            let shown = if f.family == "links" {
+                defang_text(&shown)
+            } else {
+                shown.to_string()
+            };
             let _ = writeln!(
                 out,
                 "    {} {}: {}",
                 p.dim("-->"),
                 where_(e),
-                printable(&e.snippet.display(), o.width.max(60))
+                printable(&shown, o.width.max(60))
             );
         }
         if let Some(first) = f.predicts.first() {
@@ -437,6 +470,14 @@ pub fn examples(r: &ExampleReport, o: &HumanOptions) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn defangs_urls_inside_text() {
+        assert_eq!(
+            super::defang_text("<a href='https://evil.example/x'>HTTP://a.b/c</a> httpd"),
+            "<a href='hxxps://evil[.]example/x'>HXXP://a[.]b/c</a> httpd"
+        );
+    }
+
     use super::*;
 
     #[test]
