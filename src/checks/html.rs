@@ -72,9 +72,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
     let pixels: Vec<&str> = f
         .images
         .iter()
-        .filter(|i| {
-            remote(&i.src) && (i.width.is_some_and(|w| w <= 1) || i.height.is_some_and(|h| h <= 1))
-        })
+        .filter(|i| remote(&i.src) && i.is_pixel())
         .map(|i| i.src.as_str())
         .collect();
     if !pixels.is_empty() {
@@ -88,11 +86,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
             msg.part_evidence(&tp.part),
         );
     }
-    let content_images: Vec<_> = f
-        .images
-        .iter()
-        .filter(|i| !(i.width.is_some_and(|w| w <= 1) || i.height.is_some_and(|h| h <= 1)))
-        .collect();
+    let content_images: Vec<_> = f.images.iter().filter(|i| !i.is_pixel()).collect();
     let no_alt = content_images.iter().filter(|i| !i.alt).count();
     if content_images.len() >= 3 && no_alt == content_images.len() {
         cx.hit(
@@ -307,11 +301,7 @@ impl HtmlCheck {
         for (i, f) in msg.html_facts() {
             let tp = &msg.text.parts[*i];
             // Tracking pixels show nothing: they do not make a message image-mostly.
-            let images = f
-                .images
-                .iter()
-                .filter(|i| !(i.width.is_some_and(|w| w <= 1) || i.height.is_some_and(|h| h <= 1)))
-                .count();
+            let images = f.images.iter().filter(|i| !i.is_pixel()).count();
             let words = tp.decoded.split_whitespace().count();
             if images >= 1 && words < FEW_WORDS {
                 cx.hit(

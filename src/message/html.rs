@@ -36,6 +36,13 @@ pub struct Image {
     pub alt: bool,
 }
 
+impl Image {
+    /// A tracking pixel's shape: one pixel or less wide or high. It shows nothing.
+    pub fn is_pixel(&self) -> bool {
+        self.width.is_some_and(|w| w <= 1) || self.height.is_some_and(|h| h <= 1)
+    }
+}
+
 /// A `<form>`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Form {

@@ -116,15 +116,20 @@ impl<'a> Message<'a> {
         self.facts.line_of(offset)
     }
 
-    /// Evidence for MIME part `path` (its header block), or for the message body when
-    /// the message is a single part (`path` empty or `1`).
-    pub fn part_evidence(&self, path: &str) -> Vec<Evidence> {
-        let part = self
-            .mime
+    /// MIME part `path`; the message itself for a single-part message (`path` empty or
+    /// `1`).
+    fn part_at(&self, path: &str) -> Option<&mime::MimePart> {
+        self.mime
             .parts
             .iter()
             .find(|p| p.path == path)
-            .or_else(|| (path.is_empty() || path == "1").then(|| self.mime.root()));
+            .or_else(|| (path.is_empty() || path == "1").then(|| self.mime.root()))
+    }
+
+    /// Evidence for MIME part `path` (its header block), or for the message body when
+    /// the message is a single part (`path` empty or `1`).
+    pub fn part_evidence(&self, path: &str) -> Vec<Evidence> {
+        let part = self.part_at(path);
         part.map(|p| {
             let mut e = if p.path.is_empty() {
                 self.line_evidence(p.body_start)
@@ -145,12 +150,7 @@ impl<'a> Message<'a> {
     /// Evidence for `needle` as written in the raw body of part `path` (its line), or
     /// for the part itself when it is not there as written (encoded bodies).
     pub fn find_evidence(&self, path: &str, needle: &str) -> Vec<Evidence> {
-        let part = self
-            .mime
-            .parts
-            .iter()
-            .find(|p| p.path == path)
-            .or_else(|| (path.is_empty() || path == "1").then(|| self.mime.root()));
+        let part = self.part_at(path);
         if let Some(p) = part
             && !needle.is_empty()
             && let Some(body) = self.raw.get(p.body_start..p.end)
