@@ -23,6 +23,9 @@ pub struct Engine {
     needed: Vec<bool>,
     /// Meta rules that run.
     metas: Vec<usize>,
+    /// Content phrase rules that HTML006 looks for in hidden text: scoring ones that the
+    /// configuration does not switch off (a selection of other rules does not narrow it).
+    probed: Vec<bool>,
     index: HashMap<&'static str, usize>,
     checks: Vec<Box<dyn Check>>,
     patterns: PatternSet,
@@ -35,6 +38,37 @@ impl std::fmt::Debug for Engine {
             .field("patterns", &self.patterns)
             .finish()
     }
+}
+
+/// The content phrase rules HTML006 looks for in hidden text: scoring ones (an
+/// informational phrase such as "20% off" does not count) that the configuration does not
+/// switch off; a selection of other rules does not narrow it.
+pub(crate) fn probed_rules(rules: &RuleSet, config: &Config) -> Vec<bool> {
+    rules
+        .rules()
+        .iter()
+        .map(|r| {
+            r.enabled
+                && r.family == "content"
+                && r.pattern.is_some()
+                && (r.score > 0.0 || r.action == Action::Reject)
+                && !config.ignore.iter().any(|s| selector_matches(s, r))
+        })
+        .collect()
+}
+
+/// The probed rules (see [`probed_rules`]) that fire on `tp`, as `(rule id, matched)`.
+pub(crate) fn probe_hits(
+    rules: &RuleSet,
+    patterns: &PatternSet,
+    probed: &[bool],
+    tp: &crate::message::text::TextPart,
+) -> Vec<(String, String)> {
+    patterns
+        .probe_body(tp, &|i| probed.get(i).copied().unwrap_or(false))
+        .into_iter()
+        .map(|h| (rules.rules()[h.rule].id.clone(), h.matched))
+        .collect()
 }
 
 /// Whether `id` is named by a selector: an exact id or a prefix (`HDR`, `HDR0`).
@@ -120,6 +154,7 @@ impl Engine {
         let metas: Vec<usize> = (0..needed.len())
             .filter(|&i| needed[i] && rules.rules()[i].meta.is_some())
             .collect();
+        let probed = probed_rules(&rules, &config);
         let patterns = PatternSet::compile(
             rules
                 .rules()
@@ -133,6 +168,7 @@ impl Engine {
             enabled,
             needed,
             metas,
+            probed,
             index,
             checks,
             patterns,
@@ -190,11 +226,15 @@ impl Engine {
         let enabled = |id: &str| self.index.get(id).is_some_and(|&i| self.needed[i]);
         let mut findings = Vec::new();
         let mut errors = Vec::new();
+        let probe = |tp: &crate::message::text::TextPart| {
+            probe_hits(&self.rules, &self.patterns, &self.probed, tp)
+        };
         for c in &self.checks {
             if !c.ids().iter().any(|id| enabled(id)) {
                 continue;
             }
-            let mut cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled);
+            let mut cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled)
+                .with_probe(&probe);
             match catch_unwind(AssertUnwindSafe(|| {
                 c.run(&msg, &mut cx);
                 cx.into_hits()

@@ -96,3 +96,28 @@ fn samples_report_the_same_with_crlf_and_lf() {
         assert_eq!(a.rule_ids(), b.rule_ids(), "{name}");
     }
 }
+
+/// A campaign as an e-mail service sends it: click-tracking links of its own ESP,
+/// a tracking pixel, images with alt text, a hidden preheader padded with `&zwnj;`, a
+/// template that zeroes font sizes in cells and a mobile-only block hidden on desktop.
+/// It passes; the html and links families note the pixel and nothing that scores.
+#[test]
+fn esp_newsletter_passes() {
+    let raw = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mail/esp-newsletter.eml"),
+    )
+    .unwrap();
+    let r = engine().check(&raw, &Envelope::default());
+    assert_eq!(r.verdict, Verdict::Pass, "{:#?}", r.findings);
+    assert!(r.rule_ids().contains(&"HTML003"), "{:?}", r.rule_ids());
+    for f in &r.findings {
+        assert!(
+            f.score <= 0.05,
+            "{} weighs {} on an honest newsletter: {}",
+            f.id,
+            f.score,
+            f.message
+        );
+    }
+    assert!(r.link_domains.iter().any(|d| d == "klclick.com"));
+}

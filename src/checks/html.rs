@@ -7,7 +7,9 @@
 use super::{Check, Ctx};
 use crate::message::Message;
 use crate::message::html::HtmlFacts;
+use crate::message::links::Source;
 use crate::message::text::{TextKind, TextPart};
+use crate::rules::lists::owner_label;
 use std::collections::HashSet;
 
 /// HTML checks.
@@ -19,9 +21,9 @@ const FEW_WORDS: usize = 40;
 impl Check for HtmlCheck {
     fn ids(&self) -> &'static [&'static str] {
         &[
-            "HTML001", "HTML002", "HTML003", "HTML004", "HTML005", "HTML007", "HTML008", "HTML009",
-            "HTML010", "HTML011", "HTML012", "HTML013", "HTML014", "HTML015", "HTML016", "HTML017",
-            "HTML018", "HTML019",
+            "HTML001", "HTML002", "HTML003", "HTML004", "HTML005", "HTML006", "HTML007", "HTML008",
+            "HTML009", "HTML010", "HTML011", "HTML012", "HTML013", "HTML014", "HTML015", "HTML016",
+            "HTML017", "HTML018", "HTML019", "HTML020", "HTML021",
         ]
     }
 
@@ -95,11 +97,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
             msg.part_evidence(&tp.part),
         );
     }
-    let hidden_words: usize = f
-        .hidden
-        .iter()
-        .map(|h| h.text.split_whitespace().count())
-        .sum();
+    let hidden_words: usize = f.hidden.iter().map(|h| h.words()).sum();
     if hidden_words >= 30 {
         let first = &f.hidden[0];
         cx.hit(
@@ -112,6 +110,9 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
             msg.part_evidence(&tp.part),
         );
     }
+    if !f.hidden.is_empty() && cx.on("HTML006") {
+        hidden_bait(msg, tp, f, cx);
+    }
     if f.scripts > 0 {
         cx.hit(
             "HTML007",
@@ -121,6 +122,29 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
     }
     for form in &f.forms {
         let target = form.action.as_deref().unwrap_or("(no action)");
+        if let Some(action) = form.action.as_deref()
+            && let Some(to) = crate::message::links::make_public(action)
+            && let Some(domain) = to.domain.as_deref()
+            && cx.on("HTML020")
+        {
+            let sender = super::links::from_domain(msg);
+            let sender_reg = sender
+                .as_deref()
+                .and_then(crate::message::links::registrable);
+            if sender_reg.as_deref() != Some(domain)
+                && sender.as_deref().map(owner_label) != Some(owner_label(domain))
+            {
+                cx.hit(
+                    "HTML020",
+                    format!(
+                        "Part {part} has a form that sends what is typed to {} (the sender is {})",
+                        crate::render::human::defang(domain),
+                        sender.as_deref().unwrap_or("unknown")
+                    ),
+                    msg.find_evidence(&tp.part, action),
+                );
+            }
+        }
         if form.password {
             cx.hit(
                 "HTML009",
@@ -234,6 +258,61 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
     }
 }
 
+/// A first hidden run shorter than this is a preheader.
+const PREHEADER_WORDS: usize = 40;
+
+/// Hidden text that carries what the content rules look for: words put there for filters,
+/// not for the reader.
+fn hidden_bait(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
+    // A newsletter's preheader (the preview line inboxes show, hidden in the body) is
+    // the first short hidden run and often says "20% off today only": it is left out.
+    let mut text = String::new();
+    for (k, h) in f.hidden.iter().enumerate() {
+        if k == 0 && h.words() < PREHEADER_WORDS {
+            continue;
+        }
+        text.push_str(&h.text);
+        text.push('\n');
+    }
+    if text.is_empty() {
+        return;
+    }
+    let probe = TextPart::new(tp.part.clone(), TextKind::Plain, text, None);
+    let found = cx.content_phrases(&probe);
+    if found.is_empty() {
+        return;
+    }
+    // One entry per phrase, with every rule that caught it.
+    let mut by_phrase: Vec<(String, Vec<&str>)> = Vec::new();
+    for (id, m) in &found {
+        let m = m.to_lowercase();
+        match by_phrase.iter_mut().find(|(p, _)| *p == m) {
+            Some((_, ids)) => ids.push(id),
+            None => by_phrase.push((m, vec![id])),
+        }
+    }
+    let list: Vec<String> = by_phrase
+        .iter()
+        .take(5)
+        .map(|(m, ids)| {
+            format!(
+                "\u{201c}{}\u{201d} ({})",
+                crate::util::truncate_str(m, 60),
+                ids.join(", ")
+            )
+        })
+        .collect();
+    cx.hit(
+        "HTML006",
+        format!(
+            "Part {} hides text the content rules catch: {}",
+            part_name(tp),
+            list.join(", ")
+        ),
+        msg.part_evidence(&tp.part),
+    );
+}
+
 /// The words of a normalised (lower-cased) text, three letters or more.
 fn words(s: &str) -> HashSet<&str> {
     s.split(|c: char| !c.is_alphanumeric())
@@ -264,6 +343,39 @@ fn alternatives_disagree(msg: &Message<'_>, cx: &mut Ctx<'_>) {
             continue;
         };
         let (a, b) = (words(&plain.normalized), words(&html.normalized));
+        // Click trackers stand in for the real sites in the HTML of most campaigns.
+        let link_domains = |part: &str| -> HashSet<&str> {
+            msg.links()
+                .iter()
+                .filter(|l| l.part == part && l.is_web() && l.source != Source::Src)
+                .filter(|l| {
+                    !l.host
+                        .as_deref()
+                        .is_some_and(|h| cx.lists.is_click_tracker(h))
+                })
+                .filter_map(|l| l.domain.as_deref())
+                .collect()
+        };
+        let (la, lb) = (link_domains(&plain.part), link_domains(&html.part));
+        if !la.is_empty() && !lb.is_empty() && la.is_disjoint(&lb) {
+            let mut pa: Vec<&str> = la.into_iter().collect();
+            let mut pb: Vec<&str> = lb.into_iter().collect();
+            pa.sort_unstable();
+            pb.sort_unstable();
+            pa.truncate(3);
+            pb.truncate(3);
+            cx.hit(
+                "HTML021",
+                format!(
+                    "The text/plain ({}) and text/html ({}) alternatives link to different sites: {} against {}",
+                    plain.part,
+                    html.part,
+                    crate::render::human::defang(&pa.join(", ")),
+                    crate::render::human::defang(&pb.join(", "))
+                ),
+                msg.part_evidence(&html.part),
+            );
+        }
         if a.len() < 20 || b.len() < 20 {
             continue;
         }
@@ -302,19 +414,20 @@ impl HtmlCheck {
             let tp = &msg.text.parts[*i];
             // Tracking pixels show nothing: they do not make a message image-mostly.
             let images = f.images.iter().filter(|i| !i.is_pixel()).count();
+            let remote_images = f
+                .images
+                .iter()
+                .filter(|i| !i.is_pixel() && remote(&i.src))
+                .count();
             let words = tp.decoded.split_whitespace().count();
             if images >= 1 && words < FEW_WORDS {
                 cx.hit(
                     "HTML001",
                     format!(
-                        "Part {} is {images} image(s) and only {words} word(s) of text",
-                        if tp.part.is_empty() {
-                            "1"
-                        } else {
-                            tp.part.as_str()
-                        }
+                        "Part {} is {images} image(s) ({remote_images} loaded from the web) and only {words} word(s) of text",
+                        part_name(tp)
                     ),
-                    vec![],
+                    msg.part_evidence(&tp.part),
                 );
                 break;
             }

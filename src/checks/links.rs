@@ -6,6 +6,7 @@
 
 use super::{Check, Ctx};
 use crate::message::Message;
+use crate::message::links::{Link, Source};
 use crate::rules::lists::owner_label;
 
 /// Link checks.
@@ -39,7 +40,8 @@ fn shown_domain(text: &str) -> Option<String> {
     std::str::from_utf8(d.as_bytes()).ok().map(str::to_string)
 }
 
-fn from_domain(msg: &Message<'_>) -> Option<String> {
+/// The domain of the From address, lower case.
+pub(crate) fn from_domain(msg: &Message<'_>) -> Option<String> {
     let f = msg.header_value("From")?;
     let at = f.rsplit('@').next()?;
     let d: String = at
@@ -93,6 +95,33 @@ fn percent_decode(v: &str) -> String {
     String::from_utf8_lossy(&crate::util::unescape_hex(unplussed.as_bytes(), b'%')).into_owned()
 }
 
+/// Where a link is: the Subject or a part, with its anchor text when it has one.
+fn link_place(l: &Link) -> String {
+    let place = match (l.source, l.part.as_str()) {
+        (Source::Subject, _) => return "the Subject".to_string(),
+        (_, "") => "part 1".to_string(),
+        (_, p) => format!("part {p}"),
+    };
+    match l.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => format!(
+            "{place} (anchor text \u{201c}{}\u{201d})",
+            crate::util::truncate_str(t, 60)
+        ),
+        None => place,
+    }
+}
+
+/// The line a link is on, in the Subject or in its part.
+fn link_evidence(msg: &Message<'_>, l: &Link) -> Vec<crate::report::Evidence> {
+    if l.source == Source::Subject {
+        msg.header("Subject")
+            .map(|h| vec![msg.header_evidence(h)])
+            .unwrap_or_default()
+    } else {
+        msg.find_evidence(&l.part, &l.raw)
+    }
+}
+
 /// More distinct link domains than this in one message is a link farm.
 const MANY_DOMAINS: usize = 20;
 
@@ -105,7 +134,6 @@ impl Check for LinksCheck {
     }
 
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
-        use crate::message::links::Source;
         use crate::render::human::defang;
         let links = msg.links();
         let sender = from_domain(msg);
@@ -115,8 +143,8 @@ impl Check for LinksCheck {
         // A sender's own campaign domain under such a TLD (asus.click from asus.com) is
         // not a throwaway name.
         let from_owner = sender.as_deref().map(|d| owner_label(d).to_string());
-        let mut ip_links: Vec<&str> = Vec::new();
-        let mut abused: Vec<(String, String, String)> = Vec::new();
+        let mut ip_links: Vec<&Link> = Vec::new();
+        let mut abused: Vec<(String, String, &Link)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut domains = std::collections::HashSet::new();
         for l in links {
@@ -124,20 +152,7 @@ impl Check for LinksCheck {
                 continue;
             }
             // Where the link is, for the messages (built only when a rule fires).
-            let ev = || {
-                if l.source == Source::Subject {
-                    msg.header("Subject")
-                        .map(|h| vec![msg.header_evidence(h)])
-                        .unwrap_or_default()
-                } else {
-                    msg.find_evidence(&l.part, &l.raw)
-                }
-            };
-            let where_ = || match (l.source, l.part.as_str()) {
-                (Source::Subject, _) => "the Subject".to_string(),
-                (_, "") => "part 1".to_string(),
-                (_, p) => format!("part {p}"),
-            };
+            let ev = || link_evidence(msg, l);
             if matches!(l.source, Source::Href | Source::Src | Source::Action)
                 && l.raw.chars().any(invisible)
             {
@@ -146,7 +161,7 @@ impl Check for LinksCheck {
                     format!(
                         "A link in {w} holds invisible or direction-changing characters: {}",
                         defang(&l.raw.replace(invisible, "\u{fffd}")),
-                        w = where_()
+                        w = link_place(l)
                     ),
                     ev(),
                 );
@@ -162,7 +177,7 @@ impl Check for LinksCheck {
                     format!(
                         "A link in {w} uses the {scheme}: scheme: {}",
                         crate::util::truncate_str(&l.raw, 80),
-                        w = where_()
+                        w = link_place(l)
                     ),
                     ev(),
                 );
@@ -184,14 +199,14 @@ impl Check for LinksCheck {
                 domains.insert(d.clone());
             }
             if l.ip {
-                if !ip_links.contains(&l.raw.as_str()) {
-                    ip_links.push(&l.raw);
+                if !ip_links.iter().any(|i| i.raw == l.raw) {
+                    ip_links.push(l);
                 }
             } else if let Some(t) = cx.lists.abused_tld(host)
                 && !abused.iter().any(|(a, _, _)| a == host)
                 && from_owner.as_deref() != Some(owner_label(host))
             {
-                abused.push((host.to_string(), t.to_string(), l.raw.clone()));
+                abused.push((host.to_string(), t.to_string(), l));
             }
             if let Some(user) = &l.userinfo {
                 cx.hit(
@@ -199,7 +214,7 @@ impl Check for LinksCheck {
                     format!(
                         "A link in {w} carries user information before its host ({user}@): {}",
                         defang(&l.raw),
-                        w = where_()
+                        w = link_place(l)
                     ),
                     ev(),
                 );
@@ -212,7 +227,7 @@ impl Check for LinksCheck {
                     format!(
                         "A link in {w} uses port {port}: {}",
                         defang(&l.raw),
-                        w = where_()
+                        w = link_place(l)
                     ),
                     ev(),
                 );
@@ -233,7 +248,7 @@ impl Check for LinksCheck {
                     format!(
                         "A link in {w} goes to {} ({unicode}), which {how}",
                         defang(host),
-                        w = where_()
+                        w = link_place(l)
                     ),
                     ev(),
                 );
@@ -259,7 +274,7 @@ impl Check for LinksCheck {
                             "A link in {w} shows {} but goes to {}",
                             defang(crate::util::truncate_str(text.trim(), 80)),
                             defang(&l.raw),
-                            w = where_()
+                            w = link_place(l)
                         ),
                         ev(),
                     );
@@ -274,18 +289,26 @@ impl Check for LinksCheck {
                         format!(
                             "A link in {w} shows an https:// address but goes to plain http: {}",
                             defang(&l.raw),
-                            w = where_()
+                            w = link_place(l)
                         ),
                         ev(),
                     );
                 }
             }
         }
-        self.reputation_tricks(links, sender_reg.as_deref(), cx);
+        self.reputation_tricks(msg, links, sender_reg.as_deref(), cx);
         if domains.len() > MANY_DOMAINS {
+            let mut some: Vec<&String> = domains.iter().collect();
+            some.sort_unstable();
+            some.truncate(5);
+            let some: Vec<String> = some.iter().map(|d| defang(d)).collect();
             cx.hit(
                 "URL013",
-                format!("The links go to {} different domains", domains.len()),
+                format!(
+                    "The links go to {} different domains ({}, ...)",
+                    domains.len(),
+                    some.join(", ")
+                ),
                 vec![],
             );
         }
@@ -297,22 +320,24 @@ impl Check for LinksCheck {
             cx.hit(
                 "URL002",
                 format!(
-                    "A link goes to {} (.{tld}){more}: {}",
+                    "A link in {} goes to {} (.{tld}){more}: {}",
+                    link_place(url),
                     defang(host),
-                    defang(url)
+                    defang(&url.raw)
                 ),
-                vec![],
+                link_evidence(msg, url),
             );
         }
         if let Some(first) = ip_links.first() {
             cx.hit(
                 "URL001",
                 format!(
-                    "{} link(s) point at an IP address instead of a domain, e.g. {}",
+                    "{} link(s) point at an IP address instead of a domain, e.g. {} in {}",
                     ip_links.len(),
-                    defang(first)
+                    defang(&first.raw),
+                    link_place(first)
                 ),
-                vec![],
+                link_evidence(msg, first),
             );
         }
     }
@@ -322,13 +347,14 @@ impl LinksCheck {
     /// Shorteners, open redirects, look-alike and borrowed brand domains.
     fn reputation_tricks(
         &self,
-        links: &[crate::message::links::Link],
+        msg: &Message<'_>,
+        links: &[Link],
         sender: Option<&str>,
         cx: &mut Ctx<'_>,
     ) {
-        use crate::message::links::{Source, registrable};
+        use crate::message::links::registrable;
         use crate::render::human::defang;
-        let mut short: Vec<&str> = Vec::new();
+        let mut short: Vec<&Link> = Vec::new();
         let mut redirect = None;
         let mut imitation = None;
         let mut borrowed = None;
@@ -338,8 +364,8 @@ impl LinksCheck {
             .filter(|l| l.is_web() && l.source != Source::Src)
         {
             let host = l.host.as_deref().unwrap_or("");
-            if cx.lists.is_shortener(host) && !short.contains(&l.raw.as_str()) {
-                short.push(&l.raw);
+            if cx.lists.is_shortener(host) && !short.iter().any(|s| s.raw == l.raw) {
+                short.push(l);
             }
             if redirect.is_none()
                 && !cx.lists.is_click_tracker(host)
@@ -349,7 +375,7 @@ impl LinksCheck {
                 && t.domain != l.domain
                 && t.domain.as_deref() != sender
             {
-                redirect = Some((l.raw.clone(), target));
+                redirect = Some((l, target));
             }
             let Some(d) = &l.domain else { continue };
             if !checked.insert(d.clone()) {
@@ -358,59 +384,64 @@ impl LinksCheck {
             if imitation.is_none()
                 && let Some(b) = cx.lists.imitated_brand(d)
             {
-                imitation = Some((d.clone(), b.domains.first().cloned().unwrap_or_default()));
+                imitation = Some((d.clone(), b.domains.first().cloned().unwrap_or_default(), l));
             }
             // A brand's domain used as a subdomain of another (paypal.com.secure.example).
             if borrowed.is_none()
                 && let Some(bd) = cx.lists.borrowed_brand_domain(host)
             {
-                borrowed = Some((host.to_string(), bd.to_string()));
+                borrowed = Some((host.to_string(), bd.to_string(), l));
             }
         }
         if let Some(first) = short.first() {
             cx.hit(
                 "URL006",
                 format!(
-                    "{} link(s) go through a URL shortener, e.g. {}",
+                    "{} link(s) go through a URL shortener, e.g. {} in {}",
                     short.len(),
-                    defang(first)
+                    defang(&first.raw),
+                    link_place(first)
                 ),
-                vec![],
+                link_evidence(msg, first),
             );
         }
-        if let Some((raw, target)) = redirect {
+        if let Some((l, target)) = redirect {
             cx.hit(
                 "URL007",
                 format!(
-                    "A link hands the reader on to another site in its query: {} -> {}",
-                    defang(crate::util::truncate_str(&raw, 100)),
+                    "A link in {} hands the reader on to another site in its query: {} -> {}",
+                    link_place(l),
+                    defang(crate::util::truncate_str(&l.raw, 100)),
                     defang(crate::util::truncate_str(&target, 100))
                 ),
-                vec![],
+                link_evidence(msg, l),
             );
         }
-        if let Some((d, brand)) = imitation {
+        if let Some((d, brand, l)) = imitation {
             cx.hit(
                 "URL015",
                 format!(
-                    "A link goes to {}, a look-alike of {}",
+                    "A link in {} goes to {}, a look-alike of {}: {}",
+                    link_place(l),
                     defang(&d),
-                    defang(&brand)
+                    defang(&brand),
+                    defang(crate::util::truncate_str(&l.raw, 100))
                 ),
-                vec![],
+                link_evidence(msg, l),
             );
         }
-        if let Some((host, bd)) = borrowed {
+        if let Some((host, bd, l)) = borrowed {
             let real = registrable(&host).unwrap_or_default();
             cx.hit(
                 "URL016",
                 format!(
-                    "A link goes to {}: {} is only a subdomain label there, the site is {}",
+                    "A link in {} goes to {}: {} is only a subdomain label there, the site is {}",
+                    link_place(l),
                     defang(&host),
                     defang(&bd),
                     defang(&real)
                 ),
-                vec![],
+                link_evidence(msg, l),
             );
         }
     }

@@ -46,8 +46,13 @@ pub struct Ctx<'a> {
     /// The data lists (brands, abused TLDs).
     pub lists: &'a Lists,
     enabled: &'a dyn Fn(&str) -> bool,
+    probe: Option<&'a Probe<'a>>,
     hits: Vec<Hit>,
 }
+
+/// Runs the content family's scoring phrase rules over a text that is not one of the
+/// message's own: `(rule id, what matched)` per rule that fires.
+pub type Probe<'a> = dyn Fn(&crate::message::text::TextPart) -> Vec<(String, String)> + 'a;
 
 impl<'a> Ctx<'a> {
     /// A context; `enabled` says whether a rule id runs.
@@ -64,8 +69,19 @@ impl<'a> Ctx<'a> {
             now,
             lists,
             enabled,
+            probe: None,
             hits: Vec::new(),
         }
+    }
+    /// The same context with a content phrase probe (see [`Ctx::content_phrases`]).
+    pub fn with_probe(mut self, probe: &'a Probe<'a>) -> Ctx<'a> {
+        self.probe = Some(probe);
+        self
+    }
+    /// The content rules (phrase lists) that fire on `text`, as `(rule id, matched)`;
+    /// empty when the engine gave no probe or the content rules are off.
+    pub fn content_phrases(&self, text: &crate::message::text::TextPart) -> Vec<(String, String)> {
+        self.probe.map(|p| p(text)).unwrap_or_default()
     }
     /// Whether rule `id` is enabled (skip expensive work when it is not).
     pub fn on(&self, id: &str) -> bool {

@@ -61,6 +61,17 @@ pub struct Hidden {
     pub text: String,
 }
 
+impl Hidden {
+    /// The words of the run: white-space separated tokens with a letter or digit (the
+    /// `&zwnj;&nbsp;` padding after a preheader is not words).
+    pub fn words(&self) -> usize {
+        self.text
+            .split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .count()
+    }
+}
+
 /// What one HTML part holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HtmlFacts {
@@ -105,8 +116,8 @@ struct State<'h> {
     in_link: Option<usize>,
     /// Open elements: name (lower case), hidden how, whether it is an anchor.
     stack: Vec<Open<'h>>,
-    /// Hidden elements on the stack.
-    hidden_depth: usize,
+    /// Whether text here is hidden, how, and whether a descendant can show it again.
+    vis: Option<Hiding>,
     /// The hidden run being collected.
     run: String,
     /// The last visible character was part of a word.
@@ -115,8 +126,47 @@ struct State<'h> {
 
 struct Open<'h> {
     name: Cow<'h, str>,
-    hidden: Option<&'static str>,
+    /// The hiding in force outside this element, restored when it closes.
+    prev: Option<Hiding>,
+    /// This element started a hidden run (text outside it was visible).
+    starts_run: bool,
     anchor: bool,
+}
+
+/// Hidden text: how, and whether a descendant can show it again (a zero font size or
+/// `visibility:hidden` can be undone inside; `display:none` cannot).
+#[derive(Clone, Copy)]
+struct Hiding {
+    how: &'static str,
+    revocable: bool,
+}
+
+const TINY_FONT: &str = "a font size of zero or one pixel";
+const SAME_COLOUR: &str = "text the same colour as its background";
+
+/// The value of declaration `prop` in a style attribute, `!important` left on.
+fn style_value<'s>(style: &'s str, prop: &str) -> Option<&'s str> {
+    style.split(';').rev().find_map(|d| {
+        let (k, v) = d.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(prop).then(|| v.trim())
+    })
+}
+
+/// Whether an element shows again what an ancestor hid in a revocable way: a template's
+/// `font-size:0` cell whose children set their own size, a `visibility:visible` child.
+fn reveals(how: &str, name: &str, a: &Attrs<'_>) -> bool {
+    let style = a.get("style").unwrap_or("");
+    match how {
+        TINY_FONT => {
+            style_value(style, "font-size").is_some_and(|v| !tiny_length(&v.to_ascii_lowercase()))
+                || (name == "font" && a.has("size"))
+        }
+        "visibility:hidden" => {
+            style_value(style, "visibility").is_some_and(|v| v.eq_ignore_ascii_case("visible"))
+        }
+        SAME_COLOUR => style_value(style, "color").is_some() || (name == "font" && a.has("color")),
+        _ => false,
+    }
 }
 
 /// Elements without content.
@@ -162,7 +212,7 @@ pub fn hidden_by_style(style: &str) -> Option<&'static str> {
             return Some("opacity:0");
         }
         if is("font-size") && tiny_length(&v.to_ascii_lowercase()) {
-            return Some("a font size of zero or one pixel");
+            return Some(TINY_FONT);
         }
         if (is("left") || is("top") || is("text-indent") || is("margin-left"))
             && let Some(n) = v.strip_prefix('-')
@@ -180,9 +230,7 @@ pub fn hidden_by_style(style: &str) -> Option<&'static str> {
         }
     }
     match (fg, bg) {
-        (Some(f), Some(b)) if !f.is_empty() && same_colour(f, b) => {
-            Some("text the same colour as its background")
-        }
+        (Some(f), Some(b)) if !f.is_empty() && same_colour(f, b) => Some(SAME_COLOUR),
         _ => None,
     }
 }
@@ -242,7 +290,7 @@ fn push_text(st: &mut State<'_>, text: &str) {
             t.push_str(&decode_entities(text));
         }
     }
-    if st.hidden_depth > 0 {
+    if st.vis.is_some() {
         if st.run.len() < 2000 {
             st.run.push_str(text);
         }
@@ -284,6 +332,29 @@ pub fn decode_entities(s: &str) -> Cow<'_, str> {
             "quot" => Some('"'),
             "apos" => Some('\''),
             "nbsp" => Some('\u{a0}'),
+            // Invisible and spacing characters of preheader padding and hidden text.
+            "zwnj" => Some('\u{200c}'),
+            "zwj" => Some('\u{200d}'),
+            "shy" => Some('\u{ad}'),
+            "lrm" => Some('\u{200e}'),
+            "rlm" => Some('\u{200f}'),
+            "ensp" => Some('\u{2002}'),
+            "emsp" => Some('\u{2003}'),
+            "thinsp" => Some('\u{2009}'),
+            "copy" => Some('\u{a9}'),
+            "reg" => Some('\u{ae}'),
+            "trade" => Some('\u{2122}'),
+            "hellip" => Some('\u{2026}'),
+            "mdash" => Some('\u{2014}'),
+            "ndash" => Some('\u{2013}'),
+            "rsquo" => Some('\u{2019}'),
+            "lsquo" => Some('\u{2018}'),
+            "rdquo" => Some('\u{201d}'),
+            "ldquo" => Some('\u{201c}'),
+            "bull" => Some('\u{2022}'),
+            "middot" => Some('\u{b7}'),
+            "euro" => Some('\u{20ac}'),
+            "pound" => Some('\u{a3}'),
             n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
                 .ok()
                 .and_then(char::from_u32),
@@ -511,19 +582,24 @@ impl<'h> State<'h> {
         if VOID.contains(&&*name) || self_closing || self.stack.len() >= MAX_STACK {
             return;
         }
-        let hidden = a
+        let own = a
             .get("style")
             .and_then(hidden_by_style)
             .or_else(|| a.has("hidden").then_some("the hidden attribute"));
-        if hidden.is_some() {
-            if self.hidden_depth == 0 {
-                self.run.clear();
-            }
-            self.hidden_depth += 1;
-        }
+        let prev = self.vis;
+        self.vis = match (prev, own) {
+            (Some(h), _) if !h.revocable => Some(h),
+            (_, Some(how)) => Some(Hiding {
+                how,
+                revocable: matches!(how, TINY_FONT | SAME_COLOUR | "visibility:hidden"),
+            }),
+            (Some(h), None) if reveals(h.how, &name, a) => None,
+            (v, None) => v,
+        };
         self.stack.push(Open {
             name,
-            hidden,
+            prev,
+            starts_run: prev.is_none() && self.vis.is_some(),
             anchor,
         });
     }
@@ -552,13 +628,15 @@ impl<'h> State<'h> {
             let t = collapse(&self.facts.links[l].text);
             self.facts.links[l].text = t;
         }
-        if let Some(how) = o.hidden {
-            self.hidden_depth = self.hidden_depth.saturating_sub(1);
-            if self.hidden_depth == 0 {
-                let text = collapse(&std::mem::take(&mut self.run));
-                if !text.is_empty() && self.facts.hidden.len() < 20 {
-                    self.facts.hidden.push(Hidden { how, text });
-                }
+        let how = self.vis.map(|h| h.how);
+        self.vis = o.prev;
+        if o.starts_run
+            && let Some(how) = how
+        {
+            let run = std::mem::take(&mut self.run);
+            let text = collapse(&decode_entities(&run));
+            if !text.is_empty() && self.facts.hidden.len() < 20 {
+                self.facts.hidden.push(Hidden { how, text });
             }
         }
     }
@@ -732,6 +810,25 @@ mod tests {
         assert_eq!(hows[2].0, "text the same colour as its background");
         assert_eq!(f.unclosed, 3);
         assert!(f.visible_words >= 3);
+    }
+
+    #[test]
+    fn descendants_can_show_what_a_tiny_font_hid() {
+        // Newsletter templates zero the font size of a cell to close gaps between
+        // inline blocks, and set it again inside.
+        let f = scan(
+            r#"<td style="font-size:0px"> <div style="font-size:14px">Spring sale starts now</div>
+            <span style="visibility:hidden"><b style="visibility:visible">shown</b></span></td>"#,
+        );
+        assert!(f.hidden.is_empty(), "{:?}", f.hidden);
+        assert_eq!(f.visible_words, 5);
+        // display:none cannot be undone inside; a tiny font without a new size stays hidden.
+        let f = scan(
+            r#"<div style="display:none"><p style="font-size:14px">a b</p></div><div style="font-size:1px">c <span>d</span></div>"#,
+        );
+        let texts: Vec<_> = f.hidden.iter().map(|h| h.text.as_str()).collect();
+        assert_eq!(texts, ["a b", "c d"]);
+        assert_eq!(f.visible_words, 0);
     }
 
     #[test]

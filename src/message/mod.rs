@@ -147,8 +147,8 @@ impl<'a> Message<'a> {
         .collect()
     }
 
-    /// Evidence for `needle` as written in the raw body of part `path` (its line), or
-    /// for the part itself when it is not there as written (encoded bodies).
+    /// Evidence for `needle` as written in the raw body of part `path` (its span, the
+    /// line around it as the snippet), or for the part itself when it is not there as written (encoded bodies).
     pub fn find_evidence(&self, path: &str, needle: &str) -> Vec<Evidence> {
         let part = self.part_at(path);
         if let Some(p) = part
@@ -156,7 +156,9 @@ impl<'a> Message<'a> {
             && let Some(body) = self.raw.get(p.body_start..p.end)
             && let Some(i) = memchr::memmem::find(body, needle.as_bytes())
         {
-            let mut e = self.line_evidence(p.body_start + i);
+            let at = p.body_start + i;
+            let mut e = self.line_evidence(at);
+            e.span.end = at + needle.len();
             e.part = Some(if path.is_empty() {
                 "1".into()
             } else {

@@ -376,6 +376,13 @@ pub(crate) fn leaf_at(mime: &MimeTree, header_start: usize) -> Option<&MimePart>
     mime.parts
         .iter()
         .find(|p| p.header_start == header_start && p.is_leaf())
+        // mail-parser starts a single-part message at 0, before an mbox "From " line
+        // the tree skips.
+        .or_else(|| {
+            mime.parts
+                .first()
+                .filter(|p| header_start == 0 && p.is_leaf())
+        })
 }
 
 fn path_for(mime: &MimeTree, header_start: usize, fallback: usize) -> String {

@@ -196,13 +196,19 @@ pub fn example_message(rule: &Rule, example: &str) -> Vec<u8> {
 
 /// Checks one rule against one raw message with only that rule on (a meta rule with every
 /// rule on, since it combines others). Returns whether it fired and what it said.
+/// What code rules run with: the checks, the data lists and the content phrase probe.
+struct CodeRules<'a> {
+    checks: &'a [Box<dyn Check>],
+    lists: &'a super::lists::Lists,
+    probe: &'a crate::checks::Probe<'a>,
+}
+
 fn fires(
     rule: &Rule,
     raw: &[u8],
     config: &Config,
     now: i64,
-    code: &[Box<dyn Check>],
-    lists: &super::lists::Lists,
+    code: &CodeRules<'_>,
     whole: &dyn Fn() -> Result<crate::Engine, String>,
 ) -> Result<(bool, Option<String>), String> {
     let run = || -> Result<(bool, Option<String>), String> {
@@ -226,12 +232,17 @@ fn fires(
                 ))
             }
             None => {
-                let Some(check) = code.iter().find(|c| c.ids().contains(&rule.id.as_str())) else {
+                let Some(check) = code
+                    .checks
+                    .iter()
+                    .find(|c| c.ids().contains(&rule.id.as_str()))
+                else {
                     return Err("no code implements this rule".into());
                 };
                 let envelope = Envelope::default();
                 let only = |id: &str| id == rule.id;
-                let mut cx = Ctx::new(config, &envelope, now, lists, &only);
+                let mut cx =
+                    Ctx::new(config, &envelope, now, code.lists, &only).with_probe(code.probe);
                 check.run(&msg, &mut cx);
                 let hits = cx.into_hits();
                 let hit = hits.iter().find(|h| h.id == rule.id);
@@ -256,6 +267,24 @@ pub fn run(rules: &RuleSet, config: &Config, only: &[String]) -> ExampleReport {
             ..config.clone()
         };
         crate::Engine::with_rules(c, rules.clone()).map_err(|e| e.to_string())
+    };
+    // Code rules that look for content phrases (HTML006) get them from the rule set.
+    let probed = crate::engine::probed_rules(rules, config);
+    let phrases = PatternSet::compile(
+        rules
+            .rules()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| probed[*i])
+            .filter_map(|(i, r)| r.pattern.as_ref().map(|p| (i, p))),
+    );
+    let probe = |tp: &crate::message::text::TextPart| {
+        crate::engine::probe_hits(rules, &phrases, &probed, tp)
+    };
+    let code_rules = CodeRules {
+        checks: &code,
+        lists: rules.lists(),
+        probe: &probe,
     };
     let mut report = ExampleReport::default();
     for rule in rules.rules() {
@@ -292,7 +321,7 @@ pub fn run(rules: &RuleSet, config: &Config, only: &[String]) -> ExampleReport {
             for (index, example) in list.iter().enumerate() {
                 let raw = example_message(rule, example);
                 let (fired, detail, error) =
-                    match fires(rule, &raw, config, now, &code, rules.lists(), &whole) {
+                    match fires(rule, &raw, config, now, &code_rules, &whole) {
                         Ok((fired, detail)) => (fired, detail, None),
                         Err(e) => (false, None, Some(e)),
                     };

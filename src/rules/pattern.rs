@@ -377,11 +377,8 @@ impl PatternSet {
         enabled: &dyn Fn(usize) -> bool,
         max_per_rule: usize,
     ) -> Vec<PatternHit> {
-        let mut hits: Vec<PatternHit> = Vec::new();
-        let mut count: BTreeMap<usize, usize> = BTreeMap::new();
-        // Rules that need several different phrases: the phrases seen so far, and the
-        // threshold.
-        let mut distinct: BTreeMap<usize, (Vec<String>, usize)> = BTreeMap::new();
+        // Rules that need several different phrases keep the phrases seen so far and the
+        // threshold (in `run_texts`).
         let needs_headers = self
             .groups
             .iter()
@@ -402,6 +399,24 @@ impl PatternSet {
                 .iter()
                 .map(|(n, t)| (t, Slot::Header(n.as_str()))),
         );
+        self.run_texts(&texts, enabled, max_per_rule)
+    }
+
+    /// Runs the body patterns whose rule `enabled` accepts over one text that is not part
+    /// of the message's own texts (the hidden text of an HTML part), one hit per rule.
+    pub fn probe_body(&self, tp: &TextPart, enabled: &dyn Fn(usize) -> bool) -> Vec<PatternHit> {
+        self.run_texts(&[(tp, Slot::Body)], enabled, 1)
+    }
+
+    fn run_texts(
+        &self,
+        texts: &[(&TextPart, Slot<'_>)],
+        enabled: &dyn Fn(usize) -> bool,
+        max_per_rule: usize,
+    ) -> Vec<PatternHit> {
+        let mut hits: Vec<PatternHit> = Vec::new();
+        let mut count: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut distinct: BTreeMap<usize, (Vec<String>, usize)> = BTreeMap::new();
         let texts_for = |t: &Target| -> Vec<&TextPart> {
             texts
                 .iter()
@@ -413,7 +428,7 @@ impl PatternSet {
             if !g.owners.iter().any(|o| enabled(o.rule)) {
                 continue;
             }
-            for &(tp, slot) in &texts {
+            for &(tp, slot) in texts {
                 if !g.targets.iter().any(|t| t.sees(slot)) {
                     continue;
                 }
