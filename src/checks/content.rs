@@ -543,7 +543,7 @@ impl Check for ContentCheck {
                 }
             }
             // Spaced-out letters are what the skeleton joins: no skeleton, no runs.
-            let gappy_runs = if tp.skeleton.is_some() {
+            let gappy_runs = if tp.skeleton.as_ref().is_some_and(|s| s.spaced) {
                 GAPPY.captures_iter(&tp.decoded).collect::<Vec<_>>()
             } else {
                 Vec::new()

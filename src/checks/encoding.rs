@@ -132,7 +132,7 @@ impl Check for EncodingCheck {
         if f.header_8bit.count > 0 {
             let mut names: Vec<&str> = Vec::new();
             let mut ev = Vec::new();
-            for h in &f.headers {
+            for h in f.headers() {
                 if msg.raw[h.start..h.end].iter().any(|&b| b >= 0x80) {
                     if !names.contains(&h.name.as_str()) {
                         names.push(&h.name);

@@ -307,9 +307,10 @@ fn mailboxes<'m>(a: &'m mail_parser::Address<'m>) -> Vec<(Option<&'m str>, Optio
 fn newest_received(msg: &Message<'_>) -> Option<i64> {
     msg.headers_named("Received")
         .filter_map(|h| {
-            let v = h.unfolded(msg.raw);
-            let (_, d) = v.rsplit_once(';')?;
-            parse_date(d.trim()).ok()
+            // Only the date after the last `;` is read; no need to unfold the whole trace.
+            let v = h.raw_value(msg.raw);
+            let at = memchr::memrchr(b';', v)?;
+            parse_date(&crate::message::raw::unfold(&v[at + 1..])).ok()
         })
         .max()
 }
@@ -605,7 +606,7 @@ impl HeadersCheck {
         ];
         const ADDRESS: &[&str] = &["From", "To", "Cc", "Bcc", "Reply-To", "Sender"];
         let mut found: Vec<(String, &HeaderField)> = Vec::new();
-        for h in &msg.facts.headers {
+        for h in msg.facts.headers() {
             let v = String::from_utf8_lossy(h.raw_value(msg.raw));
             if !v.contains("=?") {
                 continue;
@@ -661,7 +662,7 @@ impl HeadersCheck {
         }
         let mime: Vec<&HeaderField> = msg
             .facts
-            .headers
+            .headers()
             .iter()
             .filter(|h| h.is("Content-Type") || h.is("Content-Transfer-Encoding"))
             .collect();
@@ -698,7 +699,7 @@ impl HeadersCheck {
     fn syntax(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
         let bad: Vec<&HeaderField> = msg
             .facts
-            .headers
+            .headers()
             .iter()
             .filter(|h| h.malformed.is_some())
             .collect();
@@ -728,7 +729,7 @@ impl HeadersCheck {
         }
         let b = &msg.facts.header_block;
         if let Some(at) = b.stray_line
-            && !msg.facts.headers.is_empty()
+            && !msg.facts.headers().is_empty()
         {
             let end = msg.raw[at..]
                 .iter()

@@ -211,7 +211,7 @@ impl Builder<'_> {
         let raw = self.raw;
         let (headers, body_start, has_separator) = if top {
             let b = &self.facts.header_block;
-            (self.facts.headers.clone(), b.body_start, b.has_separator)
+            (b.fields.clone(), b.body_start, b.has_separator)
         } else {
             let b = parse_header_block(raw, header_start, end, &|o| self.facts.line_of(o));
             (b.fields, b.body_start, b.has_separator)

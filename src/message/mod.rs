@@ -94,7 +94,7 @@ impl<'a> Message<'a> {
         name: &'s str,
     ) -> impl Iterator<Item = &'s HeaderField> + 's {
         self.facts
-            .headers
+            .headers()
             .iter()
             .filter(move |h| h.name.eq_ignore_ascii_case(name))
     }
@@ -102,7 +102,7 @@ impl<'a> Message<'a> {
     /// The first top-level header named `name`.
     pub fn header(&self, name: &str) -> Option<&HeaderField> {
         self.facts
-            .headers
+            .headers()
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case(name))
     }

@@ -57,18 +57,32 @@ impl HeaderField {
 
     /// The value unfolded (CR and LF removed), trimmed, lossily decoded as UTF-8.
     pub fn unfolded(&self, raw: &[u8]) -> String {
-        let v: Vec<u8> = self
-            .raw_value(raw)
-            .iter()
-            .copied()
-            .filter(|&b| b != b'\r' && b != b'\n')
-            .collect();
-        String::from_utf8_lossy(&v).trim().to_string()
+        unfold(self.raw_value(raw))
     }
 
     /// Whether the field's name equals `name`, ignoring ASCII case.
     pub fn is(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name)
+    }
+}
+
+/// Header bytes with line terminators removed, as text (invalid UTF-8 replaced), trimmed.
+/// One allocation in the common case.
+pub fn unfold(v: &[u8]) -> String {
+    let v = v.trim_ascii();
+    let bytes: Vec<u8> = if memchr::memchr2(b'\r', b'\n', v).is_some() {
+        v.iter()
+            .copied()
+            .filter(|&b| b != b'\r' && b != b'\n')
+            .collect()
+    } else {
+        v.to_vec()
+    };
+    let s = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    match s.trim() {
+        t if t.len() == s.len() => s,
+        t => t.to_string(),
     }
 }
 
@@ -208,11 +222,14 @@ pub struct RawFacts {
     pub header_start: usize,
     /// The top-level header block.
     pub header_block: HeaderBlock,
-    /// The top-level header fields (same as `header_block.fields`).
-    pub headers: Vec<HeaderField>,
 }
 
 impl RawFacts {
+    /// The top-level header fields (`header_block.fields`).
+    pub fn headers(&self) -> &[HeaderField] {
+        &self.header_block.fields
+    }
+
     /// Scans `raw` once for line structure and the top-level header block.
     pub fn scan(raw: &[u8]) -> RawFacts {
         let mut line_starts = Vec::with_capacity(raw.len() / 40 + 1);
@@ -277,7 +294,6 @@ impl RawFacts {
             mbox_from_line,
             header_start,
             header_block: HeaderBlock::default(),
-            headers: Vec::new(),
         };
         let block = parse_header_block(raw, header_start, raw.len(), &|o| facts.line_of(o));
         let header_end = block.body_start;
@@ -289,7 +305,6 @@ impl RawFacts {
                 }
             }
         }
-        facts.headers = block.fields.clone();
         facts.header_block = block;
         facts
     }
@@ -309,7 +324,7 @@ impl RawFacts {
 
     /// Whether the input has no header fields at all.
     pub fn has_no_headers(&self) -> bool {
-        self.headers.is_empty()
+        self.headers().is_empty()
     }
 }
 
@@ -322,7 +337,7 @@ mod tests {
         let f = RawFacts::scan(b"From: a@b.example\nSubject: x\n\nbody\n");
         assert_eq!(f.line_ending, LineEnding::Lf);
         assert_eq!(f.bare_lf.count, 4);
-        assert_eq!(f.headers.len(), 2);
+        assert_eq!(f.headers().len(), 2);
         assert!(f.header_block.has_separator);
         assert_eq!(f.header_block.body_start, 30);
     }
@@ -340,9 +355,9 @@ mod tests {
     fn folded_header_offsets_and_lines() {
         let raw = b"Subject: a\r\n b\r\nTo: x@y.example\r\n\r\n";
         let f = RawFacts::scan(raw);
-        assert_eq!(f.headers[0].end, 16);
-        assert_eq!(f.headers[0].unfolded(raw), "a b");
-        assert_eq!(f.headers[1].line, 3);
+        assert_eq!(f.headers()[0].end, 16);
+        assert_eq!(f.headers()[0].unfolded(raw), "a b");
+        assert_eq!(f.headers()[1].line, 3);
         assert_eq!(f.line_of(0), 1);
         assert_eq!(f.line_of(12), 2);
     }
@@ -351,9 +366,9 @@ mod tests {
     fn malformed_names_and_stray_lines() {
         let raw = b"Fr om: a@b.example\nSubject : x\nthis is body\n";
         let f = RawFacts::scan(raw);
-        assert_eq!(f.headers.len(), 2);
-        assert!(f.headers[0].malformed.is_some());
-        assert!(f.headers[1].malformed.is_some());
+        assert_eq!(f.headers().len(), 2);
+        assert!(f.headers()[0].malformed.is_some());
+        assert!(f.headers()[1].malformed.is_some());
         assert_eq!(f.header_block.stray_line, Some(31));
         assert!(!f.header_block.has_separator);
     }
@@ -374,7 +389,7 @@ mod tests {
     fn mbox_from_line_is_skipped() {
         let f = RawFacts::scan(b"From someone Mon Jan  1 00:00:00 2024\nFrom: a@b.example\n\nx\n");
         assert!(f.mbox_from_line);
-        assert_eq!(f.headers.len(), 1);
-        assert_eq!(f.headers[0].name, "From");
+        assert_eq!(f.headers().len(), 1);
+        assert_eq!(f.headers()[0].name, "From");
     }
 }

@@ -53,10 +53,10 @@ pub fn looks_like_mail(raw: &[u8]) -> Result<(), String> {
     let facts = RawFacts::scan(facts_head);
     let valid_name = |n: &str| !n.is_empty() && n.bytes().all(|b| (33..=126).contains(&b));
     let first_is_field = facts
-        .headers
+        .headers()
         .first()
         .is_some_and(|h| h.start == facts.header_start)
-        && facts.headers.iter().any(|h| valid_name(&h.name));
+        && facts.headers().iter().any(|h| valid_name(&h.name));
     if !first_is_field {
         let start = facts.header_start.min(raw.len());
         let end = raw[start..]

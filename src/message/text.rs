@@ -41,13 +41,13 @@ pub struct TextPart {
     /// Checkpoints `(normalized offset, decoded offset)` where the two diverge; between
     /// checkpoints the offsets move together.
     map: Vec<(u32, u32)>,
-    /// The normalised text with common obfuscations undone (see [`skeleton`]), and for
-    /// each of its bytes the offset in `normalized`; `None` when there was nothing to undo.
-    pub skeleton: Option<(String, Vec<u32>)>,
+    /// The stretches of the normalised text with common obfuscations undone, with a map
+    /// back to `normalized` (see [`skeleton`]); `None` when there was nothing to undo.
+    pub skeleton: Option<Skeleton>,
 }
 
 /// Characters that stand in for letters inside words (`v1agra`, `ca$h`).
-fn leet(b: u8) -> Option<u8> {
+const fn leet(b: u8) -> Option<u8> {
     Some(match b {
         b'0' => b'o',
         b'1' | b'!' => b'i',
@@ -86,99 +86,184 @@ fn word_like(b: &[u8], i: usize) -> bool {
     e - s <= 16 && letters >= 2 * (e - s - letters) && !in_link_before && !in_link_after
 }
 
+/// The de-obfuscated text of a [`TextPart`] (see [`skeleton`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skeleton {
+    /// The stretches of the normalised text around each obfuscation, with it undone,
+    /// joined by newlines (no phrase spans a newline).
+    pub text: String,
+    /// For each byte of `text`, its offset in the normalised text.
+    pub map: Vec<u32>,
+    /// Whether letters spaced out one by one were joined (`f r e e`).
+    pub spaced: bool,
+}
+
+/// Bytes of context kept on each side of an undone obfuscation: longer than any phrase
+/// of the shipped lists, so a phrase around it is whole in the skeleton.
+const SKELETON_CONTEXT: usize = 96;
+
 /// Undoes the obfuscations spam uses to dodge word filters, on normalised text:
 /// look-alike digits and signs between letters (`v1agra` -> `viagra`, `c1al1s`) and
 /// letters spaced out with one repeated separator (`v.i.a.g.r.a`, `f r e e`, `c-a-s-h`, four
 /// letters or more), and words glued together in CamelCase (`StrongErections`,
 /// `NoPrescription`): `splits` are the byte offsets where a space goes in (see
-/// [`camel_splits`]). Returns `None` when nothing changed; otherwise the text and, for each
-/// byte, its offset in the input. Only ASCII bytes are replaced, dropped or inserted, so
-/// UTF-8 stays valid.
-pub fn skeleton(n: &str, splits: &[usize]) -> Option<(String, Vec<u32>)> {
+/// [`camel_splits`]). Returns `None` when nothing changed; otherwise the stretches of
+/// text around the changes (whole words, [`SKELETON_CONTEXT`] bytes each side) and, for
+/// each byte, its offset in the input. Only ASCII bytes are replaced, dropped or
+/// inserted, so UTF-8 stays valid.
+pub fn skeleton(n: &str, splits: &[usize]) -> Option<Skeleton> {
     let b = n.as_bytes();
-    let alpha = |i: usize| b.get(i).is_some_and(u8::is_ascii_lowercase);
-    let is_sep = |c: u8| matches!(c, b'.' | b'-' | b'_' | b'*' | b' ');
-    // Most texts have nothing to undo: find a candidate before allocating.
-    let candidate = (1..b.len()).any(|i| {
-        (leet(b[i]).is_some()
-            && alpha(i - 1)
-            && (alpha(i + 1) || (b.get(i + 1).is_some_and(|&c| leet(c).is_some()) && alpha(i + 2)))
-            && word_like(b, i))
-            || (alpha(i - 1)
-                && (i < 2 || !b[i - 2].is_ascii_alphanumeric())
-                && is_sep(b[i])
-                && alpha(i + 1)
-                && b.get(i + 2) == Some(&b[i])
-                && alpha(i + 3))
-    });
-    if !candidate && splits.is_empty() {
-        return None;
-    }
-    // Pass 1: look-alikes between letters (same length).
-    let mut a = b.to_vec();
-    let mut changed = false;
-    for i in 1..b.len() {
-        if let Some(l) = leet(b[i])
-            && alpha(i - 1)
-            && (alpha(i + 1)
-                || (leet(b.get(i + 1).copied().unwrap_or(0)).is_some() && alpha(i + 2)))
-            && word_like(b, i)
-        {
-            a[i] = l;
-            changed = true;
-        }
-    }
-    // Pass 2: join letters spaced out by one repeated separator.
-    let is_alpha = |v: &[u8], i: usize| v.get(i).is_some_and(u8::is_ascii_lowercase);
-    let is_alnum = |v: &[u8], i: usize| {
+    let lower = |v: &[u8], i: usize| v.get(i).is_some_and(u8::is_ascii_lowercase);
+    let alnum = |v: &[u8], i: usize| {
         v.get(i)
             .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     };
-    let mut out = Vec::with_capacity(a.len() + splits.len());
-    let mut map = Vec::with_capacity(a.len() + splits.len());
-    let mut next_split = splits.iter().copied().peekable();
+    // Pass 1: look-alikes between letters (same length), on a copy made at the first one.
+    // Only look-alike bytes after a letter are candidates (a table lookup per byte).
+    let mut copy: Option<Vec<u8>> = None;
+    let mut changes: Vec<(usize, usize)> = Vec::new();
+    for (i, pair) in b.windows(2).enumerate() {
+        if LOOK_ALIKE[usize::from(pair[1])] && pair[0].is_ascii_lowercase() {
+            look_alike_at(b, i + 1, &mut copy, &mut changes);
+        }
+    }
+    let a: &[u8] = copy.as_deref().unwrap_or(b);
+    // Pass 2: letters spaced out by one repeated separator, four or more: (first, last).
+    // A run starts with a one-letter word followed by a separator.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
-    while i < a.len() {
-        while next_split.peek().is_some_and(|&p| p < i) {
-            next_split.next();
+    while i + 2 < a.len() {
+        if !(SEPARATOR[usize::from(a[i + 1])] && a[i].is_ascii_lowercase()) {
+            i += 1;
+            continue;
         }
-        if next_split.peek() == Some(&i) {
-            out.push(b' ');
-            map.push(i as u32);
-            changed = true;
-            next_split.next();
-        }
-        let sep = a.get(i + 1).copied().unwrap_or(0);
-        if is_alpha(&a, i)
-            && (i == 0 || !is_alnum(&a, i - 1))
-            && matches!(sep, b'.' | b'-' | b'_' | b'*' | b' ')
-            && is_alpha(&a, i + 2)
-            && !is_alnum(&a, i + 3)
-        {
-            let mut letters = vec![i];
-            let mut j = i;
-            while a.get(j + 1) == Some(&sep) && is_alpha(&a, j + 2) && !is_alnum(&a, j + 3) {
+        let sep = a[i + 1];
+        if (i == 0 || !alnum(a, i - 1)) && lower(a, i + 2) && !alnum(a, i + 3) {
+            let (mut j, mut count) = (i, 1);
+            while a.get(j + 1) == Some(&sep) && lower(a, j + 2) && !alnum(a, j + 3) {
                 j += 2;
-                letters.push(j);
+                count += 1;
             }
-            if letters.len() >= 4 {
-                for &k in &letters {
-                    out.push(a[k]);
-                    map.push(k as u32);
-                }
-                changed = true;
+            if count >= 4 {
+                runs.push((i, j));
                 i = j + 1;
                 continue;
             }
         }
-        out.push(a[i]);
-        map.push(i as u32);
         i += 1;
     }
-    if !changed {
+    if changes.is_empty() && runs.is_empty() && splits.is_empty() {
         return None;
     }
-    String::from_utf8(out).ok().map(|s| (s, map))
+    skeleton_windows(a, splits, changes, runs)
+}
+
+/// Bytes that stand in for letters ([`leet`]).
+const LOOK_ALIKE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = leet(c as u8).is_some();
+        c += 1;
+    }
+    t
+};
+
+/// Bytes that space letters out (`v.i.a.g.r.a`, `f r e e`).
+const SEPARATOR: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'.' as usize] = true;
+    t[b'-' as usize] = true;
+    t[b'_' as usize] = true;
+    t[b'*' as usize] = true;
+    t[b' ' as usize] = true;
+    t
+};
+
+/// Replaces the look-alike at `i` (after a letter) when it sits inside a word.
+fn look_alike_at(
+    b: &[u8],
+    i: usize,
+    copy: &mut Option<Vec<u8>>,
+    changes: &mut Vec<(usize, usize)>,
+) {
+    let lower = |i: usize| b.get(i).is_some_and(u8::is_ascii_lowercase);
+    if let Some(l) = leet(b[i])
+        && lower(i - 1)
+            && (lower(i + 1) || (b.get(i + 1).is_some_and(|&c| leet(c).is_some()) && lower(i + 2)))
+            && word_like(b, i)
+    {
+        copy.get_or_insert_with(|| b.to_vec())[i] = l;
+        changes.push((i, i));
+    }
+}
+
+/// Builds the skeleton text of `a` (look-alikes already replaced) from the changes: the
+/// look-alike positions, the spaced-out `runs` and the CamelCase `splits`.
+fn skeleton_windows(
+    a: &[u8],
+    splits: &[usize],
+    mut changes: Vec<(usize, usize)>,
+    runs: Vec<(usize, usize)>,
+) -> Option<Skeleton> {
+    changes.extend(runs.iter().copied());
+    changes.extend(splits.iter().map(|&p| (p, p)));
+    changes.sort_unstable();
+    // Windows of whole words around the changes, merged.
+    let space = |c: &u8| c.is_ascii_whitespace();
+    let mut windows: Vec<(usize, usize)> = Vec::new();
+    for &(p, q) in &changes {
+        let from = p.saturating_sub(SKELETON_CONTEXT);
+        let from = a[..from].iter().rposition(space).map_or(0, |k| k + 1);
+        let to = (q + 1 + SKELETON_CONTEXT).min(a.len());
+        let to = a[to..].iter().position(space).map_or(a.len(), |k| to + k);
+        match windows.last_mut() {
+            Some(w) if from <= w.1 => w.1 = w.1.max(to),
+            _ => windows.push((from, to)),
+        }
+    }
+    let mut out = Vec::with_capacity(a.len().min(windows.len() * 2 * SKELETON_CONTEXT + 64));
+    let mut map = Vec::with_capacity(out.capacity());
+    let (mut next_split, mut next_run) = (0, 0);
+    let mut i = 0;
+    for (k, &(from, to)) in windows.iter().enumerate() {
+        if k > 0 {
+            out.push(b'\n');
+            map.push(from as u32);
+        }
+        i = i.max(from);
+        while i < to {
+            while splits.get(next_split).is_some_and(|&p| p < i) {
+                next_split += 1;
+            }
+            if splits.get(next_split) == Some(&i) {
+                out.push(b' ');
+                map.push(i as u32);
+                next_split += 1;
+            }
+            while runs.get(next_run).is_some_and(|&(p, _)| p < i) {
+                next_run += 1;
+            }
+            if let Some(&(p, j)) = runs.get(next_run)
+                && p == i
+            {
+                for k in (p..=j).step_by(2) {
+                    out.push(a[k]);
+                    map.push(k as u32);
+                }
+                i = j + 1;
+                continue;
+            }
+            out.push(a[i]);
+            map.push(i as u32);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok().map(|text| Skeleton {
+        text,
+        map,
+        spaced: !runs.is_empty(),
+    })
 }
 
 /// Byte offsets where a capitalised word is glued to the word before it
@@ -206,8 +291,55 @@ pub fn is_invisible(c: char) -> bool {
 pub fn normalize(s: &str) -> (String, Vec<(u32, u32)>) {
     let mut out = String::with_capacity(s.len());
     let mut map = Vec::new();
-    let mut chars = s.char_indices().peekable();
+    let b = s.as_bytes();
+    // ASCII text (most of nearly every message) is only lower-cased: copy it in runs, up
+    // to the last ASCII byte before a non-ASCII one, which may carry combining marks.
+    let mut from = 0;
     let mut cluster = String::new();
+    while from < b.len() {
+        let run_end = b[from..]
+            .iter()
+            .position(|&c| !c.is_ascii())
+            .map_or(b.len(), |k| from + k);
+        let copy_to = if run_end == b.len() {
+            run_end
+        } else {
+            run_end.saturating_sub(1).max(from)
+        };
+        if copy_to > from {
+            let start = out.len();
+            out.push_str(&s[from..copy_to]);
+            out.as_mut_str()[start..].make_ascii_lowercase();
+            from = copy_to;
+        }
+        if from >= b.len() {
+            break;
+        }
+        // The slow path up to the end of the non-ASCII stretch.
+        let slow_end = b[run_end..]
+            .iter()
+            .position(u8::is_ascii)
+            .map_or(b.len(), |k| run_end + k);
+        normalize_slow(s, from, slow_end, &mut out, &mut map, &mut cluster);
+        from = slow_end;
+    }
+    (out, map)
+}
+
+/// [`normalize`] for `s[from..to]`, a stretch with non-ASCII characters: NFKC per
+/// character with the combining marks after it, invisible characters dropped, lower case.
+fn normalize_slow(
+    s: &str,
+    from: usize,
+    to: usize,
+    out: &mut String,
+    map: &mut Vec<(u32, u32)>,
+    cluster: &mut String,
+) {
+    let mut chars = s[from..to]
+        .char_indices()
+        .map(|(i, c)| (i + from, c))
+        .peekable();
     while let Some((i, c)) = chars.next() {
         if c.is_ascii()
             && !chars
@@ -242,7 +374,6 @@ pub fn normalize(s: &str) -> (String, Vec<(u32, u32)>) {
             map.push((out.len() as u32, end as u32));
         }
     }
-    (out, map)
 }
 
 impl TextPart {
@@ -294,7 +425,7 @@ impl TextPart {
     pub fn skeleton_to_normalized(&self, start: usize, end: usize) -> (usize, usize) {
         match &self.skeleton {
             None => (start, end),
-            Some((_, map)) => {
+            Some(Skeleton { map, .. }) => {
                 let s = map
                     .get(start)
                     .map_or(self.normalized.len(), |&o| o as usize);
@@ -468,7 +599,7 @@ fn locate(raw: &[u8], sub: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod skeleton_tests {
-    use super::{camel_splits, skeleton};
+    use super::{Skeleton, camel_splits, skeleton};
 
     #[test]
     fn undoes_common_obfuscations() {
@@ -481,7 +612,7 @@ mod skeleton_tests {
             ("fast c-a-s-h", "fast cash"),
         ] {
             assert_eq!(
-                skeleton(input, &[]).map(|s| s.0).as_deref(),
+                skeleton(input, &[]).map(|s| s.text).as_deref(),
                 Some(want),
                 "{input}"
             );
@@ -501,11 +632,18 @@ mod skeleton_tests {
         let text = "Buy NoPrescription pills, iPhone";
         let splits = camel_splits(text);
         assert_eq!(splits, [6]);
-        let (joined, jmap) = skeleton(&text.to_lowercase(), &splits).unwrap();
+        let Skeleton {
+            text: joined,
+            map: jmap,
+            ..
+        } = skeleton(&text.to_lowercase(), &splits).unwrap();
         assert_eq!(joined, "buy no prescription pills, iphone");
         assert_eq!(jmap[6], 6);
         assert_eq!(jmap[7], 6);
-        let (s, map) = skeleton("xx v.i.a.g.r.a", &[]).unwrap();
+        let Skeleton {
+            text: s, map, spaced
+        } = skeleton("xx v.i.a.g.r.a", &[]).unwrap();
+        assert!(spaced);
         assert_eq!(s, "xx viagra");
         assert_eq!(map[3], 3);
         assert_eq!(map[8], 13);

@@ -440,7 +440,7 @@ rules:
 
     fn looks_parsed(raw: &str) -> bool {
         let m = Message::parse(raw.as_bytes());
-        m.facts.headers.len() >= 7 && m.facts.header_block.has_separator
+        m.facts.headers().len() >= 7 && m.facts.header_block.has_separator
     }
 
     #[test]

@@ -436,7 +436,7 @@ impl PatternSet {
                 let mut spans_here: Vec<(usize, usize, usize)> = Vec::new();
                 // Case-insensitive phrases also run over the de-obfuscated skeleton.
                 let skel = match (&tp.skeleton, g.case) {
-                    (Some((s, _)), Case::Insensitive) => Some(s.as_str()),
+                    (Some(sk), Case::Insensitive) => Some(sk.text.as_str()),
                     _ => None,
                 };
                 let plain = if g.case == Case::Insensitive {
