@@ -190,8 +190,8 @@ fn look_alike_at(
     let lower = |i: usize| b.get(i).is_some_and(u8::is_ascii_lowercase);
     if let Some(l) = leet(b[i])
         && lower(i - 1)
-            && (lower(i + 1) || (b.get(i + 1).is_some_and(|&c| leet(c).is_some()) && lower(i + 2)))
-            && word_like(b, i)
+        && (lower(i + 1) || (b.get(i + 1).is_some_and(|&c| leet(c).is_some()) && lower(i + 2)))
+        && word_like(b, i)
     {
         copy.get_or_insert_with(|| b.to_vec())[i] = l;
         changes.push((i, i));
@@ -209,18 +209,37 @@ fn skeleton_windows(
     changes.extend(runs.iter().copied());
     changes.extend(splits.iter().map(|&p| (p, p)));
     changes.sort_unstable();
-    // Windows of whole words around the changes, merged.
+    // Windows of whole words around the changes, merged. The edges move out to white
+    // space, but only so far (text without spaces, such as Chinese, has none), and stay
+    // on character boundaries.
     let space = |c: &u8| c.is_ascii_whitespace();
+    let boundary = |mut k: usize| {
+        while k < a.len() && (a[k] & 0xC0) == 0x80 {
+            k += 1;
+        }
+        k
+    };
     let mut windows: Vec<(usize, usize)> = Vec::new();
     for &(p, q) in &changes {
-        let from = p.saturating_sub(SKELETON_CONTEXT);
-        let from = a[..from].iter().rposition(space).map_or(0, |k| k + 1);
         let to = (q + 1 + SKELETON_CONTEXT).min(a.len());
-        let to = a[to..].iter().position(space).map_or(a.len(), |k| to + k);
-        match windows.last_mut() {
-            Some(w) if from <= w.1 => w.1 = w.1.max(to),
-            _ => windows.push((from, to)),
+        let limit = (to + SKELETON_CONTEXT).min(a.len());
+        let to = a[to..limit]
+            .iter()
+            .position(space)
+            .map_or_else(|| boundary(limit), |k| to + k);
+        if let Some(w) = windows.last_mut()
+            && p.saturating_sub(SKELETON_CONTEXT) <= w.1
+        {
+            w.1 = w.1.max(to);
+            continue;
         }
+        let from = p.saturating_sub(SKELETON_CONTEXT);
+        let lower_limit = from.saturating_sub(SKELETON_CONTEXT);
+        let from = a[lower_limit..from]
+            .iter()
+            .rposition(space)
+            .map_or_else(|| boundary(lower_limit), |k| lower_limit + k + 1);
+        windows.push((from, to));
     }
     let mut out = Vec::with_capacity(a.len().min(windows.len() * 2 * SKELETON_CONTEXT + 64));
     let mut map = Vec::with_capacity(out.capacity());
@@ -641,7 +660,9 @@ mod skeleton_tests {
         assert_eq!(jmap[6], 6);
         assert_eq!(jmap[7], 6);
         let Skeleton {
-            text: s, map, spaced
+            text: s,
+            map,
+            spaced,
         } = skeleton("xx v.i.a.g.r.a", &[]).unwrap();
         assert!(spaced);
         assert_eq!(s, "xx viagra");
