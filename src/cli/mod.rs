@@ -169,11 +169,16 @@ struct CheckArgs {
 
 /// Runs the CLI with the process arguments and returns the exit status.
 pub fn main() -> i32 {
-    run(
-        std::env::args_os(),
-        &mut std::io::stdout(),
-        &mut std::io::stderr(),
-    )
+    // Standard output is line-buffered; reports are many lines each.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let code = run(std::env::args_os(), &mut out, &mut std::io::stderr());
+    match out.flush() {
+        Ok(()) => code,
+        Err(e) => {
+            eprintln!("preflight: cannot write output: {e}");
+            EX_IOERR
+        }
+    }
 }
 
 /// Runs the CLI with `args` (the first is the program name), writing to `out` and `err`,
@@ -343,7 +348,8 @@ fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, 
     let mut counts = [0usize; 3];
     let mut worst = Verdict::Pass;
     let mut error_code = None;
-    let mut json = Vec::new();
+    let mut array = render::json::ArrayWriter::default();
+    let mut single: Option<String> = None;
     for name in &a.files {
         let shown = if name == "-" {
             "<stdin>"
@@ -367,7 +373,10 @@ fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, 
         counts[report.verdict.exit_code() as usize] += 1;
         worst = worst.max(report.verdict);
         match a.common.format {
-            Format::Json => json.push(render::json::report_value(&report, many.then_some(shown))),
+            Format::Json if many => array
+                .element(out, &render::json::report_text(&report, Some(shown)))
+                .map_err(io_err)?,
+            Format::Json => single = Some(render::json::report_text(&report, None)),
             Format::Human => {
                 let text = render::human::report(shown, &report, &opts);
                 if many && counts.iter().sum::<usize>() > 1 {
@@ -378,15 +387,12 @@ fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, 
         }
     }
     match a.common.format {
+        Format::Json if many => array.finish(out).map_err(io_err)?,
         Format::Json => {
-            let v = if many {
-                serde_json::Value::Array(json)
-            } else {
-                json.pop().unwrap_or(serde_json::Value::Null)
-            };
-            if many || error_code.is_none() {
-                out.write_all(render::json::to_text(&v).as_bytes())
-                    .map_err(io_err)?;
+            if error_code.is_none() {
+                let text = single.unwrap_or_else(|| "null".into());
+                out.write_all(text.as_bytes()).map_err(io_err)?;
+                out.write_all(b"\n").map_err(io_err)?;
             }
         }
         Format::Human if many => {

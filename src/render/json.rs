@@ -7,17 +7,52 @@ use crate::report::Report;
 use crate::rules::Rule;
 use crate::rules::examples::ExampleReport;
 
-/// One report as a JSON object; `file` is added first when given (several inputs).
-pub fn report_value(report: &Report, file: Option<&str>) -> Value {
-    let v = serde_json::to_value(report).unwrap_or(Value::Null);
-    match (file, v) {
-        (Some(f), Value::Object(m)) => {
-            let mut out = serde_json::Map::new();
-            out.insert("file".into(), Value::String(f.to_string()));
-            out.extend(m);
-            Value::Object(out)
+/// A report with the file it is about, `file` first.
+#[derive(serde::Serialize)]
+struct Named<'a> {
+    file: &'a str,
+    #[serde(flatten)]
+    report: &'a Report,
+}
+
+/// One report as pretty JSON text (no trailing newline); `file` is added first when given
+/// (several inputs). Serialised directly, without an intermediate value tree.
+pub fn report_text(report: &Report, file: Option<&str>) -> String {
+    let s = match file {
+        Some(file) => serde_json::to_string_pretty(&Named { file, report }),
+        None => serde_json::to_string_pretty(report),
+    };
+    s.unwrap_or_else(|_| "null".into())
+}
+
+/// Writes pretty JSON objects as the elements of one pretty JSON array, as they come, so
+/// memory stays flat however many reports there are. The text is what
+/// `serde_json::to_string_pretty` prints for the whole array.
+#[derive(Default)]
+pub struct ArrayWriter {
+    started: bool,
+}
+
+impl ArrayWriter {
+    /// Writes one element (`object`, pretty text at depth 0).
+    pub fn element(&mut self, out: &mut dyn std::io::Write, object: &str) -> std::io::Result<()> {
+        // One write per element: standard output may be line-buffered.
+        let mut text = String::with_capacity(object.len() + object.len() / 8 + 4);
+        text.push_str(if self.started { ",\n" } else { "[\n" });
+        self.started = true;
+        for (i, line) in object.lines().enumerate() {
+            if i > 0 {
+                text.push('\n');
+            }
+            text.push_str("  ");
+            text.push_str(line);
         }
-        (_, v) => v,
+        out.write_all(text.as_bytes())
+    }
+
+    /// Closes the array (`[]` when it is empty), with a trailing newline.
+    pub fn finish(self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(if self.started { b"\n]\n" } else { b"[]\n" })
     }
 }
 
