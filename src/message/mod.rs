@@ -26,6 +26,14 @@ use crate::report::{Evidence, Frame, Snippet, Span};
 /// Maximum bytes of an evidence snippet.
 pub const SNIPPET_MAX: usize = 120;
 
+/// mail-parser configured once: its header table is a hash map built per parser.
+static PARSER: std::sync::LazyLock<mail_parser::MessageParser> = std::sync::LazyLock::new(|| {
+    mail_parser::MessageParser::new()
+        .with_minimal_headers()
+        .with_message_ids()
+        .default_header_text()
+});
+
 /// One parsed message: the raw bytes, the raw facts, the strict MIME tree, mail-parser's
 /// parse and the decoded, normalised text.
 pub struct Message<'a> {
@@ -52,11 +60,7 @@ impl<'a> Message<'a> {
         let mime = MimeTree::build(raw, &facts);
         // Received and other trace fields stay unparsed text: nothing reads them structured,
         // and mail-parser's Received tokenizer is a large share of parse time.
-        let parsed = mail_parser::MessageParser::new()
-            .with_minimal_headers()
-            .with_message_ids()
-            .default_header_text()
-            .parse(raw);
+        let parsed = PARSER.parse(raw);
         let text = DecodedText::build(raw, parsed.as_ref(), &mime);
         Message {
             raw,
