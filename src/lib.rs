@@ -36,6 +36,7 @@ pub mod engine;
 pub mod envelope;
 pub mod error;
 pub mod message;
+pub mod milter;
 pub mod render;
 pub mod report;
 pub mod rules;

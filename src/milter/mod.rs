@@ -1,0 +1,6 @@
+//! The milter: `preflight milter` checks every message Postfix (or Sendmail) hands it at
+//! end of DATA. [`protocol`] is our own implementation of the milter wire protocol,
+//! version 6, written from the public protocol descriptions and Postfix's MILTER_README.
+
+pub mod protocol;
+pub mod session;
