@@ -123,6 +123,72 @@ impl Limits {
     }
 }
 
+/// What the milter does with a message that would be rejected or is flagged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MilterMode {
+    /// Reject what would bounce, add the verdict header to the rest.
+    #[default]
+    Enforce,
+    /// Never reject: only add the verdict header.
+    FlagOnly,
+    /// Change nothing; log what would have happened.
+    DryRun,
+}
+
+/// What the milter does with a flagged message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlagAction {
+    /// Let it through with the verdict header.
+    #[default]
+    Header,
+    /// Put it in the MTA's hold queue (with the header).
+    Quarantine,
+}
+
+/// `preflight milter` settings (the `milter:` section).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MilterConfig {
+    /// `enforce`, `flag-only` or `dry-run`.
+    pub mode: MilterMode,
+    /// Reply text for rejected mail: `None` names the top rule
+    /// (`554 5.7.1 preflight: rejected by CNT001 gtube`); a text here replaces it and
+    /// reveals nothing about the rules.
+    pub reject_text: Option<String>,
+    /// Name of the verdict header.
+    pub header: String,
+    /// Add the header to messages that pass too (so operators see the filter worked).
+    pub pass_header: bool,
+    /// What to do with flagged mail.
+    pub flag_action: FlagAction,
+    /// Largest milter packet accepted; larger ones close the connection.
+    pub max_packet_bytes: usize,
+    /// Seconds to wait for the MTA's next packet before closing the connection.
+    pub read_timeout_secs: u64,
+    /// Seconds between progress replies while a check runs (keeps the MTA's timeout off).
+    pub progress_secs: u64,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+}
+
+impl Default for MilterConfig {
+    fn default() -> Self {
+        MilterConfig {
+            mode: MilterMode::Enforce,
+            reject_text: None,
+            header: "X-Preflight-Verdict".into(),
+            pass_header: true,
+            flag_action: FlagAction::Header,
+            max_packet_bytes: crate::milter::protocol::DEFAULT_MAX_PACKET,
+            read_timeout_secs: 300,
+            progress_secs: 5,
+            max_connections: 256,
+        }
+    }
+}
+
 /// Engine configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -144,6 +210,8 @@ pub struct Config {
     /// Reference time (Unix seconds) for Date checks; `None`: the clock. Set it for
     /// reproducible reports.
     pub now: Option<i64>,
+    /// The milter's settings.
+    pub milter: MilterConfig,
 }
 
 impl Default for Config {
@@ -157,6 +225,7 @@ impl Default for Config {
             ignore: Vec::new(),
             max_evidence: 5,
             now: None,
+            milter: MilterConfig::default(),
         }
     }
 }
@@ -249,6 +318,23 @@ mod tests {
         assert_eq!(c.family_caps["content"], 3.0);
         assert_eq!(c.family_caps["headers"], 8.0);
         assert_eq!(c.limits.message_limit(), 25 * 1024 * 1024);
+    }
+
+    #[test]
+    fn milter_section_and_the_shipped_example_parse() {
+        let c = Config::from_yaml(
+            "milter: {mode: flag-only, reject_text: Refused, flag_action: quarantine}\n",
+            "c.yaml",
+        )
+        .unwrap();
+        assert_eq!(c.milter.mode, MilterMode::FlagOnly);
+        assert_eq!(c.milter.reject_text.as_deref(), Some("Refused"));
+        assert_eq!(c.milter.flag_action, FlagAction::Quarantine);
+        assert_eq!(c.milter.header, "X-Preflight-Verdict");
+        assert!(Config::from_yaml("milter: {mode: sometimes}\n", "c.yaml").is_err());
+        let example = include_str!("../packaging/preflight.example.yaml");
+        let c = Config::from_yaml(example, "packaging/preflight.example.yaml").unwrap();
+        assert_eq!(c.milter, MilterConfig::default());
     }
 
     #[test]

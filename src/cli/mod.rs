@@ -58,6 +58,25 @@ enum Command {
     /// List, explain and test the rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Run as a milter: Postfix (or Sendmail) hands every message over at end of DATA.
+    ///
+    /// Mail that would bounce is refused with 554 5.7.1, the rest goes on with a verdict
+    /// header (see the `milter:` section of the configuration). SIGHUP reloads the
+    /// configuration and rules; SIGTERM finishes open connections and exits.
+    Milter(MilterArgs),
+}
+
+#[derive(Args, Debug)]
+struct MilterArgs {
+    /// Where to listen, as Postfix writes it: inet:127.0.0.1:8891 or unix:/path/to/socket.
+    #[arg(long, value_name = "SOCKET")]
+    listen: String,
+    /// Configuration file (YAML; see packaging/preflight.example.yaml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A directory of local rule packs (*.yaml). Repeatable.
+    #[arg(long = "rules-dir", value_name = "DIR")]
+    rules_dirs: Vec<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -214,6 +233,7 @@ where
             rules_explain(&common, &rule, out)
         }
         Command::Rules(RulesCommand::Test { common, only }) => rules_test(&common, &only, out),
+        Command::Milter(a) => milter(a),
     };
     match result {
         Ok(code) => code,
@@ -242,6 +262,25 @@ fn human_options(c: &Common, brief: bool) -> HumanOptions {
         width,
         brief,
     }
+}
+
+fn milter(a: MilterArgs) -> Result<i32, Error> {
+    let listen: crate::milter::server::Listen = a
+        .listen
+        .parse()
+        .map_err(|why: String| Error::new(ErrorKind::Usage, format!("--listen {why}")))?;
+    let load = move || -> Result<Engine, Error> {
+        let mut config = match &a.config {
+            Some(p) => Config::from_file(p)?,
+            None => Config::default(),
+        };
+        config.rules_dirs.extend(a.rules_dirs.iter().cloned());
+        let rules = RuleSet::load(&config.rules_dirs)?;
+        Engine::with_rules(config, rules)
+    };
+    let engine = load()?;
+    crate::milter::server::run(&listen, engine, load)?;
+    Ok(0)
 }
 
 fn load_config(c: &Common) -> Result<Config, Error> {

@@ -3,4 +3,5 @@
 //! version 6, written from the public protocol descriptions and Postfix's MILTER_README.
 
 pub mod protocol;
+pub mod server;
 pub mod session;

@@ -1,0 +1,633 @@
+//! The milter daemon: accepts MTA connections on a TCP or Unix socket and runs each
+//! connection's [`Session`] over the wire protocol, checking messages with the engine on
+//! the blocking pool.
+//!
+//! Nothing is lost on our side: a check that fails internally or panics answers a
+//! temporary failure, so the MTA keeps the message queued; a malformed or oversized
+//! packet closes only that connection.
+
+use std::io;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{Semaphore, watch};
+
+use super::protocol::{self, Command, Response, split_packet};
+use super::session::{Next, Session};
+use crate::config::{FlagAction, MilterConfig, MilterMode};
+use crate::engine::Engine;
+use crate::envelope::Envelope;
+use crate::report::{Report, Verdict};
+
+/// Where the milter listens, written as Postfix writes it in `smtpd_milters`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Listen {
+    /// `inet:HOST:PORT` (or `inet:PORT@HOST`).
+    Inet(String, u16),
+    /// `unix:/path` (or `local:/path`).
+    Unix(PathBuf),
+}
+
+impl FromStr for Listen {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Listen, String> {
+        let bad =
+            || format!("`{s}`: expected inet:HOST:PORT, inet:PORT@HOST or unix:/path/to/socket");
+        if let Some(path) = s.strip_prefix("unix:").or_else(|| s.strip_prefix("local:")) {
+            if path.is_empty() {
+                return Err(bad());
+            }
+            return Ok(Listen::Unix(PathBuf::from(path)));
+        }
+        let rest = s.strip_prefix("inet:").ok_or_else(bad)?;
+        let (host, port) = if let Some((port, host)) = rest.split_once('@') {
+            (host, port)
+        } else {
+            let (host, port) = rest.rsplit_once(':').ok_or_else(bad)?;
+            (host.trim_start_matches('[').trim_end_matches(']'), port)
+        };
+        let port: u16 = port.parse().map_err(|_| bad())?;
+        if host.is_empty() {
+            return Err(bad());
+        }
+        Ok(Listen::Inet(host.to_string(), port))
+    }
+}
+
+/// What the connections share: the engine in force (swapped on reload) and the settings.
+pub struct Shared {
+    engine: RwLock<Arc<Engine>>,
+    settings: RwLock<Arc<MilterConfig>>,
+}
+
+impl Shared {
+    /// Shared state for `engine`, with the milter settings of its configuration.
+    pub fn new(engine: Engine) -> Arc<Shared> {
+        let settings = Arc::new(engine.config().milter.clone());
+        Arc::new(Shared {
+            engine: RwLock::new(Arc::new(engine)),
+            settings: RwLock::new(settings),
+        })
+    }
+
+    /// Puts a new engine (and its milter settings) in force for the next messages.
+    pub fn replace(&self, engine: Engine) {
+        let settings = Arc::new(engine.config().milter.clone());
+        if let Ok(mut e) = self.engine.write() {
+            *e = Arc::new(engine);
+        }
+        if let Ok(mut s) = self.settings.write() {
+            *s = settings;
+        }
+    }
+
+    fn engine(&self) -> Arc<Engine> {
+        match self.engine.read() {
+            Ok(e) => Arc::clone(&e),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn settings(&self) -> Arc<MilterConfig> {
+        match self.settings.read() {
+            Ok(s) => Arc::clone(&s),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+}
+
+/// Why a connection ended early.
+#[derive(Debug)]
+enum ConnError {
+    Io(io::Error),
+    Protocol(protocol::ProtocolError),
+    Timeout,
+    Negotiation(&'static str),
+}
+
+impl std::fmt::Display for ConnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnError::Io(e) => write!(f, "i/o error: {e}"),
+            ConnError::Protocol(e) => write!(f, "protocol error: {e}"),
+            ConnError::Timeout => write!(f, "no packet from the MTA within the read timeout"),
+            ConnError::Negotiation(why) => write!(f, "negotiation failed: {why}"),
+        }
+    }
+}
+
+impl From<io::Error> for ConnError {
+    fn from(e: io::Error) -> Self {
+        ConnError::Io(e)
+    }
+}
+
+/// Serves connections from `accept` until `stop` turns true, then waits for the open
+/// connections to finish.
+async fn serve<L, S>(
+    mut accept: L,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> io::Result<()>
+where
+    L: AsyncAccept<Stream = S>,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let limit = Arc::new(Semaphore::new(shared.settings().max_connections.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        let permit = tokio::select! {
+            p = Arc::clone(&limit).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = stop.changed() => break,
+        };
+        let stream = tokio::select! {
+            s = accept.accept() => s,
+            _ = stop.changed() => break,
+        };
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => {
+                log(&format!("accept failed: {e}"));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let shared = Arc::clone(&shared);
+        tasks.spawn(async move {
+            if let Err(e) = connection(stream, shared).await {
+                log(&format!("connection closed: {e}"));
+            }
+            drop(permit);
+        });
+        // Reap finished connections so the set does not grow.
+        while tasks.try_join_next().is_some() {}
+    }
+    // Drain: the connections in flight finish their messages.
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// A listener, TCP or Unix.
+trait AsyncAccept {
+    type Stream;
+    fn accept(&mut self) -> impl std::future::Future<Output = io::Result<Self::Stream>> + Send;
+}
+
+impl AsyncAccept for tokio::net::TcpListener {
+    type Stream = tokio::net::TcpStream;
+    async fn accept(&mut self) -> io::Result<Self::Stream> {
+        let (s, _) = tokio::net::TcpListener::accept(self).await?;
+        s.set_nodelay(true)?;
+        Ok(s)
+    }
+}
+
+impl AsyncAccept for tokio::net::UnixListener {
+    type Stream = tokio::net::UnixStream;
+    async fn accept(&mut self) -> io::Result<Self::Stream> {
+        tokio::net::UnixListener::accept(self).await.map(|(s, _)| s)
+    }
+}
+
+/// Serves on an already bound TCP listener (tests bind `127.0.0.1:0`).
+pub async fn serve_tcp(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) -> io::Result<()> {
+    serve(listener, shared, stop).await
+}
+
+/// Serves on an already bound Unix listener.
+pub async fn serve_unix(
+    listener: tokio::net::UnixListener,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) -> io::Result<()> {
+    serve(listener, shared, stop).await
+}
+
+async fn send<S: AsyncWrite + Unpin>(stream: &mut S, replies: &[Response]) -> io::Result<()> {
+    if replies.is_empty() {
+        return Ok(());
+    }
+    let mut out = Vec::new();
+    for r in replies {
+        out.extend_from_slice(&r.encode());
+    }
+    stream.write_all(&out).await?;
+    stream.flush().await
+}
+
+/// One MTA connection, until it quits or breaks.
+async fn connection<S>(mut stream: S, shared: Arc<Shared>) -> Result<(), ConnError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let settings = shared.settings();
+    let max_size = shared.engine().config().limits.message_limit();
+    let mut session = Session::new(max_size);
+    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut start = 0;
+    loop {
+        // Every whole packet in the buffer.
+        while let Some(p) =
+            split_packet(&buf[start..], settings.max_packet_bytes).map_err(ConnError::Protocol)?
+        {
+            let cmd = Command::decode(p.code, p.data).map_err(ConnError::Protocol)?;
+            start += p.used;
+            if let Command::OptNeg(offer) = &cmd {
+                let reply = protocol::negotiate(*offer).map_err(ConnError::Negotiation)?;
+                if let Response::OptNeg { options, .. } = &reply {
+                    session.set_steps(options.steps);
+                }
+                session.handle(cmd);
+                send(&mut stream, &[reply]).await?;
+                continue;
+            }
+            match session.handle(cmd) {
+                Next::Reply(replies) => send(&mut stream, &replies).await?,
+                Next::Close => return Ok(()),
+                Next::TooLarge { size, queue_id } => {
+                    let replies = too_large(&shared.settings(), size, queue_id.as_deref());
+                    send(&mut stream, &replies).await?;
+                }
+                Next::Check { message, envelope } => {
+                    let replies = check(&mut stream, &shared, message, envelope).await?;
+                    send(&mut stream, &replies).await?;
+                }
+            }
+        }
+        // Keep the unread tail at the front.
+        if start > 0 {
+            buf.drain(..start);
+            start = 0;
+        }
+        let read = tokio::time::timeout(
+            Duration::from_secs(settings.read_timeout_secs.max(1)),
+            stream.read_buf(&mut buf),
+        )
+        .await
+        .map_err(|_| ConnError::Timeout)??;
+        if read == 0 {
+            // The MTA closed the connection (between messages, that is normal).
+            return Ok(());
+        }
+    }
+}
+
+/// Checks one message on the blocking pool, sending progress while it runs, and returns
+/// the end-of-message replies.
+async fn check<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    shared: &Arc<Shared>,
+    message: Vec<u8>,
+    envelope: Envelope,
+) -> Result<Vec<Response>, ConnError> {
+    let engine = shared.engine();
+    let settings = shared.settings();
+    let queue_id = envelope.queue_id.clone();
+    let began = Instant::now();
+    let job = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine.check(&message, &envelope)
+        }))
+    });
+    tokio::pin!(job);
+    let every = Duration::from_secs(settings.progress_secs.max(1));
+    let outcome = loop {
+        tokio::select! {
+            done = &mut job => break done,
+            _ = tokio::time::sleep(every) => send(stream, &[Response::Progress]).await?,
+        }
+    };
+    let millis = began.elapsed().as_millis();
+    let qid = queue_id.as_deref().unwrap_or("-");
+    let report = match outcome {
+        Ok(Ok(r)) if r.internal_errors.is_empty() => r,
+        Ok(Ok(r)) => {
+            log(&format!(
+                "queue_id={qid} action=tempfail reason=internal-error errors={:?} ms={millis}",
+                r.internal_errors
+            ));
+            return Ok(vec![tempfail()]);
+        }
+        _ => {
+            log(&format!(
+                "queue_id={qid} action=tempfail reason=check-panicked ms={millis}"
+            ));
+            return Ok(vec![tempfail()]);
+        }
+    };
+    let (replies, action) = decide(&settings, &report);
+    log(&format!(
+        "queue_id={qid} verdict={} score={} rules={} action={action} ms={millis}",
+        verdict_name(report.verdict),
+        report.score,
+        scoring_ids(&report).join(",")
+    ));
+    Ok(replies)
+}
+
+fn tempfail() -> Response {
+    Response::ReplyCode("451 4.3.0 preflight: temporary failure, try again later".into())
+}
+
+fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Flag => "flag",
+        Verdict::Reject => "reject",
+    }
+}
+
+/// The ids of the findings that count (a score or a hard reject), strongest first.
+fn scoring_ids(report: &Report) -> Vec<&str> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.score > 0.0 || f.action == crate::report::Action::Reject)
+        .map(|f| f.id.as_str())
+        .collect()
+}
+
+/// The verdict header's value: `flag; score=7.5; rules=CNT101,URL004`.
+pub fn header_value(report: &Report) -> String {
+    let mut v = format!(
+        "{}; score={}",
+        verdict_name(report.verdict),
+        // `+ 0.0` turns -0 into 0.
+        (report.score * 100.0).round() / 100.0 + 0.0
+    );
+    let ids = scoring_ids(report);
+    if !ids.is_empty() && report.verdict != Verdict::Pass {
+        v.push_str("; rules=");
+        v.push_str(&ids.iter().take(10).copied().collect::<Vec<_>>().join(","));
+    }
+    v
+}
+
+/// The replies for a checked message under `settings`, and the action name for the log.
+pub fn decide(settings: &MilterConfig, report: &Report) -> (Vec<Response>, &'static str) {
+    let header = || Response::AddHeader {
+        name: settings.header.clone(),
+        value: header_value(report),
+    };
+    if settings.mode == MilterMode::DryRun {
+        let would = match report.verdict {
+            Verdict::Reject => "dry-run-would-reject",
+            Verdict::Flag => "dry-run-would-flag",
+            Verdict::Pass => "dry-run-pass",
+        };
+        return (vec![Response::Continue], would);
+    }
+    match report.verdict {
+        Verdict::Reject if settings.mode == MilterMode::Enforce => {
+            let text = match &settings.reject_text {
+                Some(t) => format!("554 5.7.1 {}", one_line(t)),
+                None => {
+                    let top = report.findings.first();
+                    format!(
+                        "554 5.7.1 preflight: rejected by {} {}",
+                        top.map_or("-", |f| f.id.as_str()),
+                        top.map_or("", |f| f.name.as_str())
+                    )
+                }
+            };
+            (vec![Response::ReplyCode(one_line(text.trim()))], "reject")
+        }
+        Verdict::Reject | Verdict::Flag => {
+            let mut r = vec![header()];
+            let action = if settings.flag_action == FlagAction::Quarantine
+                && settings.mode == MilterMode::Enforce
+            {
+                r.push(Response::Quarantine(format!(
+                    "preflight: {}",
+                    header_value(report)
+                )));
+                "quarantine"
+            } else {
+                "header"
+            };
+            r.push(Response::Continue);
+            (r, action)
+        }
+        Verdict::Pass if settings.pass_header => (vec![header(), Response::Continue], "header"),
+        Verdict::Pass => (vec![Response::Continue], "continue"),
+    }
+}
+
+/// A reply text on one line (an SMTP reply cannot hold line breaks here).
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn too_large(settings: &MilterConfig, size: usize, queue_id: Option<&str>) -> Vec<Response> {
+    let qid = queue_id.unwrap_or("-");
+    if settings.mode == MilterMode::Enforce {
+        log(&format!(
+            "queue_id={qid} verdict=reject rules=SIZE001 action=reject size={size}+"
+        ));
+        vec![Response::ReplyCode(
+            "552 5.3.4 preflight: message size exceeds the limit".into(),
+        )]
+    } else {
+        log(&format!(
+            "queue_id={qid} verdict=reject rules=SIZE001 action=continue size={size}+"
+        ));
+        vec![Response::Continue]
+    }
+}
+
+/// One log line on standard error (structured logs come with the tracing step).
+fn log(line: &str) {
+    eprintln!("preflight milter: {line}");
+}
+
+/// Runs the daemon on `listen` until SIGTERM or SIGINT: SIGHUP rebuilds the engine with
+/// `reload` (the old one stays in force if that fails).
+pub fn run(
+    listen: &Listen,
+    engine: Engine,
+    reload: impl Fn() -> Result<Engine, crate::error::Error> + Send + Sync + 'static,
+) -> Result<(), crate::error::Error> {
+    use crate::error::{Error, ErrorKind};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| Error::with_source(ErrorKind::Io, format!("cannot start runtime: {e}"), e))?;
+    let shared = Shared::new(engine);
+    rt.block_on(async move {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        {
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                signals(shared, reload, stop_tx).await;
+            });
+        }
+        let io_err = |what: String, e: io::Error| Error::with_source(ErrorKind::Io, what, e);
+        match listen {
+            Listen::Inet(host, port) => {
+                let l = tokio::net::TcpListener::bind((host.as_str(), *port))
+                    .await
+                    .map_err(|e| io_err(format!("cannot listen on {host}:{port}: {e}"), e))?;
+                log(&format!("listening on inet:{host}:{port}"));
+                serve_tcp(l, shared, stop_rx)
+                    .await
+                    .map_err(|e| io_err(format!("serving: {e}"), e))
+            }
+            Listen::Unix(path) => {
+                // A socket left by a previous run is removed; any other file is not.
+                if let Ok(meta) = std::fs::symlink_metadata(path) {
+                    use std::os::unix::fs::FileTypeExt;
+                    if meta.file_type().is_socket() {
+                        let _ = std::fs::remove_file(path);
+                    }
+                }
+                let l = tokio::net::UnixListener::bind(path)
+                    .map_err(|e| io_err(format!("cannot listen on {}: {e}", path.display()), e))?;
+                log(&format!("listening on unix:{}", path.display()));
+                let r = serve_unix(l, shared, stop_rx)
+                    .await
+                    .map_err(|e| io_err(format!("serving: {e}"), e));
+                let _ = std::fs::remove_file(path);
+                r
+            }
+        }
+    })
+}
+
+async fn signals(
+    shared: Arc<Shared>,
+    reload: impl Fn() -> Result<Engine, crate::error::Error> + Send + Sync + 'static,
+    stop: watch::Sender<bool>,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        log("cannot install signal handlers: SIGHUP and SIGTERM are ignored");
+        // Keep `stop` alive: dropping it would stop the server.
+        std::future::pending::<()>().await;
+        return;
+    };
+    let reload = Arc::new(reload);
+    loop {
+        tokio::select! {
+            _ = hup.recv() => {
+                let reload = Arc::clone(&reload);
+                match tokio::task::spawn_blocking(move || reload()).await {
+                    Ok(Ok(engine)) => {
+                        shared.replace(engine);
+                        log("SIGHUP: configuration and rules reloaded");
+                    }
+                    Ok(Err(e)) => log(&format!("SIGHUP: reload failed, keeping the rules in force: {e}")),
+                    Err(_) => log("SIGHUP: reload panicked, keeping the rules in force"),
+                }
+            }
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    log("stopping: finishing open connections");
+    let _ = stop.send(true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_postfix_socket_notation() {
+        assert_eq!(
+            "inet:127.0.0.1:8891".parse(),
+            Ok(Listen::Inet("127.0.0.1".into(), 8891))
+        );
+        assert_eq!(
+            "inet:8891@localhost".parse(),
+            Ok(Listen::Inet("localhost".into(), 8891))
+        );
+        assert_eq!(
+            "inet:[::1]:8891".parse(),
+            Ok(Listen::Inet("::1".into(), 8891))
+        );
+        assert_eq!(
+            "unix:/run/preflight/milter.sock".parse(),
+            Ok(Listen::Unix("/run/preflight/milter.sock".into()))
+        );
+        for bad in [
+            "127.0.0.1:8891",
+            "inet:host",
+            "inet::80",
+            "inet:h:x",
+            "unix:",
+        ] {
+            assert!(bad.parse::<Listen>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn replies_by_verdict_and_mode() {
+        let engine = Engine::new(crate::Config::default()).unwrap();
+        let canary = engine.check(
+            include_bytes!("../../samples/canary.eml"),
+            &Envelope::default(),
+        );
+        let mut s = MilterConfig::default();
+        let (r, action) = decide(&s, &canary);
+        assert_eq!(action, "reject");
+        let Response::ReplyCode(text) = &r[0] else {
+            panic!("{r:?}")
+        };
+        assert!(
+            text.starts_with("554 5.7.1 preflight: rejected by CNT001"),
+            "{text}"
+        );
+        s.reject_text = Some("Message refused by policy".into());
+        assert_eq!(
+            decide(&s, &canary).0,
+            [Response::ReplyCode(
+                "554 5.7.1 Message refused by policy".into()
+            )]
+        );
+        s.mode = MilterMode::FlagOnly;
+        let (r, action) = decide(&s, &canary);
+        assert_eq!(action, "header");
+        assert!(
+            matches!(&r[0], Response::AddHeader { value, .. } if value.starts_with("reject; score="))
+        );
+        assert_eq!(r.last(), Some(&Response::Continue));
+        s.mode = MilterMode::DryRun;
+        assert_eq!(decide(&s, &canary).0, [Response::Continue]);
+        let good = engine.check(
+            include_bytes!("../../samples/good-newsletter.eml"),
+            &Envelope::default(),
+        );
+        s.mode = MilterMode::Enforce;
+        let (r, _) = decide(&s, &good);
+        assert_eq!(
+            r,
+            [
+                Response::AddHeader {
+                    name: "X-Preflight-Verdict".into(),
+                    value: "pass; score=0".into()
+                },
+                Response::Continue
+            ]
+        );
+        s.pass_header = false;
+        assert_eq!(decide(&s, &good).0, [Response::Continue]);
+    }
+}

@@ -1,0 +1,238 @@
+//! The milter server on 127.0.0.1, spoken to in raw protocol bytes: negotiation, a
+//! rejected canary, a passing message with its verdict header, abort and a second message
+//! on one connection, an oversized message, an MTA that wants every reply, and a malformed
+//! packet that closes only its own connection.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::Duration;
+
+use preflight::milter::server::{Shared, serve_tcp};
+use preflight::{Config, Engine};
+
+/// Starts a milter on an ephemeral port with `config`; returns the address.
+fn start(config: Config) -> std::net::SocketAddr {
+    let engine = Engine::new(config).expect("shipped rules load");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            serve_tcp(l, Shared::new(engine), stop_rx).await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+fn config() -> Config {
+    Config {
+        now: Some(1_795_392_000),
+        ..Config::default()
+    }
+}
+
+fn connect(addr: std::net::SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s
+}
+
+fn send(s: &mut TcpStream, code: u8, data: &[u8]) {
+    let mut p = ((data.len() + 1) as u32).to_be_bytes().to_vec();
+    p.push(code);
+    p.extend_from_slice(data);
+    s.write_all(&p).unwrap();
+}
+
+/// Reads one reply packet; `None` when the server closed the connection.
+fn reply(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    let mut len = [0u8; 4];
+    if s.read_exact(&mut len).is_err() {
+        return None;
+    }
+    let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+    s.read_exact(&mut body).ok()?;
+    let data = body.split_off(1);
+    Some((body[0], data))
+}
+
+/// Negotiates offering `steps`; returns the flags the milter asked for.
+fn negotiate(s: &mut TcpStream, steps: u32) -> u32 {
+    let mut d = 6u32.to_be_bytes().to_vec();
+    d.extend_from_slice(&0x1ffu32.to_be_bytes());
+    d.extend_from_slice(&steps.to_be_bytes());
+    send(s, b'O', &d);
+    let (code, data) = reply(s).expect("negotiation reply");
+    assert_eq!(code, b'O');
+    assert_eq!(u32::from_be_bytes(data[0..4].try_into().unwrap()), 6);
+    let actions = u32::from_be_bytes(data[4..8].try_into().unwrap());
+    assert_eq!(actions & 0x2, 0, "must not ask to change the body");
+    assert_ne!(actions & 0x1, 0, "adds headers");
+    u32::from_be_bytes(data[8..12].try_into().unwrap())
+}
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// Headers as (name, value) with folded lines kept, and the body, from a message file.
+fn split_message(raw: &[u8]) -> (Vec<(String, String)>, Vec<u8>) {
+    let text = String::from_utf8_lossy(raw).replace("\r\n", "\n");
+    let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = headers.last_mut() {
+                last.1.push('\n');
+                last.1.push_str(line);
+            }
+        } else if let Some((n, v)) = line.split_once(':') {
+            headers.push((n.to_string(), v.trim_start().to_string()));
+        }
+    }
+    (headers, body.replace('\n', "\r\n").into_bytes())
+}
+
+/// Sends one message's envelope, headers and body; the milter answers nothing before end
+/// of message when `quiet` (no-reply flags negotiated), else `c` to each step.
+fn send_message(s: &mut TcpStream, raw: &[u8], quiet: bool) {
+    let expect_continue = |s: &mut TcpStream| {
+        if !quiet {
+            assert_eq!(reply(s).map(|r| r.0), Some(b'c'));
+        }
+    };
+    send(s, b'D', b"Mi\0QID42\0{auth_authen}\0alice\0");
+    send(s, b'M', b"<alice@example.com>\0");
+    expect_continue(s);
+    send(s, b'R', b"<bob@example.org>\0");
+    expect_continue(s);
+    let (headers, body) = split_message(raw);
+    for (n, v) in headers {
+        let mut d = n.into_bytes();
+        d.push(0);
+        d.extend_from_slice(v.as_bytes());
+        d.push(0);
+        send(s, b'L', &d);
+        expect_continue(s);
+    }
+    send(s, b'N', b"");
+    expect_continue(s);
+    for chunk in body.chunks(65535) {
+        send(s, b'B', chunk);
+        expect_continue(s);
+    }
+    send(s, b'E', b"");
+}
+
+/// The replies to end of message, up to the final decision.
+fn end_of_message(s: &mut TcpStream) -> Vec<(u8, String)> {
+    let mut out = Vec::new();
+    loop {
+        let (code, data) = reply(s).expect("a reply at end of message");
+        out.push((code, String::from_utf8_lossy(&data).replace('\0', "|")));
+        if matches!(code, b'c' | b'a' | b'r' | b't' | b'd' | b'y') {
+            return out;
+        }
+    }
+}
+
+#[test]
+fn rejects_the_canary_and_passes_a_newsletter_on_one_connection() {
+    let addr = start(config());
+    let mut s = connect(addr);
+    let steps = negotiate(&mut s, 0x1f_ffff);
+    assert_ne!(steps & 0x0008_0000, 0, "no replies to body chunks");
+    send(&mut s, b'C', b"client.example\x004\x10\x92192.0.2.7\0");
+    send(&mut s, b'H', b"client.example\0");
+    send_message(&mut s, &sample("canary.eml"), true);
+    let r = end_of_message(&mut s);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].0, b'y');
+    assert!(
+        r[0].1
+            .starts_with("554 5.7.1 preflight: rejected by CNT001"),
+        "{r:?}"
+    );
+    // A second message on the same connection.
+    send_message(&mut s, &sample("good-newsletter.eml"), true);
+    let r = end_of_message(&mut s);
+    assert_eq!(r[0].0, b'h', "{r:?}");
+    assert!(
+        r[0].1.starts_with("X-Preflight-Verdict|pass; score="),
+        "{r:?}"
+    );
+    assert_eq!(r.last().unwrap().0, b'c');
+    // Abort mid-message, then a message that goes through.
+    send(&mut s, b'M', b"<alice@example.com>\0");
+    send(&mut s, b'L', b"Subject\0half a message\0");
+    send(&mut s, b'A', b"");
+    send_message(&mut s, &sample("good-personal-reply.eml"), true);
+    let r = end_of_message(&mut s);
+    assert_eq!(r.last().unwrap().0, b'c', "{r:?}");
+    send(&mut s, b'Q', b"");
+    assert_eq!(reply(&mut s), None, "the milter closes after QUIT");
+}
+
+#[test]
+fn answers_every_step_when_the_mta_wants_replies() {
+    let addr = start(config());
+    let mut s = connect(addr);
+    let steps = negotiate(&mut s, 0x7f);
+    assert_eq!(
+        steps & 0x000f_f000,
+        0,
+        "asked for nothing that was not offered"
+    );
+    send(&mut s, b'C', b"client.example\x004\x10\x92192.0.2.7\0");
+    assert_eq!(reply(&mut s).map(|r| r.0), Some(b'c'));
+    send_message(&mut s, &sample("good-newsletter.eml"), false);
+    let r = end_of_message(&mut s);
+    assert_eq!(r.last().unwrap().0, b'c', "{r:?}");
+}
+
+#[test]
+fn oversized_message_gets_the_size_reply() {
+    let mut c = config();
+    c.limits.max_message_bytes = Some(2000);
+    let addr = start(c);
+    let mut s = connect(addr);
+    negotiate(&mut s, 0x1f_ffff);
+    let mut big = sample("good-newsletter.eml");
+    big.extend(std::iter::repeat_n(b'x', 5000));
+    send_message(&mut s, &big, true);
+    // The milter may ask to skip the rest of the body first.
+    let r = end_of_message(&mut s);
+    let last = r.last().unwrap();
+    assert_eq!(last.0, b'y', "{r:?}");
+    assert!(last.1.starts_with("552 5.3.4"), "{r:?}");
+}
+
+#[test]
+fn malformed_packets_close_only_their_connection() {
+    let addr = start(config());
+    let mut bad = connect(addr);
+    negotiate(&mut bad, 0x1f_ffff);
+    // A packet that claims 1 GiB.
+    bad.write_all(&[0x40, 0, 0, 0, b'B']).unwrap();
+    assert_eq!(reply(&mut bad), None);
+    let mut unknown = connect(addr);
+    send(&mut unknown, b'z', b"");
+    assert_eq!(reply(&mut unknown), None);
+    // Others are still served.
+    let mut good = connect(addr);
+    negotiate(&mut good, 0x1f_ffff);
+    send_message(&mut good, &sample("canary.eml"), true);
+    assert_eq!(end_of_message(&mut good).last().unwrap().0, b'y');
+}
