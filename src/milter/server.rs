@@ -260,7 +260,18 @@ where
                     send(&mut stream, &replies).await?;
                 }
                 Next::Check { message, envelope } => {
-                    let replies = check(&mut stream, &shared, message, envelope).await?;
+                    let mut replies = check(&mut stream, &shared, message, envelope).await?;
+                    if session.steps() & protocol::step::HEADER_LEADING_SPACE != 0 {
+                        // Values go both ways with their leading space under this flag.
+                        for r in &mut replies {
+                            if let Response::AddHeader { value, .. }
+                            | Response::InsertHeader { value, .. }
+                            | Response::ChangeHeader { value, .. } = r
+                            {
+                                value.insert(0, ' ');
+                            }
+                        }
+                    }
                     send(&mut stream, &replies).await?;
                 }
             }
@@ -330,7 +341,7 @@ async fn check<S: AsyncWrite + Unpin>(
     log(&format!(
         "queue_id={qid} verdict={} score={} rules={} action={action} ms={millis}",
         verdict_name(report.verdict),
-        report.score,
+        (report.score * 100.0).round() / 100.0 + 0.0,
         scoring_ids(&report).join(",")
     ));
     Ok(replies)

@@ -65,6 +65,11 @@ impl Session {
         self.steps = steps;
     }
 
+    /// The negotiated protocol flags.
+    pub fn steps(&self) -> u32 {
+        self.steps
+    }
+
     /// A macro's value, the latest definition winning (`i`, `{auth_authen}`, ...).
     pub fn macro_value(&self, name: &str) -> Option<&str> {
         self.macros
