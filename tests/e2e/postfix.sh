@@ -15,101 +15,13 @@
 # starts listens on 127.0.0.1 and is stopped by pid at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN=${1:-./target/release/preflight}
-[ -x "$BIN" ] || { echo "no binary at $BIN (cargo build --release first)" >&2; exit 1; }
-command -v postfix >/dev/null && command -v swaks >/dev/null && command -v smtp-sink >/dev/null \
-  || { echo "needs postfix, smtp-sink and swaks" >&2; exit 1; }
 
-SMTPD=18025 SINK=18026 MILTER=18027
-DIR=$(mktemp -d /tmp/preflight-e2e.XXXXXX)
-chmod 755 "$DIR"
-PIDS=()
-cleanup() {
-  postfix -c "$DIR/etc" stop >/dev/null 2>&1 || true
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 1
-  if [ "${KEEP:-}" = "" ]; then rm -rf "$DIR"; else echo "kept $DIR"; fi
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; echo "--- postfix log" >&2; tail -30 "$DIR/log/postfix.log" >&2 || true;
-         echo "--- milter log" >&2; tail -30 "$DIR/milter.log" >&2 || true; exit 1; }
+# shellcheck source=tests/e2e/postfix_lib.sh
+source tests/e2e/postfix_lib.sh
+e2e_setup "${1:-./target/release/preflight}"
+start_milter
+start_postfix
 
-mkdir -p "$DIR/etc" "$DIR/spool" "$DIR/data" "$DIR/log" "$DIR/sink"
-chown nobody "$DIR/sink"
-
-# The sink: one file per message, greeting with its own name (not Postfix's).
-smtp-sink -u nobody -h sink.localdomain -d "$DIR/sink/m." 127.0.0.1:$SINK 64 &
-PIDS+=($!)
-
-# The milter, with the shipped defaults and a fixed reference time.
-cat > "$DIR/preflight.yaml" <<EOF
-now: 1795392000
-EOF
-"$BIN" milter --listen inet:127.0.0.1:$MILTER --config "$DIR/preflight.yaml" 2> "$DIR/milter.log" &
-PIDS+=($!)
-
-cat > "$DIR/etc/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $DIR/spool
-data_directory = $DIR/data
-command_directory = /usr/sbin
-daemon_directory = /usr/lib/postfix/sbin
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = preflight-test.localdomain
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-mydestination =
-relayhost = [127.0.0.1]:$SINK
-smtp_dns_support_level = disabled
-smtpd_peername_lookup = no
-maillog_file = $DIR/log/postfix.log
-maillog_file_prefixes = /var, /dev/stdout, $DIR/log
-smtpd_milters = inet:127.0.0.1:$MILTER
-non_smtpd_milters = inet:127.0.0.1:$MILTER
-milter_protocol = 6
-milter_default_action = tempfail
-milter_connect_timeout = 10s
-milter_command_timeout = 30s
-milter_content_timeout = 60s
-message_size_limit = 52428800
-EOF
-cat > "$DIR/etc/master.cf" <<EOF
-127.0.0.1:$SMTPD inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-local     unix  - n n - - local
-virtual   unix  - n n - - virtual
-lmtp      unix  - - n - - lmtp
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-EOF
-postfix -c "$DIR/etc" set-permissions >/dev/null 2>&1 || true
-postfix -c "$DIR/etc" check || fail "postfix check"
-postfix -c "$DIR/etc" start >/dev/null 2>&1 || fail "postfix start"
-for _ in $(seq 50); do
-  (exec 3<>/dev/tcp/127.0.0.1/$SMTPD) 2>/dev/null && break
-  sleep 0.2
-done
-
-send() { swaks --server 127.0.0.1:$SMTPD --from sender@example.com --to rcpt@example.org \
-  --helo client.example --data "$1" 2>&1; }
 wait_sink() { # wait_sink N: until N messages are in the sink
   for _ in $(seq 100); do
     [ "$(ls "$DIR/sink" | wc -l)" -ge "$1" ] && return 0
