@@ -77,6 +77,15 @@ struct MilterArgs {
     /// A directory of local rule packs (*.yaml). Repeatable.
     #[arg(long = "rules-dir", value_name = "DIR")]
     rules_dirs: Vec<PathBuf>,
+    /// Log lines on standard error: `text` (key=value) or `json` (one object per line).
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -269,6 +278,15 @@ fn milter(a: MilterArgs) -> Result<i32, Error> {
         .listen
         .parse()
         .map_err(|why: String| Error::new(ErrorKind::Usage, format!("--listen {why}")))?;
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(false);
+    // A subscriber may already be set (the CLI run twice in one process, in tests).
+    let _ = match a.log_format {
+        LogFormat::Json => tracing::subscriber::set_global_default(logs.json().finish()),
+        LogFormat::Text => tracing::subscriber::set_global_default(logs.finish()),
+    };
     let load = move || -> Result<Engine, Error> {
         let mut config = match &a.config {
             Some(p) => Config::from_file(p)?,

@@ -154,7 +154,7 @@ where
         let stream = match stream {
             Ok(s) => s,
             Err(e) => {
-                log(&format!("accept failed: {e}"));
+                tracing::warn!(error = %e, "accept failed");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -162,7 +162,7 @@ where
         let shared = Arc::clone(&shared);
         tasks.spawn(async move {
             if let Err(e) = connection(stream, shared).await {
-                log(&format!("connection closed: {e}"));
+                tracing::warn!(error = %e, "connection closed");
             }
             drop(permit);
         });
@@ -324,26 +324,38 @@ async fn check<S: AsyncWrite + Unpin>(
     let report = match outcome {
         Ok(Ok(r)) if r.internal_errors.is_empty() => r,
         Ok(Ok(r)) => {
-            log(&format!(
-                "queue_id={qid} action=tempfail reason=internal-error errors={:?} ms={millis}",
-                r.internal_errors
-            ));
+            tracing::error!(
+                queue_id = %qid,
+                action = "tempfail",
+                reason = "internal-error",
+                errors = ?r.internal_errors,
+                ms = millis as u64,
+                "check failed"
+            );
             return Ok(vec![tempfail()]);
         }
         _ => {
-            log(&format!(
-                "queue_id={qid} action=tempfail reason=check-panicked ms={millis}"
-            ));
+            tracing::error!(
+                queue_id = %qid,
+                action = "tempfail",
+                reason = "check-panicked",
+                ms = millis as u64,
+                "check failed"
+            );
             return Ok(vec![tempfail()]);
         }
     };
     let (replies, action) = decide(&settings, &report);
-    log(&format!(
-        "queue_id={qid} verdict={} score={} rules={} action={action} ms={millis}",
-        verdict_name(report.verdict),
-        (report.score * 100.0).round() / 100.0 + 0.0,
-        scoring_ids(&report).join(",")
-    ));
+    // One line per message: no message content, only the decision and its reasons.
+    tracing::info!(
+        queue_id = %qid,
+        verdict = verdict_name(report.verdict),
+        score = (report.score * 100.0).round() / 100.0 + 0.0,
+        rules = %scoring_ids(&report).join(","),
+        action,
+        ms = millis as u64,
+        "checked"
+    );
     Ok(replies)
 }
 
@@ -445,23 +457,14 @@ fn one_line(s: &str) -> String {
 fn too_large(settings: &MilterConfig, size: usize, queue_id: Option<&str>) -> Vec<Response> {
     let qid = queue_id.unwrap_or("-");
     if settings.mode == MilterMode::Enforce {
-        log(&format!(
-            "queue_id={qid} verdict=reject rules=SIZE001 action=reject size={size}+"
-        ));
+        tracing::info!(queue_id = %qid, verdict = "reject", rules = "SIZE001", action = "reject", size, "too large");
         vec![Response::ReplyCode(
             "552 5.3.4 preflight: message size exceeds the limit".into(),
         )]
     } else {
-        log(&format!(
-            "queue_id={qid} verdict=reject rules=SIZE001 action=continue size={size}+"
-        ));
+        tracing::info!(queue_id = %qid, verdict = "reject", rules = "SIZE001", action = "continue", size, "too large");
         vec![Response::Continue]
     }
-}
-
-/// One log line on standard error (structured logs come with the tracing step).
-fn log(line: &str) {
-    eprintln!("preflight milter: {line}");
 }
 
 /// Runs the daemon on `listen` until SIGTERM or SIGINT: SIGHUP rebuilds the engine with
@@ -492,7 +495,7 @@ pub fn run(
                 let l = tokio::net::TcpListener::bind((host.as_str(), *port))
                     .await
                     .map_err(|e| io_err(format!("cannot listen on {host}:{port}: {e}"), e))?;
-                log(&format!("listening on inet:{host}:{port}"));
+                tracing::info!(socket = %format!("inet:{host}:{port}"), "listening");
                 serve_tcp(l, shared, stop_rx)
                     .await
                     .map_err(|e| io_err(format!("serving: {e}"), e))
@@ -507,7 +510,7 @@ pub fn run(
                 }
                 let l = tokio::net::UnixListener::bind(path)
                     .map_err(|e| io_err(format!("cannot listen on {}: {e}", path.display()), e))?;
-                log(&format!("listening on unix:{}", path.display()));
+                tracing::info!(socket = %format!("unix:{}", path.display()), "listening");
                 let r = serve_unix(l, shared, stop_rx)
                     .await
                     .map_err(|e| io_err(format!("serving: {e}"), e));
@@ -529,7 +532,7 @@ async fn signals(
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
     ) else {
-        log("cannot install signal handlers: SIGHUP and SIGTERM are ignored");
+        tracing::error!("cannot install signal handlers: SIGHUP and SIGTERM are ignored");
         // Keep `stop` alive: dropping it would stop the server.
         std::future::pending::<()>().await;
         return;
@@ -542,17 +545,17 @@ async fn signals(
                 match tokio::task::spawn_blocking(move || reload()).await {
                     Ok(Ok(engine)) => {
                         shared.replace(engine);
-                        log("SIGHUP: configuration and rules reloaded");
+                        tracing::info!("SIGHUP: configuration and rules reloaded");
                     }
-                    Ok(Err(e)) => log(&format!("SIGHUP: reload failed, keeping the rules in force: {e}")),
-                    Err(_) => log("SIGHUP: reload panicked, keeping the rules in force"),
+                    Ok(Err(e)) => tracing::error!(error = %e, "SIGHUP: reload failed, keeping the rules in force"),
+                    Err(_) => tracing::error!("SIGHUP: reload panicked, keeping the rules in force"),
                 }
             }
             _ = term.recv() => break,
             _ = int.recv() => break,
         }
     }
-    log("stopping: finishing open connections");
+    tracing::info!("stopping: finishing open connections");
     let _ = stop.send(true);
 }
 
