@@ -153,6 +153,11 @@ pub enum FlagAction {
 pub struct MilterConfig {
     /// `enforce`, `flag-only` or `dry-run`.
     pub mode: MilterMode,
+    /// Modes per rule family, milder than `mode` for those families: findings of a
+    /// `flag-only` family add to the flag but never reject on their own; findings of a
+    /// `dry-run` family change nothing and are only logged. (`enforce` here cannot
+    /// make a family stricter than the global mode.)
+    pub family_modes: BTreeMap<String, MilterMode>,
     /// Reply text for rejected mail: `None` names the top rule
     /// (`554 5.7.1 preflight: rejected by CNT001 gtube`); a text here replaces it and
     /// reveals nothing about the rules.
@@ -167,10 +172,20 @@ pub struct MilterConfig {
     pub max_packet_bytes: usize,
     /// Seconds to wait for the MTA's next packet before closing the connection.
     pub read_timeout_secs: u64,
-    /// Seconds between progress replies while a check runs (keeps the MTA's timeout off).
-    pub progress_secs: u64,
+    /// Seconds between progress replies while a check runs on the blocking pool (keeps
+    /// the MTA's timeout off); fractions allowed, at least 0.001.
+    pub progress_secs: f64,
     /// Connections served at once; more wait to be accepted.
     pub max_connections: usize,
+    /// Messages up to this size are checked on the connection's own worker thread (a
+    /// check of a few kilobytes takes far less than handing it to another thread costs);
+    /// larger ones go to the blocking pool, with progress replies while they run.
+    /// 0 sends every message to the pool.
+    pub inline_check_bytes: usize,
+    /// Permissions of a `unix:` socket, in octal (`"660"`); unset leaves the umask's.
+    pub socket_mode: Option<String>,
+    /// Owner of a `unix:` socket: `user`, `user:group` or `:group` (names or numbers).
+    pub socket_owner: Option<String>,
 }
 
 impl Default for MilterConfig {
@@ -183,8 +198,12 @@ impl Default for MilterConfig {
             flag_action: FlagAction::Header,
             max_packet_bytes: crate::milter::protocol::DEFAULT_MAX_PACKET,
             read_timeout_secs: 300,
-            progress_secs: 5,
+            progress_secs: 5.0,
             max_connections: 256,
+            inline_check_bytes: 128 * 1024,
+            socket_mode: None,
+            socket_owner: None,
+            family_modes: BTreeMap::new(),
         }
     }
 }
@@ -289,6 +308,22 @@ impl Config {
             caps.insert(k, v);
         }
         c.family_caps = caps;
+        for k in c.milter.family_modes.keys() {
+            if crate::rules::family_prefix(k).is_none() {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!("{file}: milter: family_modes: unknown family `{k}`"),
+                ));
+            }
+        }
+        if let Some(m) = &c.milter.socket_mode {
+            parse_socket_mode(m).map_err(|why| {
+                Error::new(
+                    ErrorKind::Config,
+                    format!("{file}: milter: socket_mode: {why}"),
+                )
+            })?;
+        }
         if !(c.thresholds.flag > 0.0 && c.thresholds.reject >= c.thresholds.flag) {
             return Err(Error::new(
                 ErrorKind::Config,
@@ -304,6 +339,14 @@ impl Config {
             }
         }
         Ok(c)
+    }
+}
+
+/// Parses an octal permission string such as `"660"` or `"0660"`.
+pub fn parse_socket_mode(s: &str) -> Result<u32, String> {
+    match u32::from_str_radix(s.trim(), 8) {
+        Ok(m) if m <= 0o7777 => Ok(m),
+        _ => Err(format!("`{s}` is not an octal mode such as 660")),
     }
 }
 

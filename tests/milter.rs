@@ -1,7 +1,7 @@
 //! The milter server on 127.0.0.1, spoken to in raw protocol bytes: negotiation, a
 //! rejected canary, a passing message with its verdict header, abort and a second message
 //! on one connection, an oversized message, an MTA that wants every reply, and a malformed
-//! packet that closes only its own connection.
+//! packet that closes only its own connection, and progress replies during a long check.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -241,4 +241,27 @@ fn malformed_packets_close_only_their_connection() {
     negotiate(&mut good, 0x1f_ffff);
     send_message(&mut good, &sample("canary.eml"), true);
     assert_eq!(end_of_message(&mut good).last().unwrap().0, b'y');
+}
+
+#[test]
+fn sends_progress_while_a_check_runs_on_the_blocking_pool() {
+    let mut c = config();
+    // Every message to the pool, and progress far more often than the check takes.
+    c.milter.inline_check_bytes = 0;
+    c.milter.progress_secs = 0.001;
+    let addr = start(c);
+    let mut s = connect(addr);
+    negotiate(&mut s, 0x1f_ffff);
+    let mut big = sample("good-personal-reply.eml");
+    for i in 0..60_000 {
+        big.extend_from_slice(format!("line {i} of a long but ordinary report\r\n").as_bytes());
+    }
+    send_message(&mut s, &big, true);
+    let r = end_of_message(&mut s);
+    assert!(r.len() > 1, "no progress before the decision: {r:?}");
+    assert!(r[..r.len() - 1].iter().any(|(c, _)| *c == b'p'), "{r:?}");
+    assert_eq!(r.last().unwrap().0, b'c', "{r:?}");
+    // The connection stays usable after a long check.
+    send_message(&mut s, &sample("canary.eml"), true);
+    assert_eq!(end_of_message(&mut s).last().unwrap().0, b'y');
 }

@@ -305,18 +305,29 @@ async fn check<S: AsyncWrite + Unpin>(
     let engine = shared.engine();
     let settings = shared.settings();
     let queue_id = envelope.queue_id.clone();
+    let message_len = message.len();
     let began = Instant::now();
-    let job = tokio::task::spawn_blocking(move || {
+    let run = move || {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             engine.check(&message, &envelope)
         }))
-    });
-    tokio::pin!(job);
-    let every = Duration::from_secs(settings.progress_secs.max(1));
-    let outcome = loop {
-        tokio::select! {
-            done = &mut job => break done,
-            _ = tokio::time::sleep(every) => send(stream, &[Response::Progress]).await?,
+    };
+    let outcome = if message_len <= settings.inline_check_bytes {
+        // Small: check here; the hop to the blocking pool would cost more than the check.
+        Ok(run())
+    } else {
+        let job = tokio::task::spawn_blocking(run);
+        tokio::pin!(job);
+        let every = Duration::from_secs_f64(if settings.progress_secs.is_finite() {
+            settings.progress_secs.clamp(0.001, 3600.0)
+        } else {
+            5.0
+        });
+        loop {
+            tokio::select! {
+                done = &mut job => break done,
+                _ = tokio::time::sleep(every) => send(stream, &[Response::Progress]).await?,
+            }
         }
     };
     let millis = began.elapsed().as_millis();
@@ -382,27 +393,71 @@ fn scoring_ids(report: &Report) -> Vec<&str> {
 }
 
 /// The verdict header's value: `flag; score=7.5; rules=CNT101,URL004`.
+/// It carries the rules' verdict even where a mode softened what the milter did.
 pub fn header_value(report: &Report) -> String {
+    let verdict = report.verdict;
     let mut v = format!(
         "{}; score={}",
-        verdict_name(report.verdict),
+        verdict_name(verdict),
         // `+ 0.0` turns -0 into 0.
         (report.score * 100.0).round() / 100.0 + 0.0
     );
     let ids = scoring_ids(report);
-    if !ids.is_empty() && report.verdict != Verdict::Pass {
+    if !ids.is_empty() && verdict != Verdict::Pass {
         v.push_str("; rules=");
         v.push_str(&ids.iter().take(10).copied().collect::<Vec<_>>().join(","));
     }
     v
 }
 
+/// The verdict the milter acts on: the report's, with the findings of `dry-run`
+/// families left out and those of `flag-only` families unable to reject; the global
+/// `flag-only` mode turns a reject into a flag.
+pub fn live_verdict(settings: &MilterConfig, report: &Report) -> Verdict {
+    let mode = |family: &str| {
+        settings
+            .family_modes
+            .get(family)
+            .copied()
+            .unwrap_or(MilterMode::Enforce)
+    };
+    let mut verdict = if settings.family_modes.is_empty() {
+        report.verdict
+    } else {
+        let (mut enforce, mut live) = (0.0, 0.0);
+        for f in &report.families {
+            match mode(&f.family) {
+                MilterMode::Enforce => {
+                    enforce += f.contributed;
+                    live += f.contributed;
+                }
+                MilterMode::FlagOnly => live += f.contributed,
+                MilterMode::DryRun => {}
+            }
+        }
+        let hard = |pass: &dyn Fn(MilterMode) -> bool| {
+            report
+                .findings
+                .iter()
+                .any(|f| f.action == crate::report::Action::Reject && pass(mode(&f.family)))
+        };
+        let t = report.thresholds;
+        if hard(&|m| m == MilterMode::Enforce) || enforce >= t.reject {
+            Verdict::Reject
+        } else if hard(&|m| m != MilterMode::DryRun) || live >= t.flag {
+            Verdict::Flag
+        } else {
+            Verdict::Pass
+        }
+    };
+    if settings.mode == MilterMode::FlagOnly && verdict == Verdict::Reject {
+        verdict = Verdict::Flag;
+    }
+    verdict
+}
+
 /// The replies for a checked message under `settings`, and the action name for the log.
 pub fn decide(settings: &MilterConfig, report: &Report) -> (Vec<Response>, &'static str) {
-    let header = || Response::AddHeader {
-        name: settings.header.clone(),
-        value: header_value(report),
-    };
     if settings.mode == MilterMode::DryRun {
         let would = match report.verdict {
             Verdict::Reject => "dry-run-would-reject",
@@ -411,12 +466,23 @@ pub fn decide(settings: &MilterConfig, report: &Report) -> (Vec<Response>, &'sta
         };
         return (vec![Response::Continue], would);
     }
-    match report.verdict {
-        Verdict::Reject if settings.mode == MilterMode::Enforce => {
+    let verdict = live_verdict(settings, report);
+    let header = || Response::AddHeader {
+        name: settings.header.clone(),
+        value: header_value(report),
+    };
+    match verdict {
+        Verdict::Reject => {
             let text = match &settings.reject_text {
                 Some(t) => format!("554 5.7.1 {}", one_line(t)),
                 None => {
-                    let top = report.findings.first();
+                    // The strongest finding of a family that may reject.
+                    let top = report.findings.iter().find(|f| {
+                        settings
+                            .family_modes
+                            .get(&f.family)
+                            .is_none_or(|m| *m == MilterMode::Enforce)
+                    });
                     format!(
                         "554 5.7.1 preflight: rejected by {} {}",
                         top.map_or("-", |f| f.id.as_str()),
@@ -426,7 +492,7 @@ pub fn decide(settings: &MilterConfig, report: &Report) -> (Vec<Response>, &'sta
             };
             (vec![Response::ReplyCode(one_line(text.trim()))], "reject")
         }
-        Verdict::Reject | Verdict::Flag => {
+        Verdict::Flag => {
             let mut r = vec![header()];
             let action = if settings.flag_action == FlagAction::Quarantine
                 && settings.mode == MilterMode::Enforce
@@ -510,6 +576,9 @@ pub fn run(
                 }
                 let l = tokio::net::UnixListener::bind(path)
                     .map_err(|e| io_err(format!("cannot listen on {}: {e}", path.display()), e))?;
+                let settings = shared.settings();
+                secure_socket(path, &settings)
+                    .map_err(|e| io_err(format!("socket {}: {e}", path.display()), e))?;
                 tracing::info!(socket = %format!("unix:{}", path.display()), "listening");
                 let r = serve_unix(l, shared, stop_rx)
                     .await
@@ -519,6 +588,49 @@ pub fn run(
             }
         }
     })
+}
+
+/// Applies `socket_owner` and `socket_mode` to a freshly bound Unix socket.
+fn secure_socket(path: &std::path::Path, settings: &MilterConfig) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(owner) = &settings.socket_owner {
+        let (user, group) = match owner.split_once(':') {
+            Some((u, g)) => (u, Some(g)),
+            None => (owner.as_str(), None),
+        };
+        let uid = (!user.is_empty())
+            .then(|| lookup_id("/etc/passwd", user))
+            .transpose()?;
+        let gid = group
+            .filter(|g| !g.is_empty())
+            .map(|g| lookup_id("/etc/group", g))
+            .transpose()?;
+        std::os::unix::fs::chown(path, uid, gid)?;
+    }
+    if let Some(mode) = &settings.socket_mode {
+        let mode = crate::config::parse_socket_mode(mode)
+            .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
+/// A user or group id: a number as it is, a name from `file` (`/etc/passwd` or
+/// `/etc/group`, whose third field is the id).
+fn lookup_id(file: &str, name: &str) -> io::Result<u32> {
+    if let Ok(id) = name.parse() {
+        return Ok(id);
+    }
+    let text = std::fs::read_to_string(file)?;
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split(':');
+            let n = f.next()?;
+            let id = f.nth(1)?.parse().ok()?;
+            (n == name).then_some(id)
+        })
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no `{name}` in {file}")))
 }
 
 async fn signals(
@@ -643,5 +755,66 @@ mod tests {
         );
         s.pass_header = false;
         assert_eq!(decide(&s, &good).0, [Response::Continue]);
+    }
+
+    #[test]
+    fn looks_up_users_and_groups() {
+        assert_eq!(lookup_id("/etc/passwd", "root").unwrap(), 0);
+        assert_eq!(lookup_id("/etc/group", "root").unwrap(), 0);
+        assert_eq!(lookup_id("/etc/group", "1234").unwrap(), 1234);
+        assert!(lookup_id("/etc/passwd", "no-such-user-here").is_err());
+    }
+
+    #[test]
+    fn family_modes_soften_only_their_families() {
+        let engine = Engine::new(crate::Config::default()).unwrap();
+        // The canary rejects on CNT001 (content, a hard reject).
+        let canary = engine.check(
+            include_bytes!("../../samples/canary.eml"),
+            &Envelope::default(),
+        );
+        assert!(canary.findings.iter().any(|f| f.family == "content"));
+        let mut s = MilterConfig::default();
+        s.family_modes
+            .insert("content".into(), MilterMode::FlagOnly);
+        let flagged = live_verdict(&s, &canary);
+        s.family_modes.insert("content".into(), MilterMode::DryRun);
+        let dry = live_verdict(&s, &canary);
+        s.family_modes.insert("content".into(), MilterMode::Enforce);
+        s.family_modes.insert("html".into(), MilterMode::DryRun);
+        assert_eq!(live_verdict(&s, &canary), Verdict::Reject);
+        // Without content, what is left of the canary decides.
+        let rest: f64 = canary
+            .families
+            .iter()
+            .filter(|f| f.family != "content")
+            .map(|f| f.contributed)
+            .sum();
+        let hard_elsewhere = canary
+            .findings
+            .iter()
+            .any(|f| f.family != "content" && f.action == crate::report::Action::Reject);
+        assert!(
+            !hard_elsewhere && rest < canary.thresholds.reject,
+            "{canary:?}"
+        );
+        assert_eq!(flagged, Verdict::Flag);
+        let expect_dry = if rest >= canary.thresholds.flag {
+            Verdict::Flag
+        } else {
+            Verdict::Pass
+        };
+        assert_eq!(dry, expect_dry);
+        // And the replies follow: flag-only content puts a header on instead of a 554,
+        // one that still carries the rules' verdict.
+        s.family_modes.clear();
+        s.family_modes
+            .insert("content".into(), MilterMode::FlagOnly);
+        let (r, action) = decide(&s, &canary);
+        assert_eq!(action, "header");
+        assert!(
+            matches!(&r[0], Response::AddHeader { value, .. } if value.starts_with("reject; ")),
+            "{r:?}"
+        );
     }
 }

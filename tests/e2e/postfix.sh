@@ -7,7 +7,8 @@
 #
 # Checks: the canary gets 554 5.7.1 with our text; a clean sample arrives at the sink with
 # the verdict header and otherwise unchanged; a flagged sample arrives with its flag
-# header; mail submitted with Postfix's sendmail goes through non_smtpd_milters.
+# header; mail submitted with Postfix's sendmail goes through non_smtpd_milters; on a
+# Unix socket with socket_owner and socket_mode set, Postfix still gets through.
 #
 #   bash tests/e2e/postfix.sh [path/to/preflight]
 #
@@ -60,4 +61,23 @@ n=$(grep -l '^X-Preflight-Verdict: ' "$DIR/sink"/* | wc -l)
 
 echo "== milter log has one line per message"
 grep -c 'verdict=' "$DIR/milter.log" | grep -q '^4$' || fail "expected 4 verdict lines in the milter log"
+echo "== Unix socket: owned by postfix, mode 600, and Postfix gets through it"
+kill "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true
+SOCK="$DIR/milter.sock"
+touch "$SOCK" # a stale socket is removed; a plain file here must not be
+out=$("$BIN" milter --listen "unix:$SOCK" 2>&1 || true)
+echo "$out" | grep -q 'cannot listen' || fail "a regular file at the socket path was not refused: $out"
+rm -f "$SOCK"
+printf 'milter:\n  socket_owner: "postfix:postfix"\n  socket_mode: "600"\n' >> "$DIR/preflight.yaml"
+"$BIN" milter --listen "unix:$SOCK" --config "$DIR/preflight.yaml" 2>> "$DIR/milter.log" &
+MILTER_PID=$!
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+[ "$(stat -c '%U:%G %a' "$SOCK")" = "postfix:postfix 600" ] \
+  || fail "socket is $(stat -c '%U:%G %a' "$SOCK"), expected postfix:postfix 600"
+postconf -c "$DIR/etc" -e "smtpd_milters = unix:$SOCK"
+postfix -c "$DIR/etc" reload >/dev/null 2>&1
+sleep 1
+out=$(send samples/canary.eml || true)
+echo "$out" | grep -q '<\*\* 554 5.7.1 preflight: rejected by CNT001' \
+  || fail "canary not refused through the Unix socket: $(echo "$out" | grep '<\*\*' | head -3)"
 echo "postfix end to end: ok"
