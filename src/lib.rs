@@ -40,6 +40,7 @@ pub mod milter;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod util;
 pub mod verdict;
 

@@ -58,6 +58,13 @@ enum Command {
     /// List, explain and test the rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Check whole collections of drafts: directories, mbox files, Maildir folders.
+    ///
+    /// Prints a line per draft that is not clean and a summary (or JSON Lines, CSV, or a
+    /// self-contained HTML page). Exit status: the worst verdict (0 pass, 1 flag,
+    /// 2 reject); when some input could not be read (74) or is not mail (65), that status
+    /// unless a draft would be refused.
+    Scan(ScanArgs),
     /// Run as a milter: Postfix (or Sendmail) hands every message over at end of DATA.
     ///
     /// Mail that would bounce is refused with 554 5.7.1, the rest goes on with a verdict
@@ -80,6 +87,60 @@ struct MilterArgs {
     /// Log lines on standard error: `text` (key=value) or `json` (one object per line).
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
+}
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    /// Directories (recursive), mbox files, Maildir folders and message files.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Read more paths, one per line, from FILE ("-" for standard input).
+    #[arg(long, value_name = "FILE")]
+    files_from: Option<String>,
+    /// Worker threads (default: every core).
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    jobs: Option<usize>,
+    /// Output: `human` (lines for drafts that are not clean, then a summary), `jsonl`
+    /// (a report per draft, then `{"type":"summary",...}`), `csv`, or `html` (one
+    /// self-contained page).
+    #[arg(long, value_enum, default_value = "human")]
+    format: ScanFormat,
+    /// Evaluation mode: a TSV of path and label (like MANIFEST.tsv); the summary gives per
+    /// label the share of pass, flag and reject, and per rule how often it fires on each.
+    #[arg(long, value_name = "FILE")]
+    labels: Option<PathBuf>,
+    /// No progress bar and no notices about skipped files.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Configuration file (YAML; see packaging/preflight.example.yaml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A directory of local rule packs (*.yaml). Repeatable.
+    #[arg(long = "rules-dir", value_name = "DIR")]
+    rules_dirs: Vec<PathBuf>,
+    /// Only run these rules: ids, id prefixes, families or names (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    select: Vec<String>,
+    /// Never run these rules: ids, id prefixes, families or names (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    ignore: Vec<String>,
+    /// Receiver whose message size limit applies.
+    #[arg(long, value_enum)]
+    profile: Option<Profile>,
+    /// Reference time for the Date checks (as for `check`). Default: now.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorChoice,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum ScanFormat {
+    Human,
+    Jsonl,
+    Csv,
+    Html,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -243,6 +304,7 @@ where
         }
         Command::Rules(RulesCommand::Test { common, only }) => rules_test(&common, &only, out),
         Command::Milter(a) => milter(a),
+        Command::Scan(a) => scan(a, out, err),
     };
     match result {
         Ok(code) => code,
@@ -254,7 +316,11 @@ where
 }
 
 fn human_options(c: &Common, brief: bool) -> HumanOptions {
-    let color = match c.color {
+    options_for(c.color, brief)
+}
+
+fn options_for(color: ColorChoice, brief: bool) -> HumanOptions {
+    let color = match color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
@@ -462,6 +528,164 @@ fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, 
     }
     out.flush().map_err(io_err)?;
     Ok(error_code.unwrap_or(worst.exit_code()))
+}
+
+fn profile(p: Profile) -> SizeProfile {
+    match p {
+        Profile::Postfix => SizeProfile::Postfix,
+        Profile::Gmail => SizeProfile::Gmail,
+        Profile::Microsoft => SizeProfile::Microsoft,
+    }
+}
+
+fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
+    use crate::render::scan as r;
+    use crate::scan::{Labels, Outcome, Summary};
+    let mut config = match &a.config {
+        Some(p) => Config::from_file(p)?,
+        None => Config::default(),
+    };
+    config.rules_dirs.extend(a.rules_dirs.iter().cloned());
+    config.select.extend(a.select.iter().cloned());
+    config.ignore.extend(a.ignore.iter().cloned());
+    if let Some(p) = a.profile {
+        config.limits.profile = profile(p);
+    }
+    if let Some(n) = &a.now {
+        config.now = Some(parse_now(n)?);
+    }
+    let mut paths = a.paths.clone();
+    if let Some(list) = &a.files_from {
+        let text = if list == "-" {
+            let mut s = String::new();
+            std::io::stdin()
+                .lock()
+                .read_to_string(&mut s)
+                .map_err(|e| {
+                    Error::with_source(ErrorKind::Io, format!("--files-from -: {e}"), e)
+                })?;
+            s
+        } else {
+            std::fs::read_to_string(list).map_err(|e| {
+                Error::with_source(ErrorKind::Io, format!("--files-from {list}: {e}"), e)
+            })?
+        };
+        paths.extend(
+            text.lines()
+                .map(|l| l.trim_end_matches('\r'))
+                .filter(|l| !l.trim().is_empty())
+                .map(PathBuf::from),
+        );
+    }
+    if paths.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "nothing to scan: give paths or --files-from",
+        ));
+    }
+    if a.jobs == Some(0) {
+        return Err(Error::new(ErrorKind::Usage, "-j/--jobs must be at least 1"));
+    }
+    let labels = a.labels.as_deref().map(Labels::load).transpose()?;
+    let engine = Engine::new(config)?;
+    let opts = options_for(a.color, false);
+    let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| {
+        let pb = indicatif::ProgressBar::new(0);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} drafts  {per_sec}  eta {eta}  [{wide_bar}]",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        pb
+    });
+    let mut summary = if labels.is_some() {
+        Summary::with_labels()
+    } else {
+        Summary::default()
+    };
+    let mut html = crate::render::scan_html::HtmlReport::default();
+    let start = std::time::Instant::now();
+    if a.format == ScanFormat::Csv {
+        out.write_all(r::csv_header(labels.is_some()).as_bytes())
+            .map_err(io_err)?;
+    }
+    let found_bar = bar.clone();
+    let options = crate::scan::Options {
+        threads: a.jobs.unwrap_or(0),
+    };
+    let mut write_err: Option<std::io::Error> = None;
+    let result = crate::scan::scan(
+        &engine,
+        &paths,
+        &options,
+        move |n| {
+            if let Some(b) = &found_bar {
+                b.inc_length(n);
+            }
+        },
+        |item| {
+            let label = labels.as_ref().and_then(|l| l.get(&item.draft.path));
+            summary.add(&item, label);
+            let text = match a.format {
+                ScanFormat::Human => r::human_line(&item, &opts),
+                ScanFormat::Jsonl => r::jsonl_item(&item, label),
+                ScanFormat::Csv => r::csv_row(&item, label),
+                ScanFormat::Html => {
+                    html.push(&item, label);
+                    None
+                }
+            };
+            let mut notice = if a.quiet { None } else { r::notice(&item) };
+            if a.format != ScanFormat::Human
+                && let Outcome::Error { message, .. } = &item.outcome
+            {
+                notice = Some(format!("preflight: {}: {message}\n", item.draft.display()));
+            }
+            let mut emit = || -> std::io::Result<()> {
+                if let Some(n) = &notice {
+                    err.write_all(n.as_bytes())?;
+                }
+                if let Some(t) = &text {
+                    out.write_all(t.as_bytes())?;
+                    if bar.is_some() {
+                        out.flush()?;
+                    }
+                }
+                Ok(())
+            };
+            let written = match &bar {
+                Some(b) if notice.is_some() || text.is_some() => b.suspend(emit),
+                _ => emit(),
+            };
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+            written.inspect_err(|e| {
+                write_err.get_or_insert(std::io::Error::new(e.kind(), e.to_string()));
+            })
+        },
+    );
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if let Err(e) = result {
+        return Err(io_err(write_err.unwrap_or(e)));
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let tail = match a.format {
+        ScanFormat::Human => r::human_summary(&summary, seconds, &opts),
+        ScanFormat::Jsonl => r::jsonl_summary(&summary, seconds),
+        ScanFormat::Csv => String::new(),
+        ScanFormat::Html => {
+            let title: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            html.finish(&summary, seconds, &title.join(" "))
+        }
+    };
+    out.write_all(tail.as_bytes()).map_err(io_err)?;
+    out.flush().map_err(io_err)?;
+    Ok(summary.exit_code())
 }
 
 fn io_err(e: std::io::Error) -> Error {

@@ -32,23 +32,23 @@ impl Default for HumanOptions {
     }
 }
 
-struct Paint(bool);
+pub(crate) struct Paint(pub(crate) bool);
 
 impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
+    pub(crate) fn wrap(&self, code: &str, s: &str) -> String {
         if self.0 {
             format!("\x1b[{code}m{s}\x1b[0m")
         } else {
             s.to_string()
         }
     }
-    fn bold(&self, s: &str) -> String {
+    pub(crate) fn bold(&self, s: &str) -> String {
         self.wrap("1", s)
     }
-    fn dim(&self, s: &str) -> String {
+    pub(crate) fn dim(&self, s: &str) -> String {
         self.wrap("2", s)
     }
-    fn verdict(&self, v: Verdict, s: &str) -> String {
+    pub(crate) fn verdict(&self, v: Verdict, s: &str) -> String {
         match v {
             Verdict::Pass => self.wrap("1;32", s),
             Verdict::Flag => self.wrap("1;33", s),

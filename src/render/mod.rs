@@ -1,5 +1,5 @@
 //! Renderers for reports, rule documentation and example runs: human text ([`human`]) and
-//! JSON ([`json`]).
+//! JSON ([`json`]), and the outputs of `preflight scan` ([`scan`], [`scan_html`]).
 //!
 //! Both are pure functions from data to a `String`, so they are easy to test and the CLI
 //! decides where the text goes. Neither reads the clock or the environment: the caller
@@ -7,6 +7,8 @@
 
 pub mod human;
 pub mod json;
+pub mod scan;
+pub mod scan_html;
 
 pub use human::HumanOptions;
 
