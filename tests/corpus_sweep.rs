@@ -1,22 +1,25 @@
-//! Corpus sweep over `../shared/corpus/MANIFEST.tsv` (run by `.ci/run`, not by `cargo test`
-//! on a fresh clone, which has no corpus):
+//! Corpus sweep over `../shared/corpus` (run by `.ci/run`, not by `cargo test` on a fresh
+//! clone, which has no corpus):
 //!
 //! ```text
 //! cargo test --release --test corpus_sweep -- --ignored --nocapture
 //! ```
 //!
-//! Checks every message, asserts none panics and that two runs give the same bytes, prints
-//! per label the share of pass, flag and reject and, for the labels that must pass, which
-//! rules fire most, and the spam detection rate (flagged or rejected; reported, not
-//! enforced). Fails when, with every family on, more than 0.3% of `ham` or of `ham-bulk`
-//! is rejected or more than 2% flagged. Set `PREFLIGHT_SWEEP_SHOW=ID` to list the messages a
-//! rule fires on, and `PREFLIGHT_SWEEP_FP=1` to list the `ham` and `ham-bulk` messages
-//! that do not pass.
+//! Runs `preflight scan --labels MANIFEST.tsv --format jsonl` over the corpus (the
+//! evaluation mode users have for their own archives), twice, and asserts that no check
+//! panics or fails internally, that every message of the manifest was checked, and that
+//! the two runs give the same bytes. Prints per label the share of pass, flag and reject
+//! and, for the labels that must pass, which rules fire most, and the spam detection rate
+//! (flagged or rejected; reported, not enforced). Fails when, with every family on, more
+//! than 0.3% of `ham` or of `ham-bulk` is rejected or more than 2% flagged. Set
+//! `PREFLIGHT_SWEEP_SHOW=ID` to list the messages a rule fires on, and
+//! `PREFLIGHT_SWEEP_FP=1` to list the `ham` and `ham-bulk` messages that do not pass.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use preflight::{Config, Engine, Envelope, Verdict};
+use serde_json::Value;
 
 fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("PREFLIGHT_CORPUS")
@@ -25,11 +28,48 @@ fn corpus() -> Option<PathBuf> {
     dir.join("MANIFEST.tsv").is_file().then_some(dir)
 }
 
-#[derive(Default)]
-struct Tally {
-    n: usize,
-    verdicts: [usize; 3],
-    rules: BTreeMap<String, usize>,
+/// `preflight scan` over the corpus in evaluation mode: the draft records (paths relative
+/// to the corpus) and the summary record, and the raw output.
+fn scan(dir: &Path, jobs: &str) -> (Vec<Value>, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .args([
+            "scan",
+            "-q",
+            "-j",
+            jobs,
+            "--format",
+            "jsonl",
+            "--now",
+            "1795392000",
+        ])
+        .arg("--labels")
+        .arg(dir.join("MANIFEST.tsv"))
+        .arg(dir)
+        .output()
+        .expect("preflight scan runs");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1 | 2 | 65)),
+        "scan failed: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let prefix = format!("{}/", dir.display());
+    let mut records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    let summary = records.pop().expect("a summary record");
+    assert_eq!(summary["type"], "summary");
+    for r in &mut records {
+        let p = r["path"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches(&prefix)
+            .to_string();
+        r["path"] = Value::String(p);
+    }
+    (records, summary, text)
 }
 
 #[test]
@@ -38,78 +78,103 @@ fn corpus_sweep() {
     let Some(dir) = corpus() else {
         panic!("no corpus at ../shared/corpus (set PREFLIGHT_CORPUS)");
     };
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
-    // A fixed reference time keeps the Date checks reproducible.
-    let config = Config {
-        now: Some(1_795_392_000),
-        ..Config::default()
+    let (records, summary, first) = scan(&dir, "2");
+    let (_, _, second) = scan(&dir, "1");
+    // Same bytes from run to run and from two workers to one (the summary's last field,
+    // the time taken, aside).
+    let body = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with("{\"type\":\"summary\""))
+            .collect::<Vec<_>>()
+            .join("\n")
     };
-    let engine = Engine::new(config).unwrap();
+    assert!(
+        body(&first) == body(&second),
+        "scan output differs between runs"
+    );
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
+    let listed: BTreeSet<&str> = manifest
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    let seen: BTreeSet<&str> = records.iter().filter_map(|r| r["path"].as_str()).collect();
+    let missing: Vec<&&str> = listed.difference(&seen).collect();
+    assert!(missing.is_empty(), "not scanned: {missing:?}");
     let show = std::env::var("PREFLIGHT_SWEEP_SHOW").ok();
     let show_fp = std::env::var_os("PREFLIGHT_SWEEP_FP").is_some();
-    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut bytes = 0usize;
-    let start = std::time::Instant::now();
-    let mut count = 0;
-    for line in manifest.lines().skip(1) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let (path, label) = (cols[0], cols[3]);
-        let raw = std::fs::read(dir.join(path)).unwrap();
-        bytes += raw.len();
-        let r1 = engine.check(&raw, &Envelope::default());
-        let r2 = engine.check(&raw, &Envelope::default());
-        let (j1, j2) = (
-            serde_json::to_string(&r1).unwrap(),
-            serde_json::to_string(&r2).unwrap(),
-        );
-        assert_eq!(j1, j2, "non-deterministic report for {path}");
-        assert!(
-            r1.internal_errors.is_empty(),
-            "internal error on {path}: {:?}",
-            r1.internal_errors
-        );
-        count += 1;
-        if show_fp && matches!(label, "ham" | "ham-bulk") && r1.verdict != Verdict::Pass {
-            println!(
-                "  {} {label} {path}: {} {:?}",
-                r1.verdict.as_str(),
-                r1.score,
-                r1.rule_ids()
-            );
+    let mut internal = Vec::new();
+    for r in &records {
+        let path = r["path"].as_str().unwrap();
+        let label = r["label"].as_str().unwrap_or("-");
+        if r["code"] == 70
+            || r["internal_errors"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        {
+            internal.push(format!("{path}: {}", r["error"]));
         }
-        let t = tallies.entry(label.to_string()).or_default();
-        t.n += 1;
-        t.verdicts[r1.verdict as usize] += 1;
-        for f in &r1.findings {
-            *t.rules.entry(f.id.clone()).or_default() += 1;
-            if show.as_deref() == Some(f.id.as_str()) {
-                println!("  {} {label} {path}: {}", f.id, f.message);
+        let verdict = r["verdict"].as_str().unwrap_or("error");
+        if show_fp && matches!(label, "ham" | "ham-bulk") && verdict != "pass" {
+            let ids: Vec<&str> = r["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f["id"].as_str())
+                .collect();
+            println!("  {verdict} {label} {path}: {} {ids:?}", r["score"]);
+        }
+        if let Some(id) = &show {
+            for f in r["findings"].as_array().into_iter().flatten() {
+                if f["id"] == id.as_str() {
+                    println!(
+                        "  {id} {label} {path}: {}",
+                        f["message"].as_str().unwrap_or("")
+                    );
+                }
             }
         }
     }
-    let secs = start.elapsed().as_secs_f64();
+    assert!(internal.is_empty(), "internal errors: {internal:?}");
+    let seconds = summary["seconds"].as_f64().unwrap();
     println!(
-        "\ncorpus sweep: {count} messages, {:.1} MB, checked twice in {secs:.2} s ({:.0} messages/s single-threaded)",
-        bytes as f64 / 1e6,
-        2.0 * count as f64 / secs
+        "\ncorpus sweep (preflight scan --labels): {} drafts, {:.1} MB in {seconds:.2} s on 2 workers ({:.0} drafts/s; timed properly by benches/scan.sh); {} duplicates, {} not mail",
+        summary["drafts"],
+        summary["bytes"].as_f64().unwrap() / 1e6,
+        summary["drafts"].as_f64().unwrap() / seconds,
+        summary["duplicates"],
+        summary["not_mail"]
     );
     println!(
-        "{:<14} {:>6} {:>8} {:>8} {:>8}",
-        "label", "n", "pass", "flag", "reject"
+        "{:<14} {:>6} {:>8} {:>8} {:>8} {:>7}",
+        "label", "n", "pass", "flag", "reject", "errors"
     );
-    let pct = |a: usize, n: usize| 100.0 * a as f64 / n.max(1) as f64;
-    for (label, t) in &tallies {
+    let labels = summary["labels"]
+        .as_object()
+        .expect("labels in evaluation mode");
+    let n = |t: &Value, k: &str| t[k].as_u64().unwrap_or(0) as f64;
+    let share = |t: &Value, k: &str| {
+        100.0 * n(t, k) / (n(t, "pass") + n(t, "flag") + n(t, "reject")).max(1.0)
+    };
+    for (label, t) in labels {
         println!(
-            "{label:<14} {:>6} {:>7.2}% {:>7.2}% {:>7.2}%",
-            t.n,
-            pct(t.verdicts[Verdict::Pass as usize], t.n),
-            pct(t.verdicts[Verdict::Flag as usize], t.n),
-            pct(t.verdicts[Verdict::Reject as usize], t.n)
+            "{label:<14} {:>6} {:>7.2}% {:>7.2}% {:>7.2}% {:>7}",
+            n(t, "drafts"),
+            share(t, "pass"),
+            share(t, "flag"),
+            share(t, "reject"),
+            n(t, "errors")
         );
     }
     for label in ["ham", "ham-bulk", "spam"] {
-        if let Some(t) = tallies.get(label) {
-            let mut top: Vec<_> = t.rules.iter().collect();
+        if let Some(t) = labels.get(label) {
+            let rules: BTreeMap<&str, u64> = t["rules"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_u64().unwrap()))
+                .collect();
+            let mut top: Vec<_> = rules.iter().collect();
             top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             let s: Vec<String> = top
                 .iter()
@@ -119,21 +184,19 @@ fn corpus_sweep() {
             println!("top rules on {label}: {}", s.join(" "));
         }
     }
-    if let Some(t) = tallies.get("spam") {
-        let caught = t.verdicts[Verdict::Flag as usize] + t.verdicts[Verdict::Reject as usize];
+    if let Some(t) = labels.get("spam") {
         println!(
             "spam detection (flagged or rejected): {:.2}% of {}",
-            pct(caught, t.n),
-            t.n
+            share(t, "flag") + share(t, "reject"),
+            t["drafts"]
         );
     }
     let mut failed = Vec::new();
     for label in ["ham", "ham-bulk"] {
-        let Some(t) = tallies.get(label) else {
+        let Some(t) = labels.get(label) else {
             continue;
         };
-        let rej = pct(t.verdicts[Verdict::Reject as usize], t.n);
-        let flag = pct(t.verdicts[Verdict::Flag as usize], t.n);
+        let (rej, flag) = (share(t, "reject"), share(t, "flag"));
         if rej > 0.3 {
             failed.push(format!("{label}: rejected {rej:.2}% > 0.3%"));
         }
@@ -217,11 +280,17 @@ fn attachment_features_are_found() {
     let mut lines = features.lines();
     let head: Vec<&str> = lines.next().unwrap().split('\t').collect();
     let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
-    let engine = Engine::new(Config {
-        now: Some(1_795_392_000),
-        ..Config::default()
-    })
-    .unwrap();
+    // Rule ids per file, from the same scan users run (an mbox's messages together).
+    let (records, _, _) = scan(&dir, "2");
+    let mut by_path: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in &records {
+        let ids = by_path
+            .entry(r["path"].as_str().unwrap().to_string())
+            .or_default();
+        for f in r["findings"].as_array().into_iter().flatten() {
+            ids.push(f["id"].as_str().unwrap().to_string());
+        }
+    }
     let (mut checked, mut found, mut excepted) = (0, 0, 0);
     let mut missed = Vec::new();
     for line in lines {
@@ -234,9 +303,7 @@ fn attachment_features_are_found() {
             continue;
         }
         let path = cols[0];
-        let raw = std::fs::read(dir.join(path)).unwrap();
-        let r = engine.check(&raw, &Envelope::default());
-        let ids = r.rule_ids();
+        let ids = by_path.get(path).cloned().unwrap_or_default();
         for (feature, rules) in set {
             checked += 1;
             if rules.iter().any(|id| ids.iter().any(|i| i == id)) {

@@ -586,16 +586,27 @@ fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Er
     if a.jobs == Some(0) {
         return Err(Error::new(ErrorKind::Usage, "-j/--jobs must be at least 1"));
     }
-    let labels = a.labels.as_deref().map(Labels::load).transpose()?;
+    let labels = a
+        .labels
+        .as_deref()
+        .map(Labels::load)
+        .transpose()?
+        .map(std::sync::Arc::new);
     let engine = Engine::new(config)?;
     let opts = options_for(a.color, false);
     let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| {
         let pb = indicatif::ProgressBar::new(0);
         pb.set_style(
             indicatif::ProgressStyle::with_template(
-                "{spinner} {pos}/{len} drafts  {per_sec}  eta {eta}  [{wide_bar}]",
+                "{spinner} {human_pos}/{human_len} drafts  {rate}  eta {eta}  [{wide_bar}]",
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .with_key(
+                "rate",
+                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", s.per_sec());
+                },
+            )
             .progress_chars("=> "),
         );
         pb
@@ -614,6 +625,7 @@ fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Er
     let found_bar = bar.clone();
     let options = crate::scan::Options {
         threads: a.jobs.unwrap_or(0),
+        labels: labels.clone(),
     };
     let mut write_err: Option<std::io::Error> = None;
     let result = crate::scan::scan(

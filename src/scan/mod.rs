@@ -119,6 +119,9 @@ pub struct Item {
 pub struct Options {
     /// Worker threads; 0 uses every core.
     pub threads: usize,
+    /// In evaluation mode, the labels: a file they name is meant as mail, so one that
+    /// is not is an error rather than a skipped file.
+    pub labels: Option<Arc<Labels>>,
 }
 
 /// Work for the pool, numbered in input order.
@@ -139,9 +142,27 @@ enum Job {
 /// the length.
 type Key = (u64, u64, usize);
 
+/// How many reports the duplicate cache keeps alive; older ones are only remembered
+/// weakly, so memory stays flat however many drafts there are. (A duplicate whose
+/// original was checked more than this many distinct drafts earlier, and whose report is
+/// gone, is checked again.)
+const KEEP_REPORTS: usize = 1024;
+
+enum Cached {
+    Strong(Arc<OnceLock<Checked>>),
+    Weak(std::sync::Weak<OnceLock<Checked>>),
+}
+
+#[derive(Default)]
+struct Seen {
+    map: HashMap<Key, Cached>,
+    /// Keys held strongly, oldest first.
+    order: std::collections::VecDeque<Key>,
+}
+
 struct Dedup {
     hashers: (RandomState, RandomState),
-    seen: Mutex<HashMap<Key, Arc<OnceLock<Checked>>>>,
+    seen: Mutex<Seen>,
 }
 
 impl Dedup {
@@ -160,7 +181,27 @@ impl Dedup {
         let key = self.key(bytes);
         let cell = {
             let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-            Arc::clone(seen.entry(key).or_default())
+            let alive = match seen.map.get(&key) {
+                Some(Cached::Strong(c)) => Some(Arc::clone(c)),
+                Some(Cached::Weak(w)) => w.upgrade(),
+                None => None,
+            };
+            match alive {
+                Some(c) => c,
+                None => {
+                    let c: Arc<OnceLock<Checked>> = Arc::default();
+                    seen.map.insert(key, Cached::Strong(Arc::clone(&c)));
+                    seen.order.push_back(key);
+                    if seen.order.len() > KEEP_REPORTS
+                        && let Some(old) = seen.order.pop_front()
+                        && let Some(entry) = seen.map.get_mut(&old)
+                        && let Cached::Strong(strong) = entry
+                    {
+                        *entry = Cached::Weak(Arc::downgrade(strong));
+                    }
+                    c
+                }
+            }
         };
         let checked = cell.get_or_init(|| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -199,7 +240,7 @@ pub fn scan(
     let (done_tx, done_rx) = mpsc::sync_channel::<Done>(workers * 64);
     let dedup = Dedup {
         hashers: (RandomState::new(), RandomState::new()),
-        seen: Mutex::new(HashMap::new()),
+        seen: Mutex::new(Seen::default()),
     };
     std::thread::scope(|s| {
         s.spawn(move || {
@@ -217,10 +258,11 @@ pub fn scan(
             }
         });
         let dedup = &dedup;
+        let labels = options.labels.as_deref();
         s.spawn(move || {
             pool.install(|| {
                 job_rx.into_iter().par_bridge().for_each(|(seq, job)| {
-                    let _ = done_tx.send((seq, run_job(engine, dedup, job)));
+                    let _ = done_tx.send((seq, run_job(engine, dedup, job, labels)));
                 });
             });
         });
@@ -262,7 +304,12 @@ pub fn scan(
 }
 
 /// Checks one job's message(s).
-fn run_job(engine: &Engine, dedup: &Dedup, job: Job) -> Vec<(Item, Option<Key>)> {
+fn run_job(
+    engine: &Engine,
+    dedup: &Dedup,
+    job: Job,
+    labels: Option<&Labels>,
+) -> Vec<(Item, Option<Key>)> {
     match job {
         Job::Done(item) => vec![(item, None)],
         Job::Message { draft, bytes } => vec![check_one(engine, dedup, draft, &bytes)],
@@ -304,7 +351,8 @@ fn run_job(engine: &Engine, dedup: &Dedup, job: Job) -> Vec<(Item, Option<Key>)>
                 }
             }
             if let Err(why) = crate::message::looks_like_mail(&bytes) {
-                let outcome = if strict {
+                let labelled = labels.is_some_and(|l| l.get(&draft.path).is_some());
+                let outcome = if strict || labelled {
                     Outcome::Error {
                         code: EX_DATAERR,
                         message: format!("not a mail message: {why}"),
@@ -574,7 +622,10 @@ mod tests {
         scan(
             &engine,
             &[dir.to_path_buf()],
-            &Options { threads: 2 },
+            &Options {
+                threads: 2,
+                labels: None,
+            },
             |_| {},
             |i| {
                 items.push(i);
