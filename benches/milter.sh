@@ -3,7 +3,7 @@
 # 20 sessions, 2,000 messages (2 KB each), through a Postfix instance of its own on
 # loopback to smtp-sink; three runs of each, interleaved; medians and the ratio.
 #
-#   [RUNS=3] [PASS_HEADER=no] bash benches/milter.sh [N_MESSAGES] [path/to/preflight]
+#   [RUNS=3] [PASS_HEADER=no] [NO_RULES=yes] bash benches/milter.sh [N_MESSAGES] [path/to/preflight]
 #
 # Needs root and Debian's postfix and swaks (installed when missing).
 set -euo pipefail
@@ -19,6 +19,8 @@ source tests/e2e/postfix_lib.sh
 e2e_setup "${2:-./target/release/preflight}"
 # PASS_HEADER=no: no verdict header on passing mail (Postfix then rewrites nothing).
 [ "${PASS_HEADER:-yes}" = no ] && printf 'milter:\n  pass_header: false\n' >> "$DIR/preflight.yaml"
+# NO_RULES=yes: every family off, to see the cost of the protocol alone.
+[ "${NO_RULES:-}" = yes ] && printf "ignore: [headers, content, encoding, mime, size, bulk, html, links, attachments]\n" >> "$DIR/preflight.yaml"
 start_milter
 start_postfix
 

@@ -510,7 +510,8 @@ pub mod stage {
 
 /// What we ask for in negotiation: the actions we use (add, insert and change headers,
 /// quarantine, and macro lists when offered) and the steps we do not need (unknown
-/// commands; no replies to headers, body chunks and the envelope steps, since we only
+/// commands, DATA and end of headers: the first body chunk or end of message ends the
+/// headers just as well; no replies to headers, body chunks and the envelope steps, since we only
 /// decide at end of message). Everything is limited to what the MTA offered.
 pub fn negotiate(mta: Options) -> Result<Response, &'static str> {
     if mta.version < 2 {
@@ -521,6 +522,8 @@ pub fn negotiate(mta: Options) -> Result<Response, &'static str> {
         action::ADD_HEADERS | action::CHANGE_HEADERS | action::QUARANTINE | action::SET_SYMLIST;
     let actions = want_actions & mta.actions;
     let want_steps = step::NO_UNKNOWN
+        | step::NO_DATA
+        | step::NO_EOH
         | step::NR_CONNECT
         | step::NR_HELO
         | step::NR_MAIL
