@@ -247,6 +247,20 @@ fn exit_status_is_the_worst_verdict_then_errors() {
     assert_eq!(scan(&[p("flag.eml"), p("notmail.eml")]), 65);
     assert_eq!(scan(&[p("flag.eml"), p("missing.eml")]), 66);
     assert_eq!(scan(&[p("canary.eml"), p("notmail.eml")]), 2);
+    // A file found in a folder that cannot be read (a broken link here) is 74.
+    let sub = dir.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        sub.join("flag.eml"),
+        sample("bad-size-too-many-attachments.eml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.join("gone.eml"), sub.join("link.eml")).unwrap();
+    assert_eq!(scan(&[sub.to_str().unwrap().to_string()]), 74);
+    assert_eq!(
+        scan(&[sub.to_str().unwrap().to_string(), p("canary.eml")]),
+        2
+    );
     // Nothing to scan is a usage error.
     assert_eq!(code(&run(&["scan"])), 64);
 }

@@ -93,8 +93,9 @@ pub fn human_summary(s: &Summary, seconds: f64, o: &HumanOptions) -> String {
     let n = s.drafts;
     let _ = writeln!(
         out,
-        "\n{} drafts checked in {:.2} s ({} drafts/s, {:.1} MB)",
+        "\n{} {} checked in {:.2} s ({} drafts/s, {:.1} MB)",
         p.bold(&thousands(n)),
+        if n == 1 { "draft" } else { "drafts" },
         seconds,
         thousands((n as f64 / seconds.max(1e-6)) as usize),
         s.bytes as f64 / 1e6

@@ -93,7 +93,7 @@ pub enum Outcome {
     },
     /// Could not be read, is not mail, or its check failed: sysexits `code` and why.
     Error {
-        /// 65 not mail, 66 cannot open, 70 internal error, 74 read error.
+        /// 65 not mail, 66 a given path does not exist, 70 internal error, 74 cannot read.
         code: i32,
         /// What went wrong, without the path.
         message: String,
@@ -405,7 +405,9 @@ fn check_one(engine: &Engine, dedup: &Dedup, draft: Draft, bytes: &[u8]) -> (Ite
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, (i32, String)> {
-    let mut f = std::fs::File::open(path).map_err(|e| (EX_NOINPUT, format!("cannot open: {e}")))?;
+    // Found and then unreadable (permissions, vanished, I/O): a read error, 74. (A path
+    // given on the command line that does not exist is 66, see `walk_input`.)
+    let mut f = std::fs::File::open(path).map_err(|e| (EX_IOERR, format!("cannot open: {e}")))?;
     let mut buf = Vec::with_capacity(f.metadata().map_or(0, |m| m.len() as usize + 1));
     f.read_to_end(&mut buf)
         .map_err(|e| (EX_IOERR, format!("read error: {e}")))?;
@@ -595,19 +597,37 @@ fn entries(
             return None;
         }
     };
-    let mut list: Vec<(PathBuf, std::fs::Metadata)> = read
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let path = e.path();
-            let meta = e.metadata().ok()?;
-            if meta.file_type().is_symlink() {
-                let target = std::fs::metadata(&path).ok()?;
+    let mut list: Vec<(PathBuf, std::fs::Metadata)> = Vec::new();
+    let mut broken: Vec<(PathBuf, String)> = Vec::new();
+    for e in read.filter_map(Result::ok) {
+        let path = e.path();
+        let Ok(meta) = e.metadata() else { continue };
+        if meta.file_type().is_symlink() {
+            match std::fs::metadata(&path) {
                 // Links to directories are not followed (no loops).
-                return target.is_file().then_some((path, target));
+                Ok(target) if target.is_file() => list.push((path, target)),
+                Ok(_) => {}
+                Err(e) => broken.push((path, format!("broken symbolic link: {e}"))),
             }
-            Some((path, meta))
-        })
-        .collect();
+            continue;
+        }
+        list.push((path, meta));
+    }
+    broken.sort();
+    for (path, message) in broken {
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if !hidden {
+            send(done(
+                &path,
+                Outcome::Error {
+                    code: EX_IOERR,
+                    message,
+                },
+            ));
+        }
+    }
     list.sort_by(|a, b| a.0.cmp(&b.0));
     Some(list)
 }

@@ -168,9 +168,9 @@ impl Summary {
         v
     }
 
-    /// The exit status: 2 when a draft would be refused; else the worst error (74 read
-    /// error, 70 internal error, 66 cannot open, 65 not mail); else 1 when a draft is
-    /// flagged; else 0.
+    /// The exit status: 2 when a draft would be refused; else the worst error (74 cannot
+    /// read, 70 internal error, 66 a given path does not exist, 65 not mail); else 1 when
+    /// a draft is flagged; else 0.
     pub fn exit_code(&self) -> i32 {
         if self.reject > 0 {
             2
