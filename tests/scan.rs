@@ -404,4 +404,40 @@ fn html_page_loads_in_headless_chromium() {
     assert_eq!(dom.matches("<tr class=\"draft\"").count(), 10);
     assert!(dom.contains("<span class=\"id\">CNT001</span>"));
     assert!(dom.contains("10 of 10 drafts shown"), "{dom}");
+
+    // Interaction: the first row (the worst draft) opens to its findings with evidence,
+    // why and fix; filtering by a rule id leaves the drafts it fired on.
+    let html = text(&o.stdout);
+    let probe = r#"<script>
+document.querySelector("tr.draft").click();
+var d = document.querySelector("tr.details");
+document.body.dataset.opened = d ? d.textContent : "none";
+var f = document.getElementById("filter");
+f.value = "CNT001";
+f.dispatchEvent(new Event("input"));
+document.body.dataset.filtered = String(document.querySelectorAll("tr.draft").length);
+</script></body>"#;
+    let at = html.rfind("</body>").unwrap();
+    let probed = format!("{}{probe}{}", &html[..at], &html[at + "</body>".len()..]);
+    let page = dir.join("probe.html");
+    std::fs::write(&page, probed).unwrap();
+    let out = Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    let dom = text(&out.stdout);
+    let opened = dom
+        .split("data-opened=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or("");
+    assert!(
+        opened.contains("Why: ") && opened.contains("Fix: ") && opened.contains("line "),
+        "the first row did not open to its findings: {opened}"
+    );
+    assert!(
+        dom.contains("data-filtered=\"1\""),
+        "filter by CNT001: {dom}"
+    );
 }
