@@ -118,18 +118,8 @@ struct ScanArgs {
     /// A directory of local rule packs (*.yaml). Repeatable.
     #[arg(long = "rules-dir", value_name = "DIR")]
     rules_dirs: Vec<PathBuf>,
-    /// Only run these rules: ids, id prefixes, families or names (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "RULES")]
-    select: Vec<String>,
-    /// Never run these rules: ids, id prefixes, families or names (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "RULES")]
-    ignore: Vec<String>,
-    /// Receiver whose message size limit applies.
-    #[arg(long, value_enum)]
-    profile: Option<Profile>,
-    /// Reference time for the Date checks (as for `check`). Default: now.
-    #[arg(long, value_name = "TIME")]
-    now: Option<String>,
+    #[command(flatten)]
+    selection: Selection,
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
@@ -215,16 +205,9 @@ struct Common {
     color: ColorChoice,
 }
 
+/// Which rules run and how: shared by `check` and `scan`.
 #[derive(Args, Debug)]
-struct CheckArgs {
-    #[command(flatten)]
-    common: Common,
-    /// Messages to check (RFC 5322 files, LF or CRLF); "-" reads standard input.
-    #[arg(required = true, value_name = "FILE")]
-    files: Vec<String>,
-    /// One line per finding: no evidence, why or fix.
-    #[arg(long)]
-    brief: bool,
+struct Selection {
     /// Only run these rules: ids, id prefixes, families or names (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     select: Vec<String>,
@@ -239,6 +222,39 @@ struct CheckArgs {
     /// or an RFC 5322 date. Default: now.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
+}
+
+impl Selection {
+    /// Applies the options to `config`.
+    fn apply(&self, config: &mut Config) -> Result<(), Error> {
+        config.select.extend(self.select.iter().cloned());
+        config.ignore.extend(self.ignore.iter().cloned());
+        if let Some(p) = self.profile {
+            config.limits.profile = match p {
+                Profile::Postfix => SizeProfile::Postfix,
+                Profile::Gmail => SizeProfile::Gmail,
+                Profile::Microsoft => SizeProfile::Microsoft,
+            };
+        }
+        if let Some(n) = &self.now {
+            config.now = Some(parse_now(n)?);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Messages to check (RFC 5322 files, LF or CRLF); "-" reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<String>,
+    /// One line per finding: no evidence, why or fix.
+    #[arg(long)]
+    brief: bool,
+    #[command(flatten)]
+    selection: Selection,
     /// Envelope sender (MAIL FROM); "" for the null sender.
     #[arg(long, value_name = "ADDR")]
     mail_from: Option<String>,
@@ -287,7 +303,18 @@ where
                 | K::DisplayHelpOnMissingArgumentOrSubcommand => 0,
                 _ => EX_USAGE,
             };
-            let text = e.render().ansi().to_string();
+            // Styled only on a terminal: `preflight scan --help | less` stays plain.
+            let terminal = if code == 0 {
+                std::io::stdout().is_terminal()
+            } else {
+                std::io::stderr().is_terminal()
+            };
+            let styled = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let text = if styled {
+                e.render().ansi().to_string()
+            } else {
+                e.render().to_string()
+            };
             let _ = if code == 0 {
                 write!(out, "{text}")
             } else {
@@ -439,18 +466,7 @@ fn read_input(name: &str) -> Result<Vec<u8>, (i32, String)> {
 
 fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
     let mut config = load_config(&a.common)?;
-    config.select.extend(a.select.iter().cloned());
-    config.ignore.extend(a.ignore.iter().cloned());
-    if let Some(p) = a.profile {
-        config.limits.profile = match p {
-            Profile::Postfix => SizeProfile::Postfix,
-            Profile::Gmail => SizeProfile::Gmail,
-            Profile::Microsoft => SizeProfile::Microsoft,
-        };
-    }
-    if let Some(n) = &a.now {
-        config.now = Some(parse_now(n)?);
-    }
+    a.selection.apply(&mut config)?;
     if a.files.iter().filter(|f| *f == "-").count() > 1 {
         return Err(Error::new(
             ErrorKind::Usage,
@@ -530,14 +546,6 @@ fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, 
     Ok(error_code.unwrap_or(worst.exit_code()))
 }
 
-fn profile(p: Profile) -> SizeProfile {
-    match p {
-        Profile::Postfix => SizeProfile::Postfix,
-        Profile::Gmail => SizeProfile::Gmail,
-        Profile::Microsoft => SizeProfile::Microsoft,
-    }
-}
-
 fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
     use crate::render::scan as r;
     use crate::scan::{Labels, Outcome, Summary};
@@ -546,14 +554,7 @@ fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Er
         None => Config::default(),
     };
     config.rules_dirs.extend(a.rules_dirs.iter().cloned());
-    config.select.extend(a.select.iter().cloned());
-    config.ignore.extend(a.ignore.iter().cloned());
-    if let Some(p) = a.profile {
-        config.limits.profile = profile(p);
-    }
-    if let Some(n) = &a.now {
-        config.now = Some(parse_now(n)?);
-    }
+    a.selection.apply(&mut config)?;
     let mut paths = a.paths.clone();
     if let Some(list) = &a.files_from {
         let text = if list == "-" {
