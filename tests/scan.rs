@@ -441,3 +441,23 @@ document.body.dataset.filtered = String(document.querySelectorAll("tr.draft").le
         "filter by CNT001: {dom}"
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_stops_the_scan_quietly() {
+    let dir = campaign("scan-pipe");
+    let mut child = bin()
+        .args(["scan", "-q", "--format", "jsonl", dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read nothing: close the pipe at once, as `| head -0` would.
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        !text(&o.stderr).contains("Broken pipe"),
+        "{}",
+        text(&o.stderr)
+    );
+}

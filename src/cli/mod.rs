@@ -279,6 +279,7 @@ pub fn main() -> i32 {
     let code = run(std::env::args_os(), &mut out, &mut std::io::stderr());
     match out.flush() {
         Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
         Err(e) => {
             eprintln!("preflight: cannot write output: {e}");
             EX_IOERR
@@ -335,6 +336,8 @@ where
     };
     match result {
         Ok(code) => code,
+        // The reader went away (`preflight scan | head`): stop quietly, as other tools do.
+        Err(e) if broken_pipe(&e) => 0,
         Err(e) => {
             let _ = writeln!(err, "preflight: {e}");
             e.exit_code()
@@ -699,6 +702,12 @@ fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Er
     out.write_all(tail.as_bytes()).map_err(io_err)?;
     out.flush().map_err(io_err)?;
     Ok(summary.exit_code())
+}
+
+fn broken_pipe(e: &Error) -> bool {
+    std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 fn io_err(e: std::io::Error) -> Error {

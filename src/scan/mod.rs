@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
@@ -242,10 +243,15 @@ pub fn scan(
         hashers: (RandomState::new(), RandomState::new()),
         seen: Mutex::new(Seen::default()),
     };
+    // Set when `on_item` fails (the reader of the output went away): stop early.
+    let stop = &AtomicBool::new(false);
     std::thread::scope(|s| {
         s.spawn(move || {
             let mut seq = 0;
             let mut send = |job: Job| {
+                if stop.load(Ordering::Relaxed) {
+                    return false;
+                }
                 on_found(1);
                 let ok = job_tx.send((seq, job)).is_ok();
                 seq += 1;
@@ -262,6 +268,9 @@ pub fn scan(
         s.spawn(move || {
             pool.install(|| {
                 job_rx.into_iter().par_bridge().for_each(|(seq, job)| {
+                    if stop.load(Ordering::Relaxed) {
+                        return; // the output failed: drain without checking
+                    }
                     let _ = done_tx.send((seq, run_job(engine, dedup, job, labels)));
                 });
             });
@@ -291,6 +300,7 @@ pub fn scan(
                     }
                     if let Err(e) = on_item(item) {
                         result = Err(e);
+                        stop.store(true, Ordering::Relaxed);
                         break;
                     }
                 }
