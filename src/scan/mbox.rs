@@ -122,6 +122,59 @@ mod tests {
         );
     }
 
+    /// mboxrd round trip on generated messages: quote `>*From ` lines, join with From_
+    /// lines and blank separators, split again, get the messages back byte for byte.
+    #[test]
+    fn mboxrd_round_trip_on_generated_messages() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let pieces = [
+            "From here",
+            ">From there",
+            ">>From x",
+            "",
+            "Subject: s",
+            "body",
+            "From",
+            " From ",
+            "FROM caps",
+            "From: a@b",
+        ];
+        for round in 0..200 {
+            let eol = if round % 3 == 0 { "\r\n" } else { "\n" };
+            let count = 1 + next(5) as usize;
+            let messages: Vec<String> = (0..count)
+                .map(|_| {
+                    let mut m = format!("Subject: m{round}{eol}{eol}");
+                    for _ in 0..next(8) {
+                        m.push_str(pieces[next(pieces.len() as u64) as usize]);
+                        m.push_str(eol);
+                    }
+                    m
+                })
+                .collect();
+            let mut mbox = String::new();
+            for m in &messages {
+                mbox.push_str("From sender@example.com Mon Nov 23 10:00:00 2026");
+                mbox.push_str(eol);
+                for line in m.split_inclusive('\n') {
+                    let q = line.trim_start_matches('>');
+                    if q.starts_with("From ") {
+                        mbox.push('>');
+                    }
+                    mbox.push_str(line);
+                }
+                mbox.push_str(eol);
+            }
+            assert_eq!(split(&mbox), messages, "round {round}:\n{mbox}");
+        }
+    }
+
     #[test]
     fn text_before_the_first_from_line_is_not_a_message() {
         assert!(split("no mbox here\n\nat all\n").is_empty());
