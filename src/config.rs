@@ -188,6 +188,16 @@ pub struct MilterConfig {
     pub socket_owner: Option<String>,
 }
 
+impl MilterConfig {
+    /// The mode for findings of `family` (`enforce` unless `family_modes` softens it).
+    pub fn family_mode(&self, family: &str) -> MilterMode {
+        self.family_modes
+            .get(family)
+            .copied()
+            .unwrap_or(MilterMode::Enforce)
+    }
+}
+
 impl Default for MilterConfig {
     fn default() -> Self {
         MilterConfig {

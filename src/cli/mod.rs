@@ -383,26 +383,20 @@ fn milter(a: MilterArgs) -> Result<i32, Error> {
         LogFormat::Json => tracing::subscriber::set_global_default(logs.json().finish()),
         LogFormat::Text => tracing::subscriber::set_global_default(logs.finish()),
     };
-    let load = move || -> Result<Engine, Error> {
-        let mut config = match &a.config {
-            Some(p) => Config::from_file(p)?,
-            None => Config::default(),
-        };
-        config.rules_dirs.extend(a.rules_dirs.iter().cloned());
-        let rules = RuleSet::load(&config.rules_dirs)?;
-        Engine::with_rules(config, rules)
-    };
+    let load =
+        move || -> Result<Engine, Error> { Engine::new(load_config(&a.config, &a.rules_dirs)?) };
     let engine = load()?;
     crate::milter::server::run(&listen, engine, load)?;
     Ok(0)
 }
 
-fn load_config(c: &Common) -> Result<Config, Error> {
-    let mut config = match &c.config {
+/// The configuration file (or the defaults) with `--rules-dir` directories added.
+fn load_config(file: &Option<PathBuf>, rules_dirs: &[PathBuf]) -> Result<Config, Error> {
+    let mut config = match file {
         Some(p) => Config::from_file(p)?,
         None => Config::default(),
     };
-    config.rules_dirs.extend(c.rules_dirs.iter().cloned());
+    config.rules_dirs.extend(rules_dirs.iter().cloned());
     Ok(config)
 }
 
@@ -468,7 +462,7 @@ fn read_input(name: &str) -> Result<Vec<u8>, (i32, String)> {
 }
 
 fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
-    let mut config = load_config(&a.common)?;
+    let mut config = load_config(&a.common.config, &a.common.rules_dirs)?;
     a.selection.apply(&mut config)?;
     if a.files.iter().filter(|f| *f == "-").count() > 1 {
         return Err(Error::new(
@@ -552,11 +546,7 @@ fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, 
 fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
     use crate::render::scan as r;
     use crate::scan::{Labels, Outcome, Summary};
-    let mut config = match &a.config {
-        Some(p) => Config::from_file(p)?,
-        None => Config::default(),
-    };
-    config.rules_dirs.extend(a.rules_dirs.iter().cloned());
+    let mut config = load_config(&a.config, &a.rules_dirs)?;
     a.selection.apply(&mut config)?;
     let mut paths = a.paths.clone();
     if let Some(list) = &a.files_from {
@@ -715,7 +705,7 @@ fn io_err(e: std::io::Error) -> Error {
 }
 
 fn load_rules(c: &Common) -> Result<(Config, RuleSet, Engine), Error> {
-    let config = load_config(c)?;
+    let config = load_config(&c.config, &c.rules_dirs)?;
     let rules = RuleSet::load(&config.rules_dirs)?;
     let engine = Engine::with_rules(config.clone(), rules.clone())?;
     Ok((config, rules, engine))

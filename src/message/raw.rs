@@ -117,6 +117,15 @@ fn is_blank_line(line: &[u8]) -> bool {
     line.iter().all(|&b| b == b'\r' || b == b'\n')
 }
 
+/// Where the header block starts: past an mbox `From ` envelope line, if there is one.
+pub fn header_start(raw: &[u8]) -> usize {
+    if raw.starts_with(b"From ") {
+        line_end(raw, 0, raw.len())
+    } else {
+        0
+    }
+}
+
 /// Parses a header block strictly from `start` up to `end`.
 pub fn parse_header_block(
     raw: &[u8],
@@ -275,11 +284,7 @@ impl RawFacts {
             None => LineEnding::None,
         };
         let mbox_from_line = raw.starts_with(b"From ");
-        let header_start = if mbox_from_line {
-            line_end(raw, 0, raw.len())
-        } else {
-            0
-        };
+        let header_start = header_start(raw);
         let mut facts = RawFacts {
             size: raw.len(),
             line_starts,

@@ -14,7 +14,7 @@
 //!   name of printable ASCII (RFC 5322 §3.6.8 `ftext`; the obsolete white space before the
 //!   colon is tolerated).
 
-use super::raw::RawFacts;
+use super::raw::{header_start, parse_header_block};
 
 /// How many leading bytes the binary test looks at.
 const SNIFF_BYTES: usize = 1024;
@@ -47,18 +47,15 @@ pub fn looks_like_mail(raw: &[u8]) -> Result<(), String> {
             head.len()
         ));
     }
-    // Find the first field without scanning the whole input: the header block parser stops
-    // at the first line that is not a field.
-    let facts_head = &raw[..raw.len().min(256 * 1024)];
-    let facts = RawFacts::scan(facts_head);
+    // Only the header block is parsed (it stops at the first line that is not a field),
+    // not the line structure of the whole input: `Engine::check` scans that once later.
+    let head = &raw[..raw.len().min(256 * 1024)];
+    let start = header_start(head);
+    let block = parse_header_block(head, start, head.len(), &|_| 0);
     let valid_name = |n: &str| !n.is_empty() && n.bytes().all(|b| (33..=126).contains(&b));
-    let first_is_field = facts
-        .headers()
-        .first()
-        .is_some_and(|h| h.start == facts.header_start)
-        && facts.headers().iter().any(|h| valid_name(&h.name));
+    let first_is_field = block.fields.first().is_some_and(|h| h.start == start)
+        && block.fields.iter().any(|h| valid_name(&h.name));
     if !first_is_field {
-        let start = facts.header_start.min(raw.len());
         let end = raw[start..]
             .iter()
             .position(|&b| b == b'\n')
@@ -66,9 +63,10 @@ pub fn looks_like_mail(raw: &[u8]) -> Result<(), String> {
         let line = String::from_utf8_lossy(&raw[start..end.min(start + 60)])
             .trim_end()
             .to_string();
+        // Line 2 when an mbox `From ` line came first.
+        let number = 1 + usize::from(start > 0 && raw[start - 1] == b'\n');
         return Err(format!(
-            "no header field at the start of the input (line {} reads {line:?}, expected `Name: value`)",
-            facts.line_of(start)
+            "no header field at the start of the input (line {number} reads {line:?}, expected `Name: value`)"
         ));
     }
     Ok(())

@@ -58,43 +58,32 @@ impl FromStr for Listen {
     }
 }
 
-/// What the connections share: the engine in force (swapped on reload) and the settings.
+/// What the connections share: the engine in force, swapped on reload. The milter
+/// settings are those of its configuration, so both always change together.
 pub struct Shared {
     engine: RwLock<Arc<Engine>>,
-    settings: RwLock<Arc<MilterConfig>>,
 }
 
 impl Shared {
-    /// Shared state for `engine`, with the milter settings of its configuration.
+    /// Shared state for `engine`.
     pub fn new(engine: Engine) -> Arc<Shared> {
-        let settings = Arc::new(engine.config().milter.clone());
         Arc::new(Shared {
             engine: RwLock::new(Arc::new(engine)),
-            settings: RwLock::new(settings),
         })
     }
 
     /// Puts a new engine (and its milter settings) in force for the next messages.
     pub fn replace(&self, engine: Engine) {
-        let settings = Arc::new(engine.config().milter.clone());
-        if let Ok(mut e) = self.engine.write() {
-            *e = Arc::new(engine);
-        }
-        if let Ok(mut s) = self.settings.write() {
-            *s = settings;
+        let engine = Arc::new(engine);
+        match self.engine.write() {
+            Ok(mut e) => *e = engine,
+            Err(poisoned) => *poisoned.into_inner() = engine,
         }
     }
 
     fn engine(&self) -> Arc<Engine> {
         match self.engine.read() {
             Ok(e) => Arc::clone(&e),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
-    }
-
-    fn settings(&self) -> Arc<MilterConfig> {
-        match self.settings.read() {
-            Ok(s) => Arc::clone(&s),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
     }
@@ -137,7 +126,8 @@ where
     L: AsyncAccept<Stream = S>,
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let limit = Arc::new(Semaphore::new(shared.settings().max_connections.max(1)));
+    let max_connections = shared.engine().config().milter.max_connections;
+    let limit = Arc::new(Semaphore::new(max_connections.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         let permit = tokio::select! {
@@ -231,32 +221,31 @@ async fn connection<S>(mut stream: S, shared: Arc<Shared>) -> Result<(), ConnErr
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let settings = shared.settings();
-    let max_size = shared.engine().config().limits.message_limit();
+    // Per-connection limits from the engine in force when the MTA connected.
+    let (max_size, max_packet, read_timeout) = {
+        let engine = shared.engine();
+        let c = engine.config();
+        (
+            c.limits.message_limit(),
+            c.milter.max_packet_bytes,
+            Duration::from_secs(c.milter.read_timeout_secs.max(1)),
+        )
+    };
     let mut session = Session::new(max_size);
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut start = 0;
     loop {
         // Every whole packet in the buffer.
-        while let Some(p) =
-            split_packet(&buf[start..], settings.max_packet_bytes).map_err(ConnError::Protocol)?
-        {
+        while let Some(p) = split_packet(&buf[start..], max_packet).map_err(ConnError::Protocol)? {
             let cmd = Command::decode(p.code, p.data).map_err(ConnError::Protocol)?;
             start += p.used;
-            if let Command::OptNeg(offer) = &cmd {
-                let reply = protocol::negotiate(*offer).map_err(ConnError::Negotiation)?;
-                if let Response::OptNeg { options, .. } = &reply {
-                    session.set_steps(options.steps);
-                }
-                session.handle(cmd);
-                send(&mut stream, &[reply]).await?;
-                continue;
-            }
             match session.handle(cmd) {
                 Next::Reply(replies) => send(&mut stream, &replies).await?,
                 Next::Close => return Ok(()),
+                Next::Refuse(why) => return Err(ConnError::Negotiation(why)),
                 Next::TooLarge { size, queue_id } => {
-                    let replies = too_large(&shared.settings(), size, queue_id.as_deref());
+                    let engine = shared.engine();
+                    let replies = too_large(&engine.config().milter, size, queue_id.as_deref());
                     send(&mut stream, &replies).await?;
                 }
                 Next::Check { message, envelope } => {
@@ -281,12 +270,9 @@ where
             buf.drain(..start);
             start = 0;
         }
-        let read = tokio::time::timeout(
-            Duration::from_secs(settings.read_timeout_secs.max(1)),
-            stream.read_buf(&mut buf),
-        )
-        .await
-        .map_err(|_| ConnError::Timeout)??;
+        let read = tokio::time::timeout(read_timeout, stream.read_buf(&mut buf))
+            .await
+            .map_err(|_| ConnError::Timeout)??;
         if read == 0 {
             // The MTA closed the connection (between messages, that is normal).
             return Ok(());
@@ -303,13 +289,14 @@ async fn check<S: AsyncWrite + Unpin>(
     envelope: Envelope,
 ) -> Result<Vec<Response>, ConnError> {
     let engine = shared.engine();
-    let settings = shared.settings();
+    let settings = &engine.config().milter;
+    let checker = Arc::clone(&engine);
     let queue_id = envelope.queue_id.clone();
     let message_len = message.len();
     let began = Instant::now();
     let run = move || {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            engine.check(&message, &envelope)
+            checker.check(&message, &envelope)
         }))
     };
     let outcome = if message_len <= settings.inline_check_bytes {
@@ -356,7 +343,7 @@ async fn check<S: AsyncWrite + Unpin>(
             return Ok(vec![tempfail()]);
         }
     };
-    let (replies, action) = decide(&settings, &report);
+    let (replies, action) = decide(settings, &report);
     // One line per message: no message content, only the decision and its reasons.
     tracing::info!(
         queue_id = %qid,
@@ -414,13 +401,7 @@ pub fn header_value(report: &Report) -> String {
 /// families left out and those of `flag-only` families unable to reject; the global
 /// `flag-only` mode turns a reject into a flag.
 pub fn live_verdict(settings: &MilterConfig, report: &Report) -> Verdict {
-    let mode = |family: &str| {
-        settings
-            .family_modes
-            .get(family)
-            .copied()
-            .unwrap_or(MilterMode::Enforce)
-    };
+    let mode = |family: &str| settings.family_mode(family);
     let mut verdict = if settings.family_modes.is_empty() {
         report.verdict
     } else {
@@ -477,12 +458,10 @@ pub fn decide(settings: &MilterConfig, report: &Report) -> (Vec<Response>, &'sta
                 Some(t) => format!("554 5.7.1 {}", one_line(t)),
                 None => {
                     // The strongest finding of a family that may reject.
-                    let top = report.findings.iter().find(|f| {
-                        settings
-                            .family_modes
-                            .get(&f.family)
-                            .is_none_or(|m| *m == MilterMode::Enforce)
-                    });
+                    let top = report
+                        .findings
+                        .iter()
+                        .find(|f| settings.family_mode(&f.family) == MilterMode::Enforce);
                     format!(
                         "554 5.7.1 preflight: rejected by {} {}",
                         top.map_or("-", |f| f.id.as_str()),
@@ -576,8 +555,7 @@ pub fn run(
                 }
                 let l = tokio::net::UnixListener::bind(path)
                     .map_err(|e| io_err(format!("cannot listen on {}: {e}", path.display()), e))?;
-                let settings = shared.settings();
-                secure_socket(path, &settings)
+                secure_socket(path, &shared.engine().config().milter)
                     .map_err(|e| io_err(format!("socket {}: {e}", path.display()), e))?;
                 tracing::info!(socket = %format!("unix:{}", path.display()), "listening");
                 let r = serve_unix(l, shared, stop_rx)

@@ -30,6 +30,8 @@ pub enum Next {
     },
     /// Close the connection.
     Close,
+    /// Negotiation failed (the MTA offers nothing we can speak): close with this reason.
+    Refuse(&'static str),
 }
 
 /// The state of one MTA connection.
@@ -118,10 +120,18 @@ impl Session {
     /// Takes one command from the MTA.
     pub fn handle(&mut self, cmd: Command) -> Next {
         match &cmd {
-            Command::OptNeg(_) => {
-                // Negotiation is the server's business; a second one restarts the session.
+            Command::OptNeg(offer) => {
+                // A second negotiation restarts the session.
                 self.reset_message();
-                Next::Reply(Vec::new())
+                match super::protocol::negotiate(*offer) {
+                    Ok(reply) => {
+                        if let Response::OptNeg { options, .. } = &reply {
+                            self.steps = options.steps;
+                        }
+                        Next::Reply(vec![reply])
+                    }
+                    Err(why) => Next::Refuse(why),
+                }
             }
             Command::Macros { pairs, .. } => {
                 for (name, value) in pairs {

@@ -22,6 +22,7 @@
 mod mbox;
 mod summary;
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::io::{self, Read};
@@ -291,10 +292,10 @@ pub fn scan(
                     if let (Some(key), Outcome::Checked { duplicate_of, .. }) =
                         (key, &mut item.outcome)
                     {
-                        match first.get(&key) {
-                            Some(original) => *duplicate_of = Some(original.clone()),
-                            None => {
-                                first.insert(key, item.draft.display());
+                        match first.entry(key) {
+                            Entry::Occupied(o) => *duplicate_of = Some(o.get().clone()),
+                            Entry::Vacant(v) => {
+                                v.insert(item.draft.display());
                             }
                         }
                     }
@@ -346,9 +347,11 @@ fn run_job(
             };
             // An mbox with several messages: each is a draft.
             if bytes.starts_with(b"From ") {
-                let messages: Vec<Vec<u8>> = MboxReader::new(&bytes[..]).take(2).collect();
-                if messages.len() > 1 {
-                    return MboxReader::new(&bytes[..])
+                let mut reader = MboxReader::new(&bytes[..]);
+                if let (Some(one), Some(two)) = (reader.next(), reader.next()) {
+                    return [one, two]
+                        .into_iter()
+                        .chain(reader)
                         .enumerate()
                         .map(|(i, m)| {
                             let d = Draft {
@@ -363,10 +366,7 @@ fn run_job(
             if let Err(why) = crate::message::looks_like_mail(&bytes) {
                 let labelled = labels.is_some_and(|l| l.get(&draft.path).is_some());
                 let outcome = if strict || labelled {
-                    Outcome::Error {
-                        code: EX_DATAERR,
-                        message: format!("not a mail message: {why}"),
-                    }
+                    not_mail(&why)
                 } else {
                     Outcome::Skipped {
                         reason: format!("does not look like mail: {why}"),
@@ -379,14 +379,18 @@ fn run_job(
     }
 }
 
+fn not_mail(why: &str) -> Outcome {
+    Outcome::Error {
+        code: EX_DATAERR,
+        message: format!("not a mail message: {why}"),
+    }
+}
+
 fn check_one(engine: &Engine, dedup: &Dedup, draft: Draft, bytes: &[u8]) -> (Item, Option<Key>) {
     if draft.index.is_some()
         && let Err(why) = crate::message::looks_like_mail(bytes)
     {
-        let outcome = Outcome::Error {
-            code: EX_DATAERR,
-            message: format!("not a mail message: {why}"),
-        };
+        let outcome = not_mail(&why);
         return (Item { draft, outcome }, None);
     }
     match dedup.check(engine, bytes) {
@@ -447,16 +451,15 @@ fn done(path: &Path, outcome: Outcome) -> Job {
     })
 }
 
+/// A job that is an error about `path`, known without reading it.
+fn failed(path: &Path, code: i32, message: String) -> Job {
+    done(path, Outcome::Error { code, message })
+}
+
 /// Walks one command-line input; false when the receiver is gone.
 fn walk_input(input: &Path, send: &mut dyn FnMut(Job) -> bool) -> bool {
     match std::fs::metadata(input) {
-        Err(e) => send(done(
-            input,
-            Outcome::Error {
-                code: EX_NOINPUT,
-                message: format!("cannot open: {e}"),
-            },
-        )),
+        Err(e) => send(failed(input, EX_NOINPUT, format!("cannot open: {e}"))),
         Ok(m) if m.is_dir() => walk_dir(input, send),
         Ok(m) => file(input, m.len(), true, send),
     }
@@ -489,13 +492,7 @@ fn stream_mbox(path: &Path, send: &mut dyn FnMut(Job) -> bool) -> bool {
     let f = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            return send(done(
-                path,
-                Outcome::Error {
-                    code: EX_NOINPUT,
-                    message: format!("cannot open: {e}"),
-                },
-            ));
+            return send(failed(path, EX_NOINPUT, format!("cannot open: {e}")));
         }
     };
     let mut reader = MboxReader::new(io::BufReader::with_capacity(256 * 1024, f));
@@ -511,21 +508,17 @@ fn stream_mbox(path: &Path, send: &mut dyn FnMut(Job) -> bool) -> bool {
         }
     }
     if let Some(e) = reader.error() {
-        return send(done(
+        return send(failed(
             path,
-            Outcome::Error {
-                code: EX_IOERR,
-                message: format!("read error after message {index}: {e}"),
-            },
+            EX_IOERR,
+            format!("read error after message {index}: {e}"),
         ));
     }
     if index == 0 {
-        return send(done(
+        return send(failed(
             path,
-            Outcome::Error {
-                code: EX_DATAERR,
-                message: "not an mbox: no message starts with a `From ` line".into(),
-            },
+            EX_DATAERR,
+            "not an mbox: no message starts with a `From ` line".into(),
         ));
     }
     true
@@ -597,12 +590,10 @@ fn entries(
     let read = match std::fs::read_dir(dir) {
         Ok(r) => r,
         Err(e) => {
-            send(done(
+            send(failed(
                 dir,
-                Outcome::Error {
-                    code: EX_NOINPUT,
-                    message: format!("cannot read directory: {e}"),
-                },
+                EX_NOINPUT,
+                format!("cannot read directory: {e}"),
             ));
             return None;
         }
@@ -629,13 +620,7 @@ fn entries(
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
         if !hidden {
-            send(done(
-                &path,
-                Outcome::Error {
-                    code: EX_IOERR,
-                    message,
-                },
-            ));
+            send(failed(&path, EX_IOERR, message));
         }
     }
     list.sort_by(|a, b| a.0.cmp(&b.0));
