@@ -1,8 +1,8 @@
 //! One streaming pass over an HTML part (no DOM): the links with their anchor text,
 //! images with their size and alt text, forms, scripts, frames, embedded objects, meta
-//! refreshes, style sheets, the visible and the hidden text, and tags left open. The
-//! `html` and `links` families read these facts; the pass runs once per part, the first
-//! time a check asks.
+//! refreshes, style sheets, the visible and the hidden text, tags left open, and the
+//! text a reader gets (which the content rules read). The pass runs once per HTML part
+//! when the message is parsed; the `html` and `links` families read its facts.
 //!
 //! The tokenizer is our own: a memchr walk from `<` to `<` that reads tag names and
 //! attributes (quoted or not), skips comments, declarations and the raw text of `script`
@@ -107,6 +107,10 @@ pub struct HtmlFacts {
     /// Container tags (`div`, `span`, `a`, `table`, `font`, ...) still open at the end of
     /// the document: opened and never closed.
     pub unclosed: usize,
+    /// The text of the document as a reader gets it, hidden text included: character
+    /// references decoded, white space collapsed, a line break for `<br>` and at the
+    /// edges of block elements, a space between table cells; no script, style or title.
+    pub text: String,
 }
 
 #[derive(Default)]
@@ -122,6 +126,34 @@ struct State<'h> {
     run: String,
     /// The last visible character was part of a word.
     in_word: bool,
+    /// What separates the next text from `facts.text`.
+    gap: Gap,
+}
+
+/// What goes between two pieces of text.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+enum Gap {
+    /// Nothing: the pieces join (`Via<b></b>gra`).
+    #[default]
+    None,
+    /// One space.
+    Space,
+    /// A line break.
+    Line,
+}
+
+/// How a tag separates the text around it: a line break for block elements and `<br>`,
+/// a space for table cells, nothing for inline elements.
+fn gap_of(name: &str) -> Gap {
+    match name {
+        "br" | "p" | "div" | "tr" | "li" | "ul" | "ol" | "dl" | "dt" | "dd" | "h1" | "h2"
+        | "h3" | "h4" | "h5" | "h6" | "table" | "tbody" | "thead" | "tfoot" | "blockquote"
+        | "pre" | "hr" | "center" | "address" | "section" | "article" | "header" | "footer"
+        | "nav" | "aside" | "main" | "form" | "fieldset" | "figure" | "figcaption" | "caption"
+        | "body" | "html" | "head" | "title" | "option" | "legend" => Gap::Line,
+        "td" | "th" | "img" | "input" | "button" | "select" | "textarea" | "label" => Gap::Space,
+        _ => Gap::None,
+    }
 }
 
 struct Open<'h> {
@@ -280,10 +312,38 @@ fn style_pixels(style: &str, name: &str) -> Option<u32> {
     })
 }
 
+/// Appends a run of text between tags to the reader's text.
+fn read_text(st: &mut State<'_>, raw: &str) {
+    let decoded = decode_entities(raw);
+    let out = &mut st.facts.text;
+    for (k, word) in decoded.split_ascii_whitespace().enumerate() {
+        let gap = if k == 0 && decoded.starts_with(|c: char| c.is_ascii_whitespace()) {
+            st.gap.max(Gap::Space)
+        } else if k == 0 {
+            st.gap
+        } else {
+            Gap::Space
+        };
+        if !out.is_empty() {
+            match gap {
+                Gap::Line if !out.ends_with('\n') => out.push('\n'),
+                Gap::Space if !out.ends_with('\n') => out.push(' '),
+                _ => {}
+            }
+        }
+        out.push_str(word);
+        st.gap = Gap::None;
+    }
+    if decoded.ends_with(|c: char| c.is_ascii_whitespace()) {
+        st.gap = st.gap.max(Gap::Space);
+    }
+}
+
 fn push_text(st: &mut State<'_>, text: &str) {
     if text.is_empty() {
         return;
     }
+    read_text(st, text);
     if let Some(i) = st.in_link {
         let t = &mut st.facts.links[i].text;
         if t.len() < 500 {
@@ -359,6 +419,18 @@ pub fn decode_entities(s: &str) -> Cow<'_, str> {
                 .ok()
                 .and_then(char::from_u32),
             n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
+            // The rest of the HTML named references (`&eacute;`), from mail-parser's
+            // table, when written with their semicolon.
+            n if (2..=32).contains(&n.len()) && rest[end..].starts_with(';') => {
+                let mut one = String::new();
+                mail_parser::decoders::html::add_html_token(
+                    &mut one,
+                    rest[..=end].as_bytes(),
+                    false,
+                );
+                let mut chars = one.chars();
+                chars.next().filter(|_| chars.next().is_none())
+            }
             _ => None,
         };
         match ch {
@@ -666,6 +738,7 @@ pub fn scan(html: &str) -> HtmlFacts {
             }
             let name = lower(&html[ns..ne]);
             at = memchr::memchr(b'>', &b[ne..]).map_or(b.len(), |e| ne + e + 1);
+            st.gap = st.gap.max(gap_of(&name));
             st.end(&name);
         } else if rest.first().is_some_and(u8::is_ascii_alphabetic) {
             let ns = lt + 1;
@@ -675,6 +748,7 @@ pub fn scan(html: &str) -> HtmlFacts {
                 ne += 1;
             }
             let name = lower(&html[ns..ne]);
+            st.gap = st.gap.max(gap_of(&name));
             let (attrs, next, self_closing) = attributes(html, ne, std::mem::take(&mut spare));
             st.start(name.clone(), &attrs, self_closing);
             spare = attrs.0;

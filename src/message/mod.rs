@@ -47,8 +47,6 @@ pub struct Message<'a> {
     pub parsed: Option<mail_parser::Message<'a>>,
     /// Decoded subject and text parts, normalised for matching.
     pub text: DecodedText,
-    /// The HTML facts of each HTML text part, computed on first use.
-    html: std::cell::OnceCell<Vec<(usize, html::HtmlFacts)>>,
     /// Every link, computed on first use.
     links: std::cell::OnceCell<Vec<links::Link>>,
 }
@@ -68,7 +66,6 @@ impl<'a> Message<'a> {
             mime,
             parsed,
             text,
-            html: std::cell::OnceCell::new(),
             links: std::cell::OnceCell::new(),
         }
     }
@@ -79,17 +76,10 @@ impl<'a> Message<'a> {
         self.links.get_or_init(|| links::extract(self))
     }
 
-    /// The facts of every HTML part (one streaming pass each, on first use), with the
-    /// index of its entry in `text.parts`.
+    /// The facts of every HTML part (one streaming pass each, made with the text), with
+    /// the index of its entry in `text.parts`.
     pub fn html_facts(&self) -> &[(usize, html::HtmlFacts)] {
-        self.html.get_or_init(|| {
-            self.text
-                .parts
-                .iter()
-                .enumerate()
-                .filter_map(|(i, t)| t.html.as_deref().map(|h| (i, html::scan(h))))
-                .collect()
-        })
+        &self.text.html
     }
 
     /// Top-level header fields named `name` (case-insensitive), in order.

@@ -1,7 +1,7 @@
 //! Decoded, normalised text for the content rules.
 //!
 //! Every inline text part is decoded by its charset and transfer encoding (mail-parser),
-//! HTML is reduced to text, and the Subject is decoded (RFC 2047). Each text is then
+//! HTML is reduced to the text a reader gets (our one pass over it, [`super::html::scan`]), and the Subject is decoded (RFC 2047). Each text is then
 //! NFKC-normalised, lower-cased and stripped of invisible format characters (zero-width
 //! spaces and joiners, soft hyphens, BOM) so that `FREE`, `Ｆｒｅｅ` and `fr\u{200B}ee`
 //! all read `free`. A sparse offset map leads every byte of the normalised text back to
@@ -10,6 +10,7 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+use super::html::HtmlFacts;
 use super::mime::{MimePart, MimeTree};
 
 /// What kind of source a text came from.
@@ -478,6 +479,9 @@ pub struct DecodedText {
     /// The decoded display name of the first From mailbox ("BuyViagra Store"), when
     /// there is one: phrase rules with target `any` read it with the Subject.
     pub sender: Option<TextPart>,
+    /// The facts of each HTML part (its text is the part's `decoded`), with the index of
+    /// the part in `parts`.
+    pub html: Vec<(usize, HtmlFacts)>,
 }
 
 impl DecodedText {
@@ -511,7 +515,7 @@ impl DecodedText {
                 None,
             ));
         }
-        collect(raw, msg, mime, &mut out.parts);
+        collect(raw, msg, mime, &mut out.parts, &mut out.html);
         out
     }
 
@@ -575,7 +579,13 @@ fn walk<'m, 'x>(
     }
 }
 
-fn collect(raw: &[u8], msg: &mail_parser::Message<'_>, mime: &MimeTree, out: &mut Vec<TextPart>) {
+fn collect(
+    raw: &[u8],
+    msg: &mail_parser::Message<'_>,
+    mime: &MimeTree,
+    out: &mut Vec<TextPart>,
+    html: &mut Vec<(usize, HtmlFacts)>,
+) {
     use mail_parser::{MimeHeaders, PartType};
     walk_leaves(raw, msg, &mut |header_start, i, part| {
         if part
@@ -591,7 +601,9 @@ fn collect(raw: &[u8], msg: &mail_parser::Message<'_>, mime: &MimeTree, out: &mu
             }
             PartType::Html(h) => {
                 let path = path_for(mime, header_start, i);
-                let text = mail_parser::decoders::html::html_to_text(h);
+                let mut facts = super::html::scan(h);
+                let text = std::mem::take(&mut facts.text);
+                html.push((out.len(), facts));
                 out.push(TextPart::new(
                     path,
                     TextKind::Html,
