@@ -425,7 +425,7 @@ pub fn decode_entities(s: &str) -> Cow<'_, str> {
                 let mut one = String::new();
                 mail_parser::decoders::html::add_html_token(
                     &mut one,
-                    rest[..=end].as_bytes(),
+                    &rest.as_bytes()[..=end],
                     false,
                 );
                 let mut chars = one.chars();
