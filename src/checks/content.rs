@@ -183,11 +183,15 @@ fn capitals(s: &str) -> (f64, usize) {
             (up as f64 / letters as f64, letters)
         };
     }
-    for c in s.chars().filter(|c| c.is_alphabetic()) {
-        letters += 1;
-        if c.is_uppercase() {
-            up += 1;
-        }
+    for c in s.chars() {
+        // Mostly-ASCII text with a few accents: the Unicode tables only for the rest.
+        let (letter, upper) = if c.is_ascii() {
+            (c.is_ascii_alphabetic(), c.is_ascii_uppercase())
+        } else {
+            (c.is_alphabetic(), c.is_uppercase())
+        };
+        letters += usize::from(letter);
+        up += usize::from(letter && upper);
     }
     if letters == 0 {
         (0.0, 0)

@@ -607,10 +607,11 @@ impl HeadersCheck {
         const ADDRESS: &[&str] = &["From", "To", "Cc", "Bcc", "Reply-To", "Sender"];
         let mut found: Vec<(String, &HeaderField)> = Vec::new();
         for h in msg.facts.headers() {
-            let v = String::from_utf8_lossy(h.raw_value(msg.raw));
-            if !v.contains("=?") {
+            let raw = h.raw_value(msg.raw);
+            if memchr::memmem::find(raw, b"=?").is_none() {
                 continue;
             }
+            let v = String::from_utf8_lossy(raw);
             let name = h.name.as_str();
             for m in ENCODED_WORD.find_iter(&v) {
                 let problem = if FORBIDDEN.iter().any(|f| f.eq_ignore_ascii_case(name)) {

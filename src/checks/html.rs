@@ -313,11 +313,38 @@ fn hidden_bait(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>
     );
 }
 
-/// The words of a normalised (lower-cased) text, three letters or more.
-fn words(s: &str) -> HashSet<&str> {
-    s.split(|c: char| !c.is_alphanumeric())
+/// The distinct words of a normalised (lower-cased) text, three letters or more, sorted.
+fn words(s: &str) -> Vec<&str> {
+    let mut w: Vec<&str> = s
+        .split(|c: char| {
+            if c.is_ascii() {
+                !c.is_ascii_alphanumeric()
+            } else {
+                !c.is_alphanumeric()
+            }
+        })
         .filter(|w| w.len() >= 3)
-        .collect()
+        .collect();
+    w.sort_unstable();
+    w.dedup();
+    w
+}
+
+/// How many words two sorted, distinct word lists share.
+fn shared_words(a: &[&str], b: &[&str]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
 }
 
 /// A text/plain and a text/html alternative that say different things.
@@ -379,7 +406,7 @@ fn alternatives_disagree(msg: &Message<'_>, cx: &mut Ctx<'_>) {
         if a.len() < 20 || b.len() < 20 {
             continue;
         }
-        let shared = a.intersection(&b).count();
+        let shared = shared_words(&a, &b);
         let overlap = shared as f64 / a.len().min(b.len()) as f64;
         if overlap < 0.1 {
             cx.hit(

@@ -26,13 +26,38 @@ use crate::report::{Evidence, Frame, Snippet, Span};
 /// Maximum bytes of an evidence snippet.
 pub const SNIPPET_MAX: usize = 120;
 
-/// mail-parser configured once: its header table is a hash map built per parser.
+/// mail-parser configured once: its header table is a hash map built per parser. It
+/// parses only what is read from it: the MIME fields (to find and decode the parts), the
+/// Subject and From; every other field stays raw text (our own header table reads them,
+/// and structured parsing of Received, To or Date was a large share of parse time).
 static PARSER: std::sync::LazyLock<mail_parser::MessageParser> = std::sync::LazyLock::new(|| {
     mail_parser::MessageParser::new()
-        .with_minimal_headers()
-        .with_message_ids()
-        .default_header_text()
+        .with_mime_headers()
+        .header_text(mail_parser::HeaderName::Subject)
+        .header_address(mail_parser::HeaderName::From)
+        .default_header_raw()
 });
+
+/// Unfolds one unstructured header value and decodes its RFC 2047 encoded words.
+pub fn decode_header_text(value: &str) -> String {
+    if !value.contains("=?") {
+        return value.trim().replace(['\r', '\n'], "");
+    }
+    // Carried as a Subject, which the parser reads as text.
+    static TEXT: std::sync::LazyLock<mail_parser::MessageParser> = std::sync::LazyLock::new(|| {
+        mail_parser::MessageParser::new().header_text(mail_parser::HeaderName::Subject)
+    });
+    let mut buf = b"Subject: ".to_vec();
+    buf.extend_from_slice(value.as_bytes());
+    buf.extend_from_slice(b"\n\n");
+    TEXT.parse_headers(&buf[..])
+        .and_then(|m| {
+            m.headers()
+                .first()
+                .and_then(|h| h.value().as_text().map(str::to_string))
+        })
+        .unwrap_or_else(|| value.trim().replace(['\r', '\n'], ""))
+}
 
 /// One parsed message: the raw bytes, the raw facts, the strict MIME tree, mail-parser's
 /// parse and the decoded, normalised text.

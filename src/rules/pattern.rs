@@ -576,7 +576,8 @@ fn header_texts_of(msg: &Message<'_>) -> Vec<(String, TextPart)> {
         for h in p.headers() {
             let name = h.name().to_ascii_lowercase();
             let value = match h.value() {
-                mail_parser::HeaderValue::Text(t) => t.to_string(),
+                // Fields other than the Subject stay raw in the parse: decode them here.
+                mail_parser::HeaderValue::Text(t) => crate::message::decode_header_text(t),
                 mail_parser::HeaderValue::TextList(l) => l.join(", "),
                 _ => {
                     let s = (h.offset_start as usize).min(msg.raw.len());
@@ -689,6 +690,27 @@ mod tests {
         assert_eq!(hits[0].rule, 3);
         assert_eq!(hits[0].matched, "$5,000,000");
         assert_eq!(hits[0].evidence.frame, Frame::Subject);
+    }
+
+    #[test]
+    fn header_targets_read_unfolded_decoded_values() {
+        let s = spec(
+            &["bulk sender pro"],
+            Target::Header("x-mailer".into()),
+            Case::Insensitive,
+        );
+        let set = PatternSet::compile([(0, &s)]);
+        for header in [
+            "X-Mailer: =?utf-8?q?Bulk_Sender?= Pro",
+            "X-Mailer: Bulk Sender\r\n Pro 4.1",
+            "x-mailer: =?iso-8859-1?B?QnVsayBTZW5kZXIgUHJv?=",
+        ] {
+            let raw = format!("Subject: x\r\n{header}\r\n\r\nbody\r\n");
+            let hits = set.run(&Message::parse(raw.as_bytes()), &|_| true, 5);
+            assert_eq!(hits.len(), 1, "{header}");
+        }
+        let other = Message::parse(b"Subject: bulk sender pro\n\nbulk sender pro\n");
+        assert!(set.run(&other, &|_| true, 5).is_empty());
     }
 
     #[test]
