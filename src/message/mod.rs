@@ -28,14 +28,14 @@ pub const SNIPPET_MAX: usize = 120;
 
 /// mail-parser configured once: its header table is a hash map built per parser. It
 /// parses only what is read from it: the MIME fields (to find and decode the parts), the
-/// Subject and From; every other field stays raw text (our own header table reads them,
-/// and structured parsing of Received, To or Date was a large share of parse time).
+/// Subject and From; every other field is skipped (our own header table reads them, and
+/// parsing Received, To or Date was a large share of parse time).
 static PARSER: std::sync::LazyLock<mail_parser::MessageParser> = std::sync::LazyLock::new(|| {
     mail_parser::MessageParser::new()
         .with_mime_headers()
         .header_text(mail_parser::HeaderName::Subject)
         .header_address(mail_parser::HeaderName::From)
-        .default_header_raw()
+        .default_header_ignore()
 });
 
 /// Unfolds one unstructured header value and decodes its RFC 2047 encoded words.

@@ -571,32 +571,21 @@ fn floor_char(s: &str, mut i: usize) -> usize {
 
 /// Decoded values of the top-level headers, for `header:NAME` targets.
 fn header_texts_of(msg: &Message<'_>) -> Vec<(String, TextPart)> {
-    let mut out = Vec::new();
-    if let Some(p) = &msg.parsed {
-        for h in p.headers() {
-            let name = h.name().to_ascii_lowercase();
-            let value = match h.value() {
-                // Fields other than the Subject stay raw in the parse: decode them here.
-                mail_parser::HeaderValue::Text(t) => crate::message::decode_header_text(t),
-                mail_parser::HeaderValue::TextList(l) => l.join(", "),
-                _ => {
-                    let s = (h.offset_start as usize).min(msg.raw.len());
-                    let e = (h.offset_end as usize).clamp(s, msg.raw.len());
-                    String::from_utf8_lossy(&msg.raw[s..e]).trim().to_string()
-                }
-            };
-            out.push((
-                name.clone(),
-                TextPart::new(
-                    format!("header:{name}"),
-                    crate::message::text::TextKind::Plain,
-                    value,
-                    None,
-                ),
-            ));
-        }
-    }
-    out
+    msg.facts
+        .headers()
+        .iter()
+        .map(|h| {
+            let name = h.name.to_ascii_lowercase();
+            let value = crate::message::decode_header_text(&h.unfolded(msg.raw));
+            let part = TextPart::new(
+                format!("header:{name}"),
+                crate::message::text::TextKind::Plain,
+                value,
+                None,
+            );
+            (name, part)
+        })
+        .collect()
 }
 
 #[cfg(test)]
