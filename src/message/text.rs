@@ -66,13 +66,15 @@ const fn leet(b: u8) -> Option<u8> {
 /// a token in a link: at most 16 bytes of letters and look-alikes, at least twice as many
 /// letters as look-alikes, and not part of a URL, path or address.
 fn word_like(b: &[u8], i: usize) -> bool {
-    let part = |c: u8| c.is_ascii_alphanumeric() || leet(c).is_some();
+    let part = |c: u8| c.is_ascii_alphanumeric() || LOOK_ALIKE[usize::from(c)];
+    // A word longer than 16 bytes is no obfuscated word: stop looking past that, so
+    // base64 or hex text (one long "word" per line) costs no more than prose.
     let mut s = i;
-    while s > 0 && part(b[s - 1]) {
+    while s > 0 && i - s <= 16 && part(b[s - 1]) {
         s -= 1;
     }
     let mut e = i;
-    while e < b.len() && part(b[e]) {
+    while e < b.len() && e - s <= 16 && part(b[e]) {
         e += 1;
     }
     let joiner = |c: u8| {
@@ -209,7 +211,8 @@ fn skeleton_windows(
 ) -> Option<Skeleton> {
     changes.extend(runs.iter().copied());
     changes.extend(splits.iter().map(|&p| (p, p)));
-    changes.sort_unstable();
+    // Three sorted runs: the stable sort merges them in linear time.
+    changes.sort();
     // Windows of whole words around the changes, merged. The edges move out to white
     // space, but only so far (text without spaces, such as Chinese, has none), and stay
     // on character boundaries.
@@ -223,6 +226,14 @@ fn skeleton_windows(
     let mut windows: Vec<(usize, usize)> = Vec::new();
     for &(p, q) in &changes {
         let to = (q + 1 + SKELETON_CONTEXT).min(a.len());
+        // Already inside the current window with its context after it (dense changes,
+        // as in base64 or hex text): nothing to extend.
+        if let Some(w) = windows.last()
+            && p.saturating_sub(SKELETON_CONTEXT) <= w.1
+            && to <= w.1
+        {
+            continue;
+        }
         let limit = (to + SKELETON_CONTEXT).min(a.len());
         let to = a[to..limit]
             .iter()
@@ -256,17 +267,26 @@ fn skeleton_windows(
             while splits.get(next_split).is_some_and(|&p| p < i) {
                 next_split += 1;
             }
-            if splits.get(next_split) == Some(&i) {
+            while runs.get(next_run).is_some_and(|&(p, _)| p < i) {
+                next_run += 1;
+            }
+            // Copy up to the next split or run in one go.
+            let split_at = splits.get(next_split).copied().unwrap_or(to).min(to);
+            let run_at = runs.get(next_run).map_or(to, |r| r.0).min(to);
+            let stop = split_at.min(run_at);
+            if stop > i {
+                out.extend_from_slice(&a[i..stop]);
+                map.extend((i..stop).map(|k| k as u32));
+                i = stop;
+                continue;
+            }
+            if split_at == i {
                 out.push(b' ');
                 map.push(i as u32);
                 next_split += 1;
             }
-            while runs.get(next_run).is_some_and(|&(p, _)| p < i) {
-                next_run += 1;
-            }
-            if let Some(&(p, j)) = runs.get(next_run)
-                && p == i
-            {
+            if run_at == i {
+                let (p, j) = runs[next_run];
                 for k in (p..=j).step_by(2) {
                     out.push(a[k]);
                     map.push(k as u32);
@@ -291,14 +311,18 @@ fn skeleton_windows(
 /// ends a word of two letters or more, and before a lower-case letter; `iPhone` stays
 /// whole.
 pub fn camel_splits(decoded: &str) -> Vec<usize> {
-    let b = decoded.as_bytes();
-    (2..b.len().saturating_sub(1))
-        .filter(|&i| {
-            b[i].is_ascii_uppercase()
-                && b[i + 1].is_ascii_lowercase()
-                && b[i - 1].is_ascii_lowercase()
-                && b[i - 2].is_ascii_alphabetic()
+    // Windows of four bytes: the two before the capital, the capital, the one after.
+    decoded
+        .as_bytes()
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| {
+            w[2].is_ascii_uppercase()
+                && w[3].is_ascii_lowercase()
+                && w[1].is_ascii_lowercase()
+                && w[0].is_ascii_alphabetic()
         })
+        .map(|(k, _)| k + 2)
         .collect()
 }
 

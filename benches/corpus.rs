@@ -1,0 +1,60 @@
+//! Single-core throughput of `Engine::check` over the whole dev corpus (every message of
+//! `../shared/corpus/MANIFEST.tsv`, read into memory first), the figure issue 5's target
+//! (5,000 messages per second per core) is about. Each pass checks every message once on
+//! one thread; the best and the median of the passes are printed, since this shared
+//! machine's neighbours only ever make a pass slower.
+//!
+//! `cargo bench --bench corpus [-- PASSES]` (default 7 passes).
+
+use std::path::Path;
+use std::time::Instant;
+
+use preflight::{Config, Engine, Envelope};
+
+fn main() {
+    let passes: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(7);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let Ok(manifest) = std::fs::read_to_string(dir.join("MANIFEST.tsv")) else {
+        eprintln!("skipping: no ../shared/corpus/MANIFEST.tsv");
+        return;
+    };
+    let msgs: Vec<Vec<u8>> = manifest
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').next())
+        .filter_map(|p| std::fs::read(dir.join(p)).ok())
+        .collect();
+    let bytes: usize = msgs.iter().map(Vec::len).sum();
+    let engine = Engine::new(Config {
+        now: Some(1_795_392_000),
+        ..Config::default()
+    })
+    .expect("shipped rules load");
+    let env = Envelope::default();
+    // One warm-up pass: lazily compiled patterns, page faults, caches.
+    for m in &msgs {
+        std::hint::black_box(engine.check(m, &env));
+    }
+    let mut rates: Vec<f64> = (0..passes)
+        .map(|_| {
+            let t = Instant::now();
+            for m in &msgs {
+                std::hint::black_box(engine.check(m, &env));
+            }
+            msgs.len() as f64 / t.elapsed().as_secs_f64()
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    println!(
+        "corpus: {} messages, {:.1} MB; one core, {} passes: best {:.0} msgs/s, median {:.0} msgs/s, worst {:.0} msgs/s",
+        msgs.len(),
+        bytes as f64 / 1e6,
+        passes,
+        rates[rates.len() - 1],
+        rates[rates.len() / 2],
+        rates[0]
+    );
+}
