@@ -313,7 +313,12 @@ fn hidden_bait(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>
     );
 }
 
-/// The distinct words of a normalised (lower-cased) text, three letters or more, sorted.
+/// Words of each alternative compared: the first few thousand say what a text is about,
+/// and a long newsletter costs no more than a short one.
+const COMPARED_WORDS: usize = 3000;
+
+/// The distinct words of a normalised (lower-cased) text, three letters or more, sorted
+/// (the first [`COMPARED_WORDS`]).
 fn words(s: &str) -> Vec<&str> {
     let mut w: Vec<&str> = s
         .split(|c: char| {
@@ -324,6 +329,7 @@ fn words(s: &str) -> Vec<&str> {
             }
         })
         .filter(|w| w.len() >= 3)
+        .take(COMPARED_WORDS)
         .collect();
     w.sort_unstable();
     w.dedup();

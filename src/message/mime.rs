@@ -276,7 +276,7 @@ impl Builder<'_> {
             filename,
             delimiters: 0,
             terminated: false,
-            body_8bit: leaf && body.iter().any(|&b| b >= 0x80),
+            body_8bit: leaf && !body.is_ascii(),
             body_blank: body.iter().all(|b| b.is_ascii_whitespace()),
         });
         if let Some(p) = parent {
@@ -299,7 +299,7 @@ impl Builder<'_> {
             let mut delimiters = 0;
             let mut terminated = false;
             while at < end {
-                let next = match raw[at..end].iter().position(|&c| c == b'\n') {
+                let next = match memchr::memchr(b'\n', &raw[at..end]) {
                     Some(p) => at + p + 1,
                     None => end,
                 };

@@ -106,7 +106,7 @@ pub struct HeaderBlock {
 
 /// Returns the offset just past the line that starts at `at` (past its LF, or `end`).
 fn line_end(raw: &[u8], at: usize, end: usize) -> usize {
-    match raw[at..end].iter().position(|&b| b == b'\n') {
+    match memchr::memchr(b'\n', &raw[at..end]) {
         Some(p) => at + p + 1,
         None => end,
     }
@@ -155,7 +155,7 @@ pub fn parse_header_block(
             at = next;
             continue;
         }
-        let colon = line.iter().position(|&b| b == b':');
+        let colon = memchr::memchr(b':', line);
         let Some(colon) = colon else {
             // Not a field: the body starts here without an empty line.
             block.stray_line = Some(at);
