@@ -45,6 +45,32 @@ pub struct TextPart {
     /// The stretches of the normalised text with common obfuscations undone, with a map
     /// back to `normalized` (see [`skeleton`]); `None` when there was nothing to undo.
     pub skeleton: Option<Skeleton>,
+    /// The decoded length before it was cut to [`TEXT_READ_MAX`], when it was.
+    pub cut_from: Option<usize>,
+}
+
+/// Bytes of decoded text per part that the text rules read: the content, HTML-text and
+/// link rules see the first 256 KiB of each part (SpamAssassin's default is 50 KB), so a
+/// megabyte of text, or base64 sent as text, costs no more than a long newsletter. Size
+/// and structure rules still measure the whole message.
+pub const TEXT_READ_MAX: usize = 256 * 1024;
+
+/// Cuts `text` to [`TEXT_READ_MAX`] bytes (at a character boundary, after the last line
+/// break or space when there is one near), returning the length it had when cut.
+fn cut_to_read_max(text: &mut String) -> Option<usize> {
+    if text.len() <= TEXT_READ_MAX {
+        return None;
+    }
+    let len = text.len();
+    let mut at = text.floor_char_boundary(TEXT_READ_MAX);
+    if let Some(sp) = text.as_bytes()[at.saturating_sub(200)..at]
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace())
+    {
+        at = at.saturating_sub(200) + sp;
+    }
+    text.truncate(at);
+    Some(len)
 }
 
 /// Characters that stand in for letters inside words (`v1agra`, `ca$h`).
@@ -440,6 +466,7 @@ impl TextPart {
             normalized,
             map,
             skeleton,
+            cut_from: None,
         }
     }
 
@@ -621,19 +648,21 @@ fn collect(
         match &part.body {
             PartType::Text(t) => {
                 let path = path_for(mime, header_start, i);
-                out.push(TextPart::new(path, TextKind::Plain, t.to_string(), None));
+                let mut text = t.to_string();
+                let cut_from = cut_to_read_max(&mut text);
+                let mut tp = TextPart::new(path, TextKind::Plain, text, None);
+                tp.cut_from = cut_from;
+                out.push(tp);
             }
             PartType::Html(h) => {
                 let path = path_for(mime, header_start, i);
                 let mut facts = super::html::scan(h);
-                let text = std::mem::take(&mut facts.text);
+                let mut text = std::mem::take(&mut facts.text);
+                let cut_from = cut_to_read_max(&mut text);
                 html.push((out.len(), facts));
-                out.push(TextPart::new(
-                    path,
-                    TextKind::Html,
-                    text,
-                    Some(h.to_string()),
-                ));
+                let mut tp = TextPart::new(path, TextKind::Html, text, Some(h.to_string()));
+                tp.cut_from = cut_from;
+                out.push(tp);
             }
             _ => {}
         }
@@ -751,5 +780,20 @@ mod tests {
         assert!(m.text.parts[0].decoded.starts_with("Déjà vu"));
         assert_eq!(m.text.parts[1].part, "2");
         assert!(m.text.parts[1].decoded.contains("Hello there"));
+    }
+
+    #[test]
+    fn long_texts_are_read_up_to_the_limit() {
+        let mut raw = b"Subject: x\nContent-Type: text/plain; charset=utf-8\n\nBuy now. ".to_vec();
+        while raw.len() < 3 * TEXT_READ_MAX {
+            raw.extend_from_slice("lorem ipsum dolor \u{e9}t amet\n".as_bytes());
+        }
+        let m = crate::message::Message::parse(&raw);
+        let tp = &m.text.parts[0];
+        assert!(tp.decoded.len() <= TEXT_READ_MAX && tp.decoded.len() > TEXT_READ_MAX - 200);
+        assert!(tp.decoded.starts_with("Buy now."));
+        assert!(tp.cut_from.is_some_and(|n| n > 2 * TEXT_READ_MAX));
+        let short = crate::message::Message::parse(b"Subject: x\n\nshort\n");
+        assert_eq!(short.text.parts[0].cut_from, None);
     }
 }
