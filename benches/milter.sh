@@ -3,7 +3,7 @@
 # 20 sessions, 2,000 messages (2 KB each), through a Postfix instance of its own on
 # loopback to smtp-sink; three runs of each, interleaved; medians and the ratio.
 #
-#   [RUNS=3] [PASS_HEADER=no] [NO_RULES=yes] bash benches/milter.sh [N_MESSAGES] [path/to/preflight]
+#   [RUNS=3] [PASS_HEADER=no] [NO_RULES=yes] [SOCKET=unix] bash benches/milter.sh [N_MESSAGES] [path/to/preflight]
 #
 # Needs root and Debian's postfix and swaks (installed when missing).
 set -euo pipefail
@@ -18,10 +18,23 @@ fi
 source tests/e2e/postfix_lib.sh
 e2e_setup "${2:-./target/release/preflight}"
 # PASS_HEADER=no: no verdict header on passing mail (Postfix then rewrites nothing).
-[ "${PASS_HEADER:-yes}" = no ] && printf 'milter:\n  pass_header: false\n' >> "$DIR/preflight.yaml"
+# SOCKET=unix: the milter on a Unix socket (owned by postfix, mode 600) instead of TCP.
+milter_conf=""
+[ "${PASS_HEADER:-yes}" = no ] && milter_conf+="  pass_header: false"$'\n'
+[ "${SOCKET:-inet}" = unix ] && milter_conf+="  socket_owner: \"postfix:postfix\""$'\n'"  socket_mode: \"600\""$'\n'
+[ -n "$milter_conf" ] && printf 'milter:\n%s' "$milter_conf" >> "$DIR/preflight.yaml"
 # NO_RULES=yes: every family off, to see the cost of the protocol alone.
 [ "${NO_RULES:-}" = yes ] && printf "ignore: [headers, content, encoding, mime, size, bulk, html, links, attachments]\n" >> "$DIR/preflight.yaml"
 start_milter
+MILTER_ADDR="inet:127.0.0.1:$MILTER"
+if [ "${SOCKET:-inet}" = unix ]; then
+  kill "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true
+  MILTER_ADDR="unix:$DIR/milter.sock"
+  "$BIN" milter --listen "$MILTER_ADDR" --config "$DIR/preflight.yaml" 2>> "$DIR/milter.log" &
+  MILTER_PID=$!
+  for _ in $(seq 50); do [ -S "$DIR/milter.sock" ] && break; sleep 0.1; done
+  [ -S "$DIR/milter.sock" ] || { echo "milter did not listen on $MILTER_ADDR" >&2; exit 1; }
+fi
 start_postfix
 
 now() { date +%s.%N; }
@@ -29,7 +42,7 @@ now() { date +%s.%N; }
 milter_cpu() { awk '{ print $14 + $15 }' "/proc/$MILTER_PID/stat"; }
 run() { # run with|without: prints messages per second, sink to sink
   local milters=""
-  [ "$1" = with ] && milters="inet:127.0.0.1:$MILTER"
+  [ "$1" = with ] && milters="$MILTER_ADDR"
   postconf -c "$DIR/etc" -e "smtpd_milters = $milters" "non_smtpd_milters = $milters"
   postfix -c "$DIR/etc" reload >/dev/null 2>&1
   sleep 1
