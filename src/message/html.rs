@@ -312,9 +312,8 @@ fn style_pixels(style: &str, name: &str) -> Option<u32> {
     })
 }
 
-/// Appends a run of text between tags to the reader's text.
-fn read_text(st: &mut State<'_>, raw: &str) {
-    let decoded = decode_entities(raw);
+/// Appends a run of text between tags (references decoded) to the reader's text.
+fn read_text(st: &mut State<'_>, decoded: &str) {
     let out = &mut st.facts.text;
     for (k, word) in decoded.split_ascii_whitespace().enumerate() {
         let gap = if k == 0 && decoded.starts_with(|c: char| c.is_ascii_whitespace()) {
@@ -343,11 +342,12 @@ fn push_text(st: &mut State<'_>, text: &str) {
     if text.is_empty() {
         return;
     }
-    read_text(st, text);
+    let decoded = decode_entities(text);
+    read_text(st, &decoded);
     if let Some(i) = st.in_link {
         let t = &mut st.facts.links[i].text;
         if t.len() < 500 {
-            t.push_str(&decode_entities(text));
+            t.push_str(&decoded);
         }
     }
     if st.vis.is_some() {

@@ -38,10 +38,10 @@ static PARSER: std::sync::LazyLock<mail_parser::MessageParser> = std::sync::Lazy
         .default_header_ignore()
 });
 
-/// Unfolds one unstructured header value and decodes its RFC 2047 encoded words.
+/// Decodes the RFC 2047 encoded words of one unfolded, unstructured header value.
 pub fn decode_header_text(value: &str) -> String {
     if !value.contains("=?") {
-        return value.trim().replace(['\r', '\n'], "");
+        return value.to_string();
     }
     // Carried as a Subject, which the parser reads as text.
     static TEXT: std::sync::LazyLock<mail_parser::MessageParser> = std::sync::LazyLock::new(|| {
@@ -56,7 +56,7 @@ pub fn decode_header_text(value: &str) -> String {
                 .first()
                 .and_then(|h| h.value().as_text().map(str::to_string))
         })
-        .unwrap_or_else(|| value.trim().replace(['\r', '\n'], ""))
+        .unwrap_or_else(|| value.to_string())
 }
 
 /// One parsed message: the raw bytes, the raw facts, the strict MIME tree, mail-parser's

@@ -1,7 +1,8 @@
 //! Decoded, normalised text for the content rules.
 //!
 //! Every inline text part is decoded by its charset and transfer encoding (mail-parser),
-//! HTML is reduced to the text a reader gets (our one pass over it, [`super::html::scan`]), and the Subject is decoded (RFC 2047). Each text is then
+//! HTML is reduced to the text a reader gets (our one pass over it,
+//! [`super::html::scan`]), and the Subject is decoded (RFC 2047). Each text is then
 //! NFKC-normalised, lower-cased and stripped of invisible format characters (zero-width
 //! spaces and joiners, soft hyphens, BOM) so that `FREE`, `Ｆｒｅｅ` and `fr\u{200B}ee`
 //! all read `free`. A sparse offset map leads every byte of the normalised text back to
@@ -447,8 +448,14 @@ fn normalize_slow(
 }
 
 impl TextPart {
-    /// Builds a text part, normalising `decoded`.
-    pub fn new(part: String, kind: TextKind, decoded: String, html: Option<String>) -> TextPart {
+    /// Builds a text part, normalising `decoded` (cut to [`TEXT_READ_MAX`] first).
+    pub fn new(
+        part: String,
+        kind: TextKind,
+        mut decoded: String,
+        html: Option<String>,
+    ) -> TextPart {
+        let cut_from = cut_to_read_max(&mut decoded);
         let (normalized, map) = normalize(&decoded);
         // CamelCase joins are read off the decoded text; offsets agree only when
         // normalising changed no lengths.
@@ -466,7 +473,7 @@ impl TextPart {
             normalized,
             map,
             skeleton,
-            cut_from: None,
+            cut_from,
         }
     }
 
@@ -648,21 +655,19 @@ fn collect(
         match &part.body {
             PartType::Text(t) => {
                 let path = path_for(mime, header_start, i);
-                let mut text = t.to_string();
-                let cut_from = cut_to_read_max(&mut text);
-                let mut tp = TextPart::new(path, TextKind::Plain, text, None);
-                tp.cut_from = cut_from;
-                out.push(tp);
+                out.push(TextPart::new(path, TextKind::Plain, t.to_string(), None));
             }
             PartType::Html(h) => {
                 let path = path_for(mime, header_start, i);
                 let mut facts = super::html::scan(h);
-                let mut text = std::mem::take(&mut facts.text);
-                let cut_from = cut_to_read_max(&mut text);
+                let text = std::mem::take(&mut facts.text);
                 html.push((out.len(), facts));
-                let mut tp = TextPart::new(path, TextKind::Html, text, Some(h.to_string()));
-                tp.cut_from = cut_from;
-                out.push(tp);
+                out.push(TextPart::new(
+                    path,
+                    TextKind::Html,
+                    text,
+                    Some(h.to_string()),
+                ));
             }
             _ => {}
         }

@@ -379,17 +379,18 @@ impl PatternSet {
     ) -> Vec<PatternHit> {
         // Rules that need several different phrases keep the phrases seen so far and the
         // threshold (in `run_texts`).
-        let needs_headers = self
+        // Only the fields some rule targets are decoded and normalised.
+        let targeted: Vec<&str> = self
             .groups
             .iter()
             .flat_map(|g| g.targets.iter())
             .chain(self.regexes.iter().map(|r| &r.target))
-            .any(|t| matches!(t, Target::Header(_)));
-        let header_texts: Vec<(String, TextPart)> = if needs_headers {
-            header_texts_of(msg)
-        } else {
-            Vec::new()
-        };
+            .filter_map(|t| match t {
+                Target::Header(n) => Some(n.as_str()),
+                _ => None,
+            })
+            .collect();
+        let header_texts = header_texts_of(msg, &targeted);
         let mut texts: Vec<(&TextPart, Slot<'_>)> = Vec::new();
         texts.extend(msg.text.subject.iter().map(|t| (t, Slot::Subject)));
         texts.extend(msg.text.sender.iter().map(|t| (t, Slot::Sender)));
@@ -569,11 +570,16 @@ fn floor_char(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// Decoded values of the top-level headers, for `header:NAME` targets.
-fn header_texts_of(msg: &Message<'_>) -> Vec<(String, TextPart)> {
+/// Decoded values of the top-level headers named in `targeted` (lower case), for
+/// `header:NAME` targets.
+fn header_texts_of(msg: &Message<'_>, targeted: &[&str]) -> Vec<(String, TextPart)> {
+    if targeted.is_empty() {
+        return Vec::new();
+    }
     msg.facts
         .headers()
         .iter()
+        .filter(|h| targeted.iter().any(|t| h.name.eq_ignore_ascii_case(t)))
         .map(|h| {
             let name = h.name.to_ascii_lowercase();
             let value = crate::message::decode_header_text(&h.unfolded(msg.raw));
