@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Postfix throughput with and without `preflight milter`, in the same run: smtp-source,
 # 20 sessions, 2,000 messages (2 KB each), through a Postfix instance of its own on
-# loopback to smtp-sink; three runs of each, interleaved; medians and the ratio.
+# loopback to smtp-sink; RUNS runs of each (3 by default), interleaved and in turns
+# (without-with, then with-without, ...); medians, the ratio of the medians, and the
+# median of the ratios of neighbouring runs (which share the machine's mood). Also the
+# CPU time the whole machine spent per message either way, and the milter's own.
 #
-#   [RUNS=3] [PASS_HEADER=no] [NO_RULES=yes] [SOCKET=unix] bash benches/milter.sh [N_MESSAGES] [path/to/preflight]
+# FLOOR=yes adds a third arm in each run: Postfix with `benches/null_milter.rs`, a milter
+# that speaks the protocol as preflight does but checks nothing (what any milter costs).
+#
+#   [RUNS=3] [PASS_HEADER=no] [NO_RULES=yes] [SOCKET=unix] [FLOOR=yes] bash benches/milter.sh [N_MESSAGES] [path/to/preflight]
 #
 # Needs root and Debian's postfix and swaks (installed when missing).
 set -euo pipefail
@@ -35,28 +41,48 @@ if [ "${SOCKET:-inet}" = unix ]; then
   for _ in $(seq 50); do [ -S "$DIR/milter.sock" ] && break; sleep 0.1; done
   [ -S "$DIR/milter.sock" ] || { echo "milter did not listen on $MILTER_ADDR" >&2; exit 1; }
 fi
+NULL_ADDR=""
+if [ "${FLOOR:-}" = yes ]; then
+  null_bin=$(cargo bench --bench null_milter --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\)).*/\1/p' | tail -1)
+  [ -x "$null_bin" ] || { echo "cannot build benches/null_milter.rs" >&2; exit 1; }
+  if [ "${SOCKET:-inet}" = unix ]; then NULL_ADDR="unix:$DIR/null.sock"; else NULL_ADDR="inet:127.0.0.1:$((MILTER + 1))"; fi
+  "$null_bin" "$NULL_ADDR" 2>> "$DIR/null.log" &
+  NULL_PID=$!
+  PIDS+=("$NULL_PID")
+  sleep 0.5
+  [ "${SOCKET:-inet}" = unix ] && chown postfix:postfix "$DIR/null.sock"
+fi
 start_postfix
 
 now() { date +%s.%N; }
-# utime + stime of the milter process, in clock ticks.
-milter_cpu() { awk '{ print $14 + $15 }' "/proc/$MILTER_PID/stat"; }
-run() { # run with|without: prints messages per second, sink to sink
+# utime + stime of the milter process (or of the null milter), in clock ticks.
+milter_cpu() { awk '{ print $14 + $15 }' "/proc/${1:-$MILTER_PID}/stat"; }
+# Busy time of the whole machine (user, nice, system, irq, softirq), in clock ticks.
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+tick_us=$(( 1000000 / $(getconf CLK_TCK) ))
+run() { # run with|without|floor: prints "msgs/s machine-us/msg milter-us/msg", sink to sink
   local milters=""
   [ "$1" = with ] && milters="$MILTER_ADDR"
+  [ "$1" = floor ] && milters="$NULL_ADDR"
   postconf -c "$DIR/etc" -e "smtpd_milters = $milters" "non_smtpd_milters = $milters"
   postfix -c "$DIR/etc" reload >/dev/null 2>&1
   sleep 1
   rm -f "$DIR/sink"/* 2>/dev/null || true
-  local start end cpu0
-  cpu0=$(milter_cpu)
+  local start end cpu0 cpu1 busy0 busy1
+  local pid=$MILTER_PID
+  [ "$1" = floor ] && pid=$NULL_PID
+  cpu0=$(milter_cpu "$pid") busy0=$(busy)
   start=$(now)
   smtp-source -A -s 20 -m "$N" -l 2048 -f sender@example.com -t rcpt@example.org \
     127.0.0.1:$SMTPD >/dev/null 2>&1
-  for _ in $(seq 600); do
+  # Polled slowly (listing 2,000 files costs CPU): the run ends when the last message
+  # was written, which the files' times tell to the microsecond.
+  for _ in $(seq 300); do
     [ "$(ls "$DIR/sink" | wc -l)" -ge "$N" ] && break
-    sleep 0.05
+    sleep 0.5
   done
-  end=$(now)
+  cpu1=$(milter_cpu "$pid") busy1=$(busy)
+  end=$(find "$DIR/sink" -type f -printf '%T@\n' | sort -n | tail -1)
   local got
   got=$(ls "$DIR/sink" | wc -l)
   [ "$got" -ge "$N" ] || { echo "only $got of $N arrived ($1 milter)" >&2; exit 1; }
@@ -64,18 +90,39 @@ run() { # run with|without: prints messages per second, sink to sink
     [ "$(grep -l '^X-Preflight-Verdict: ' "$DIR/sink"/* | wc -l)" -eq "$N" ] \
       || { echo "not every message was checked" >&2; exit 1; }
   fi
-  [ "$1" = with ] && echo "milter CPU: $(( $(milter_cpu) - cpu0 )) ticks of 1/$(getconf CLK_TCK) s" >&2
-  awk -v n="$N" -v a="$start" -v b="$end" 'BEGIN { printf "%.1f\n", n / (b - a) }'
+  awk -v n="$N" -v a="$start" -v b="$end" -v m=$(( (busy1 - busy0) * tick_us )) \
+    -v p=$(( (cpu1 - cpu0) * tick_us )) 'BEGIN { printf "%.1f %.0f %.0f\n", n / (b - a), m / n, p / n }'
 }
 
-without=() with=()
+without=() with=() ratios=() mach_without=() mach_with=() milter=() floor=() floor_ratios=()
 RUNS=${RUNS:-3}
 for i in $(seq "$RUNS"); do
-  without+=("$(run without)")
-  with+=("$(run with)")
-  echo "run $i: without milter ${without[-1]} msg/s, with preflight ${with[-1]} msg/s"
+  c=""
+  if [ $((i % 2)) = 1 ]; then
+    a=$(run without) b=$(run with)
+    [ -n "$NULL_ADDR" ] && c=$(run floor)
+  else
+    [ -n "$NULL_ADDR" ] && c=$(run floor)
+    b=$(run with) a=$(run without)
+  fi
+  read -r ra ma _ <<< "$a"
+  read -r rb mb pb <<< "$b"
+  without+=("$ra") with+=("$rb") mach_without+=("$ma") mach_with+=("$mb") milter+=("$pb")
+  ratios+=("$(awk -v a="$ra" -v b="$rb" 'BEGIN { printf "%.3f", b / a }')")
+  echo "run $i: without milter $ra msg/s (machine CPU ${ma} us/msg), with preflight $rb msg/s (machine ${mb} us/msg, milter ${pb} us/msg)"
+  if [ -n "$c" ]; then
+    read -r rc mc pc <<< "$c"
+    floor+=("$rc")
+    floor_ratios+=("$(awk -v a="$ra" -v b="$rc" 'BEGIN { printf "%.3f", b / a }')")
+    echo "       with the null milter $rc msg/s (machine ${mc} us/msg, null milter ${pc} us/msg)"
+  fi
 done
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
-mw=$(median "${without[@]}") mm=$(median "${with[@]}")
+mw=$(median "${without[@]}") mm=$(median "${with[@]}") mr=$(median "${ratios[@]}")
 echo "medians: Postfix alone $mw msg/s, with preflight milter $mm msg/s"
-awk -v a="$mw" -v b="$mm" 'BEGIN { printf "with the milter Postfix keeps %.0f%% of its throughput\n", 100 * b / a }'
+echo "CPU per message, medians: machine $(median "${mach_without[@]}") us without, $(median "${mach_with[@]}") us with; the milter itself $(median "${milter[@]}") us"
+awk -v a="$mw" -v b="$mm" -v r="$mr" 'BEGIN { printf "with the milter Postfix keeps %.0f%% of its throughput (ratio of medians); median of the run-by-run ratios %.0f%%\n", 100 * b / a, 100 * r }'
+if [ -n "$NULL_ADDR" ]; then
+  mf=$(median "${floor[@]}") mfr=$(median "${floor_ratios[@]}")
+  awk -v a="$mw" -v b="$mf" -v r="$mfr" 'BEGIN { printf "the floor: with a milter that checks nothing, Postfix keeps %.0f%% (ratio of medians, %.1f msg/s); median of the run-by-run ratios %.0f%%\n", 100 * b / a, b, 100 * r }'
+fi

@@ -1,7 +1,9 @@
 //! The milter server on 127.0.0.1, spoken to in raw protocol bytes: negotiation, a
 //! rejected canary, a passing message with its verdict header, abort and a second message
 //! on one connection, an oversized message, an MTA that wants every reply, and a malformed
-//! packet that closes only its own connection, and progress replies during a long check.
+//! packet that closes only its own connection, and progress replies during a long check;
+//! and the daemon itself (`preflight milter`) with two workers under concurrent
+//! connections, draining an open connection on SIGTERM.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -11,13 +13,13 @@ use std::time::Duration;
 use preflight::milter::server::{Shared, serve_tcp};
 use preflight::{Config, Engine};
 
-/// Starts a milter on an ephemeral port with `config`; returns the address.
+/// Starts a milter on an ephemeral port with `config`, on a single-threaded runtime as
+/// each of the daemon's workers has; returns the address.
 fn start(config: Config) -> std::net::SocketAddr {
     let engine = Engine::new(config).expect("shipped rules load");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+        let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
@@ -264,4 +266,103 @@ fn sends_progress_while_a_check_runs_on_the_blocking_pool() {
     // The connection stays usable after a long check.
     send_message(&mut s, &sample("canary.eml"), true);
     assert_eq!(end_of_message(&mut s).last().unwrap().0, b'y');
+}
+
+/// Sends SIGTERM to `pid` (through kill(1): no `unsafe` here).
+fn terminate(pid: u32) {
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -TERM {pid}");
+}
+
+#[test]
+fn the_daemon_serves_concurrent_connections_on_two_workers_and_drains_on_sigterm() {
+    let dir = std::env::temp_dir().join(format!("preflight-milter-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("preflight.yaml");
+    std::fs::write(&conf, "now: 1795392000\nmilter:\n  workers: 2\n").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.join("milter.log");
+    let mut daemon = std::process::Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .arg("milter")
+        .arg("--listen")
+        .arg(format!("inet:127.0.0.1:{port}"))
+        .arg("--config")
+        .arg(&conf)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let started = std::time::Instant::now();
+    while TcpStream::connect(addr).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the milter never listened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Sixteen MTA connections at once, each with a rejected and a passed message.
+    let clients: Vec<_> = (0..16)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut s = connect(addr);
+                negotiate(&mut s, 0x1f_ffff);
+                send_message(&mut s, &sample("canary.eml"), true);
+                let r = end_of_message(&mut s);
+                assert!(
+                    r[0].1.starts_with("554 5.7.1 preflight: rejected by"),
+                    "{r:?}"
+                );
+                send_message(&mut s, &sample("good-newsletter.eml"), true);
+                assert_eq!(end_of_message(&mut s).last().unwrap().0, b'c');
+                send(&mut s, b'Q', b"");
+                assert_eq!(reply(&mut s), None);
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().expect("a client failed");
+    }
+    // SIGTERM with a message half sent: the daemon stops accepting, finishes that
+    // message, and exits once the MTA quits.
+    let mut s = connect(addr);
+    negotiate(&mut s, 0x1f_ffff);
+    send(&mut s, b'M', b"<alice@example.com>\0");
+    terminate(daemon.id());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        daemon.try_wait().unwrap().is_none(),
+        "exited with a connection open"
+    );
+    send(&mut s, b'A', b"");
+    send_message(&mut s, &sample("canary.eml"), true);
+    assert_eq!(end_of_message(&mut s).last().unwrap().0, b'y');
+    send(&mut s, b'Q', b"");
+    let waited = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = daemon.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(20),
+            "the milter did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "still listening after SIGTERM"
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("workers=2"), "{text}");
+    assert_eq!(text.matches("checked").count(), 33, "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

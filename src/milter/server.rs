@@ -120,14 +120,13 @@ impl From<io::Error> for ConnError {
 async fn serve<L, S>(
     mut accept: L,
     shared: Arc<Shared>,
+    limit: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
 ) -> io::Result<()>
 where
     L: AsyncAccept<Stream = S>,
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let max_connections = shared.engine().config().milter.max_connections;
-    let limit = Arc::new(Semaphore::new(max_connections.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         let permit = tokio::select! {
@@ -186,13 +185,20 @@ impl AsyncAccept for tokio::net::UnixListener {
     }
 }
 
+/// The connection limit of the engine in force (`milter.max_connections`).
+fn connection_limit(shared: &Shared) -> Arc<Semaphore> {
+    let max = shared.engine().config().milter.max_connections;
+    Arc::new(Semaphore::new(max.max(1)))
+}
+
 /// Serves on an already bound TCP listener (tests bind `127.0.0.1:0`).
 pub async fn serve_tcp(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    serve(listener, shared, stop).await
+    let limit = connection_limit(&shared);
+    serve(listener, shared, limit, stop).await
 }
 
 /// Serves on an already bound Unix listener.
@@ -201,7 +207,8 @@ pub async fn serve_unix(
     shared: Arc<Shared>,
     stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    serve(listener, shared, stop).await
+    let limit = connection_limit(&shared);
+    serve(listener, shared, limit, stop).await
 }
 
 async fn send<S: AsyncWrite + Unpin>(stream: &mut S, replies: &[Response]) -> io::Result<()> {
@@ -231,6 +238,8 @@ where
             Duration::from_secs(c.milter.read_timeout_secs.max(1)),
         )
     };
+    let idle = tokio::time::sleep(read_timeout);
+    tokio::pin!(idle);
     let mut session = Session::new(max_size);
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut start = 0;
@@ -270,9 +279,23 @@ where
             buf.drain(..start);
             start = 0;
         }
-        let read = tokio::time::timeout(read_timeout, stream.read_buf(&mut buf))
-            .await
-            .map_err(|_| ConnError::Timeout)??;
+        // The read timeout counts from here. One timer serves the whole connection:
+        // it is moved only when it fires early (a timer set for every read costs a
+        // wakeup of the event loop for each).
+        let waiting_since = tokio::time::Instant::now();
+        let read = loop {
+            tokio::select! {
+                biased;
+                r = stream.read_buf(&mut buf) => break r?,
+                () = &mut idle => {
+                    let due = waiting_since + read_timeout;
+                    if tokio::time::Instant::now() >= due {
+                        return Err(ConnError::Timeout);
+                    }
+                    idle.as_mut().reset(due);
+                }
+            }
+        };
         if read == 0 {
             // The MTA closed the connection (between messages, that is normal).
             return Ok(());
@@ -512,60 +535,140 @@ fn too_large(settings: &MilterConfig, size: usize, queue_id: Option<&str>) -> Ve
     }
 }
 
+/// A bound listening socket, before a runtime takes it.
+enum Bound {
+    Tcp(std::net::TcpListener),
+    Unix(std::os::unix::net::UnixListener),
+}
+
+impl Bound {
+    fn try_clone(&self) -> io::Result<Bound> {
+        Ok(match self {
+            Bound::Tcp(l) => Bound::Tcp(l.try_clone()?),
+            Bound::Unix(l) => Bound::Unix(l.try_clone()?),
+        })
+    }
+
+    /// Serves connections on this socket in the current runtime until `stop`.
+    async fn serve(
+        self,
+        shared: Arc<Shared>,
+        limit: Arc<Semaphore>,
+        stop: watch::Receiver<bool>,
+    ) -> io::Result<()> {
+        match self {
+            Bound::Tcp(l) => {
+                let l = tokio::net::TcpListener::from_std(l)?;
+                serve(l, shared, limit, stop).await
+            }
+            Bound::Unix(l) => {
+                let l = tokio::net::UnixListener::from_std(l)?;
+                serve(l, shared, limit, stop).await
+            }
+        }
+    }
+}
+
+/// A single-threaded runtime: each worker owns its connections, so no task, wakeup or
+/// timer ever crosses threads (checks of large messages still go to its blocking pool).
+fn worker_runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+}
+
 /// Runs the daemon on `listen` until SIGTERM or SIGINT: SIGHUP rebuilds the engine with
 /// `reload` (the old one stays in force if that fails).
+///
+/// `milter.workers` threads each run an event loop of their own that accepts on the
+/// shared socket and serves its connections to the end; messages larger than
+/// `inline_check_bytes` are checked on the blocking pool.
 pub fn run(
     listen: &Listen,
     engine: Engine,
     reload: impl Fn() -> Result<Engine, crate::error::Error> + Send + Sync + 'static,
 ) -> Result<(), crate::error::Error> {
     use crate::error::{Error, ErrorKind};
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_io()
-        .enable_time()
-        .build()
-        .map_err(|e| Error::with_source(ErrorKind::Io, format!("cannot start runtime: {e}"), e))?;
+    let io_err = |what: String, e: io::Error| Error::with_source(ErrorKind::Io, what, e);
     let shared = Shared::new(engine);
-    rt.block_on(async move {
-        let (stop_tx, stop_rx) = watch::channel(false);
-        {
-            let shared = Arc::clone(&shared);
-            tokio::spawn(async move {
-                signals(shared, reload, stop_tx).await;
-            });
+    let settings = shared.engine().config().milter.clone();
+    let (bound, name) = match listen {
+        Listen::Inet(host, port) => {
+            let l = std::net::TcpListener::bind((host.as_str(), *port))
+                .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                .map_err(|e| io_err(format!("cannot listen on {host}:{port}: {e}"), e))?;
+            (Bound::Tcp(l), format!("inet:{host}:{port}"))
         }
-        let io_err = |what: String, e: io::Error| Error::with_source(ErrorKind::Io, what, e);
-        match listen {
-            Listen::Inet(host, port) => {
-                let l = tokio::net::TcpListener::bind((host.as_str(), *port))
-                    .await
-                    .map_err(|e| io_err(format!("cannot listen on {host}:{port}: {e}"), e))?;
-                tracing::info!(socket = %format!("inet:{host}:{port}"), "listening");
-                serve_tcp(l, shared, stop_rx)
+        Listen::Unix(path) => {
+            // A socket left by a previous run is removed; any other file is not.
+            if let Ok(meta) = std::fs::symlink_metadata(path) {
+                use std::os::unix::fs::FileTypeExt;
+                if meta.file_type().is_socket() {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            let l = std::os::unix::net::UnixListener::bind(path)
+                .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                .map_err(|e| io_err(format!("cannot listen on {}: {e}", path.display()), e))?;
+            secure_socket(path, &settings)
+                .map_err(|e| io_err(format!("socket {}: {e}", path.display()), e))?;
+            (Bound::Unix(l), format!("unix:{}", path.display()))
+        }
+    };
+    let workers = settings.worker_threads();
+    let limit = Arc::new(Semaphore::new(settings.max_connections.max(1)));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let start = |what: &str, e: io::Error| io_err(format!("cannot start {what}: {e}"), e);
+    let mut threads = Vec::new();
+    let mut failed = None;
+    for i in 1..workers {
+        let (shared, limit, stop) = (Arc::clone(&shared), Arc::clone(&limit), stop_rx.clone());
+        let spawned = bound.try_clone().and_then(|socket| {
+            std::thread::Builder::new()
+                .name(format!("milter-{i}"))
+                .spawn(move || -> io::Result<()> {
+                    worker_runtime()?.block_on(socket.serve(shared, limit, stop))
+                })
+        });
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(e) => {
+                failed = Some(start("worker thread", e));
+                break;
+            }
+        }
+    }
+    let served = match failed {
+        Some(e) => {
+            let _ = stop_tx.send(true);
+            Err(e)
+        }
+        None => {
+            let rt = worker_runtime().map_err(|e| start("runtime", e))?;
+            let shared = Arc::clone(&shared);
+            rt.block_on(async move {
+                tokio::spawn(signals(Arc::clone(&shared), reload, stop_tx));
+                tracing::info!(socket = %name, workers, "listening");
+                bound
+                    .serve(shared, limit, stop_rx)
                     .await
                     .map_err(|e| io_err(format!("serving: {e}"), e))
-            }
-            Listen::Unix(path) => {
-                // A socket left by a previous run is removed; any other file is not.
-                if let Ok(meta) = std::fs::symlink_metadata(path) {
-                    use std::os::unix::fs::FileTypeExt;
-                    if meta.file_type().is_socket() {
-                        let _ = std::fs::remove_file(path);
-                    }
-                }
-                let l = tokio::net::UnixListener::bind(path)
-                    .map_err(|e| io_err(format!("cannot listen on {}: {e}", path.display()), e))?;
-                secure_socket(path, &shared.engine().config().milter)
-                    .map_err(|e| io_err(format!("socket {}: {e}", path.display()), e))?;
-                tracing::info!(socket = %format!("unix:{}", path.display()), "listening");
-                let r = serve_unix(l, shared, stop_rx)
-                    .await
-                    .map_err(|e| io_err(format!("serving: {e}"), e));
-                let _ = std::fs::remove_file(path);
-                r
-            }
+            })
         }
-    })
+    };
+    // The other workers finish their connections too.
+    for t in threads {
+        match t.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "worker stopped"),
+            Err(_) => tracing::error!("worker panicked"),
+        }
+    }
+    if let Listen::Unix(path) = listen {
+        let _ = std::fs::remove_file(path);
+    }
+    served
 }
 
 /// Applies `socket_owner` and `socket_mode` to a freshly bound Unix socket.
