@@ -29,7 +29,8 @@ milter_conf=""
 [ "${PASS_HEADER:-yes}" = no ] && milter_conf+="  pass_header: false"$'\n'
 [ "${SOCKET:-inet}" = unix ] && milter_conf+="  socket_owner: \"postfix:postfix\""$'\n'"  socket_mode: \"600\""$'\n'
 [ -n "$milter_conf" ] && printf 'milter:\n%s' "$milter_conf" >> "$DIR/preflight.yaml"
-# NO_RULES=yes: every family off, to see the cost of the protocol alone.
+# NO_RULES=yes: every family off (messages are still parsed); FLOOR=yes measures the
+# protocol alone.
 [ "${NO_RULES:-}" = yes ] && printf "ignore: [headers, content, encoding, mime, size, bulk, html, links, attachments]\n" >> "$DIR/preflight.yaml"
 start_milter
 MILTER_ADDR="inet:127.0.0.1:$MILTER"

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use preflight::milter::protocol::{Command, DEFAULT_MAX_PACKET, Response, split_packet};
+use preflight::milter::protocol::{Command, DEFAULT_MAX_PACKET, Response, split_packet, step};
 use preflight::milter::server::Listen;
 use preflight::milter::session::{Next, Session};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -34,7 +34,12 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                 Next::Check { .. } | Next::TooLarge { .. } if header => vec![
                     Response::AddHeader {
                         name: "X-Preflight-Verdict".into(),
-                        value: " pass; score=0".into(),
+                        // With the leading-space flag, values carry their space.
+                        value: if session.steps() & step::HEADER_LEADING_SPACE != 0 {
+                            " pass; score=0".into()
+                        } else {
+                            "pass; score=0".into()
+                        },
                     },
                     Response::Continue,
                 ],
