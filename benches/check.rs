@@ -11,6 +11,8 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use preflight::{Config, Engine, Envelope};
 
+mod common;
+
 fn load_samples() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -39,17 +41,7 @@ fn load_attachment_fixtures() -> Vec<Vec<u8>> {
 }
 
 fn load_corpus_slice() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let Ok(manifest) = std::fs::read_to_string(dir.join("MANIFEST.tsv")) else {
-        return Vec::new();
-    };
-    manifest
-        .lines()
-        .skip(1)
-        .step_by(10)
-        .filter_map(|l| l.split('\t').next())
-        .filter_map(|p| std::fs::read(dir.join(p)).ok())
-        .collect()
+    common::corpus_messages(10).unwrap_or_default()
 }
 
 fn bench(c: &mut Criterion) {

@@ -6,27 +6,21 @@
 //!
 //! `cargo bench --bench corpus [-- PASSES]` (default 7 passes).
 
-use std::path::Path;
 use std::time::Instant;
 
 use preflight::{Config, Engine, Envelope};
+
+mod common;
 
 fn main() {
     let passes: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(7);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let Ok(manifest) = std::fs::read_to_string(dir.join("MANIFEST.tsv")) else {
+    let Some(msgs) = common::corpus_messages(1) else {
         eprintln!("skipping: no ../shared/corpus/MANIFEST.tsv");
         return;
     };
-    let msgs: Vec<Vec<u8>> = manifest
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split('\t').next())
-        .filter_map(|p| std::fs::read(dir.join(p)).ok())
-        .collect();
     let bytes: usize = msgs.iter().map(Vec::len).sum();
     let engine = Engine::new(Config {
         now: Some(1_795_392_000),

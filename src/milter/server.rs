@@ -617,7 +617,7 @@ pub fn run(
         }
     };
     let workers = settings.worker_threads();
-    let limit = Arc::new(Semaphore::new(settings.max_connections.max(1)));
+    let limit = connection_limit(&shared);
     let (stop_tx, stop_rx) = watch::channel(false);
     let start = |what: &str, e: io::Error| io_err(format!("cannot start {what}: {e}"), e);
     let mut threads = Vec::new();

@@ -282,6 +282,8 @@ struct RegexRule {
 pub struct PatternSet {
     groups: Vec<LiteralGroup>,
     regexes: Vec<RegexRule>,
+    /// The header fields some `header:NAME` target reads (only these are decoded).
+    header_targets: Vec<String>,
 }
 
 impl std::fmt::Debug for PatternSet {
@@ -335,7 +337,7 @@ impl PatternSet {
                 });
             }
         }
-        let groups = lits
+        let groups: Vec<LiteralGroup> = lits
             .into_iter()
             .filter_map(|(case, (pats, owners))| {
                 // A DFA: a few hundred phrases make a small table, and overlapping search
@@ -361,7 +363,22 @@ impl PatternSet {
                 })
             })
             .collect();
-        PatternSet { groups, regexes }
+        let mut header_targets: Vec<String> = groups
+            .iter()
+            .flat_map(|g| g.targets.iter())
+            .chain(regexes.iter().map(|r| &r.target))
+            .filter_map(|t| match t {
+                Target::Header(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        header_targets.sort();
+        header_targets.dedup();
+        PatternSet {
+            groups,
+            regexes,
+            header_targets,
+        }
     }
 
     /// Whether there is nothing to match.
@@ -379,18 +396,7 @@ impl PatternSet {
     ) -> Vec<PatternHit> {
         // Rules that need several different phrases keep the phrases seen so far and the
         // threshold (in `run_texts`).
-        // Only the fields some rule targets are decoded and normalised.
-        let targeted: Vec<&str> = self
-            .groups
-            .iter()
-            .flat_map(|g| g.targets.iter())
-            .chain(self.regexes.iter().map(|r| &r.target))
-            .filter_map(|t| match t {
-                Target::Header(n) => Some(n.as_str()),
-                _ => None,
-            })
-            .collect();
-        let header_texts = header_texts_of(msg, &targeted);
+        let header_texts = header_texts_of(msg, &self.header_targets);
         let mut texts: Vec<(&TextPart, Slot<'_>)> = Vec::new();
         texts.extend(msg.text.subject.iter().map(|t| (t, Slot::Subject)));
         texts.extend(msg.text.sender.iter().map(|t| (t, Slot::Sender)));
@@ -572,7 +578,7 @@ fn floor_char(s: &str, mut i: usize) -> usize {
 
 /// Decoded values of the top-level headers named in `targeted` (lower case), for
 /// `header:NAME` targets.
-fn header_texts_of(msg: &Message<'_>, targeted: &[&str]) -> Vec<(String, TextPart)> {
+fn header_texts_of(msg: &Message<'_>, targeted: &[String]) -> Vec<(String, TextPart)> {
     if targeted.is_empty() {
         return Vec::new();
     }
