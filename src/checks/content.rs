@@ -28,6 +28,13 @@ static MERGE_TAG: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+/// Whether `text` has a byte every merge tag has (`{`, `[`, `|` or `%`): a vector scan
+/// that spares most texts the [`MERGE_TAG`] search.
+fn may_have_merge_tag(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr3(b'{', b'[', b'|', b).is_some() || memchr::memchr(b'%', b).is_some()
+}
+
 /// Letters spaced out one by one: `F R E E`, `V.I.A.G.R.A`, `c-a-s-h`.
 static GAPPY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^\p{L}\p{N}.\-_*])((?:\p{L}[ .\-_*]){3,}\p{L})(?:$|[^\p{L}\p{N}])")
@@ -118,10 +125,14 @@ fn from_display_name(msg: &Message<'_>) -> Option<String> {
     from.first().and_then(|a| a.name()).map(str::to_string)
 }
 
-/// Words of a text that are not URLs, and how many URLs it has.
-fn words_and_urls(text: &str) -> (usize, usize) {
+/// Words of a text that are not URLs, and how many URLs it has; the count stops past
+/// `max_words` words (the caller only needs to know there are more).
+fn words_and_urls(text: &str, max_words: usize) -> (usize, usize) {
     let (mut words, mut urls) = (0, 0);
     for w in text.split_whitespace() {
+        if words > max_words {
+            break;
+        }
         let l = w.trim_matches(|c: char| !c.is_alphanumeric() && c != ':' && c != '/');
         if l.starts_with("http://") || l.starts_with("https://") || l.starts_with("www.") {
             urls += 1;
@@ -171,11 +182,17 @@ fn recipient_local_part(msg: &Message<'_>) -> Option<String> {
 fn capitals(s: &str) -> (f64, usize) {
     let (mut up, mut letters) = (0usize, 0usize);
     if s.is_ascii() {
-        for b in s.bytes() {
-            if b.is_ascii_alphabetic() {
-                letters += 1;
-                up += usize::from(b.is_ascii_uppercase());
+        // Branch-free, in blocks of 255 bytes whose counts fit a byte: the compiler turns
+        // it into vector code.
+        for block in s.as_bytes().chunks(255) {
+            let (mut u, mut l) = (0u8, 0u8);
+            for &b in block {
+                let upper = b.is_ascii_uppercase();
+                u += u8::from(upper);
+                l += u8::from(upper | b.is_ascii_lowercase());
             }
+            up += usize::from(u);
+            letters += usize::from(l);
         }
         return if letters == 0 {
             (0.0, 0)
@@ -301,7 +318,7 @@ impl Check for ContentCheck {
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
         if cx.on("CNT010") {
             let mut found: Vec<(String, Evidence)> = Vec::new();
-            for tp in msg.text.all() {
+            for tp in msg.text.all().filter(|tp| may_have_merge_tag(&tp.decoded)) {
                 for m in MERGE_TAG.find_iter(&tp.decoded).take(5) {
                     if found.len() < 5 {
                         found.push((m.as_str().to_string(), evidence(tp, m.start(), m.end())));
@@ -479,7 +496,7 @@ impl Check for ContentCheck {
             let (mut words, mut urls) = (0, 0);
             let mut first = None;
             for tp in body_parts(msg) {
-                let (w, u) = words_and_urls(&tp.decoded);
+                let (w, u) = words_and_urls(&tp.decoded, 3);
                 words += w;
                 urls += u;
                 if u > 0 && first.is_none() {

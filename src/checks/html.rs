@@ -431,14 +431,17 @@ fn alternatives_disagree(msg: &Message<'_>, cx: &mut Ctx<'_>) {
 
 impl HtmlCheck {
     fn image_mostly(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        if msg.html_facts().is_empty() {
+            return;
+        }
         // Only when HTML is what the reader gets: a plain alternative with real text means
-        // the message still says something without its pictures.
+        // the message still says something without its pictures (counted up to the limit).
         let plain_words: usize = msg
             .text
             .parts
             .iter()
             .filter(|t| t.kind == TextKind::Plain)
-            .map(|t| t.decoded.split_whitespace().count())
+            .map(|t| t.decoded.split_whitespace().take(FEW_WORDS).count())
             .sum();
         if plain_words >= FEW_WORDS {
             return;

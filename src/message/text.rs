@@ -148,13 +148,22 @@ pub fn skeleton(n: &str, splits: &[usize]) -> Option<Skeleton> {
         v.get(i)
             .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     };
+    // Most texts have neither: two vector scans tell, and the passes below run only
+    // for what was found.
+    let look_alikes = any_pair(b, |x, y| x.is_ascii_lowercase() & is_look_alike(y));
+    let spaced = may_be_spaced(b);
+    if !look_alikes && !spaced && splits.is_empty() {
+        return None;
+    }
     // Pass 1: look-alikes between letters (same length), on a copy made at the first one.
     // Only look-alike bytes after a letter are candidates (a table lookup per byte).
     let mut copy: Option<Vec<u8>> = None;
     let mut changes: Vec<(usize, usize)> = Vec::new();
-    for (i, pair) in b.windows(2).enumerate() {
-        if LOOK_ALIKE[usize::from(pair[1])] && pair[0].is_ascii_lowercase() {
-            look_alike_at(b, i + 1, &mut copy, &mut changes);
+    if look_alikes {
+        for (i, pair) in b.windows(2).enumerate() {
+            if LOOK_ALIKE[usize::from(pair[1])] && pair[0].is_ascii_lowercase() {
+                look_alike_at(b, i + 1, &mut copy, &mut changes);
+            }
         }
     }
     let a: &[u8] = copy.as_deref().unwrap_or(b);
@@ -162,7 +171,7 @@ pub fn skeleton(n: &str, splits: &[usize]) -> Option<Skeleton> {
     // A run starts with a one-letter word followed by a separator.
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
-    while i + 2 < a.len() {
+    while spaced && i + 2 < a.len() {
         if !(SEPARATOR[usize::from(a[i + 1])] && a[i].is_ascii_lowercase()) {
             i += 1;
             continue;
@@ -188,6 +197,91 @@ pub fn skeleton(n: &str, splits: &[usize]) -> Option<Skeleton> {
     skeleton_windows(a, splits, changes, runs)
 }
 
+/// Whether some byte of `b` and the one after it satisfy `f`. Branch-free within blocks,
+/// so the compiler turns it into vector code: a cheap test before a byte-by-byte pass.
+fn any_pair(b: &[u8], f: impl Fn(u8, u8) -> bool) -> bool {
+    let n = b.len().saturating_sub(1);
+    let (x, y) = (&b[..n], &b[b.len().min(1)..]);
+    x.chunks(256).zip(y.chunks(256)).any(|(x, y)| {
+        x.iter()
+            .zip(y)
+            .fold(0u8, |acc, (&p, &q)| acc | u8::from(f(p, q)))
+            != 0
+    })
+}
+
+/// [`LOOK_ALIKE`] as comparisons (which vectorise; a table lookup does not).
+const fn is_look_alike(c: u8) -> bool {
+    (c.wrapping_sub(b'0') < 2)
+        | (c.wrapping_sub(b'3') < 3)
+        | (c == b'7')
+        | (c == b'!')
+        | (c == b'$')
+        | (c == b'|')
+}
+
+/// Whether `b` may hold letters spaced out (pass 2 of [`skeleton`]): somewhere a
+/// one-letter word, one separator and a letter that ends its word. A necessary
+/// condition, tested branch-free.
+fn may_be_spaced(b: &[u8]) -> bool {
+    let alnum = |c: u8| (c.wrapping_sub(b'a') < 26) | (c.wrapping_sub(b'0') < 10);
+    let start = |prev: Option<u8>, x: u8, s: u8, y: u8, next: Option<u8>| {
+        !prev.is_some_and(alnum)
+            && x.is_ascii_lowercase()
+            && is_separator(s)
+            && y.is_ascii_lowercase()
+            && !next.is_some_and(alnum)
+    };
+    let n = b.len();
+    if n < 3 {
+        return false;
+    }
+    // The edges, where a neighbour is missing.
+    if start(None, b[0], b[1], b[2], b.get(3).copied())
+        || start(
+            b.get(n.wrapping_sub(4)).copied(),
+            b[n - 3],
+            b[n - 2],
+            b[n - 1],
+            None,
+        )
+    {
+        return true;
+    }
+    // Every window of five inside, a block at a time.
+    let m = n.saturating_sub(4);
+    (0..m).step_by(256).any(|from| {
+        let len = (m - from).min(256);
+        let w = &b[from..from + len + 4];
+        let (p, x, s, y, q) = (
+            &w[..len],
+            &w[1..=len],
+            &w[2..len + 2],
+            &w[3..len + 3],
+            &w[4..len + 4],
+        );
+        let mut hit = 0u8;
+        for k in 0..len {
+            hit |= u8::from(
+                !alnum(p[k])
+                    & x[k].is_ascii_lowercase()
+                    & is_separator(s[k])
+                    & y[k].is_ascii_lowercase()
+                    & !alnum(q[k]),
+            );
+        }
+        hit != 0
+    })
+}
+
+/// [`SEPARATOR`] as comparisons (written out, so they vectorise).
+const fn is_separator(c: u8) -> bool {
+    (c == b'.') | (c == b'-') | (c == b'_') | (c == b'*') | (c == b' ')
+}
+
+/// The bytes of [`SEPARATOR`].
+const SEPARATOR_BYTES: [u8; 5] = [b'.', b'-', b'_', b'*', b' '];
+
 /// Bytes that stand in for letters ([`leet`]).
 const LOOK_ALIKE: [bool; 256] = {
     let mut t = [false; 256];
@@ -202,11 +296,11 @@ const LOOK_ALIKE: [bool; 256] = {
 /// Bytes that space letters out (`v.i.a.g.r.a`, `f r e e`).
 const SEPARATOR: [bool; 256] = {
     let mut t = [false; 256];
-    t[b'.' as usize] = true;
-    t[b'-' as usize] = true;
-    t[b'_' as usize] = true;
-    t[b'*' as usize] = true;
-    t[b' ' as usize] = true;
+    let mut k = 0;
+    while k < SEPARATOR_BYTES.len() {
+        t[SEPARATOR_BYTES[k] as usize] = true;
+        k += 1;
+    }
     t
 };
 
@@ -338,6 +432,12 @@ fn skeleton_windows(
 /// ends a word of two letters or more, and before a lower-case letter; `iPhone` stays
 /// whole.
 pub fn camel_splits(decoded: &str) -> Vec<usize> {
+    // A lower-case letter before a capital is rare: a vector scan rules most texts out.
+    if !any_pair(decoded.as_bytes(), |x, y| {
+        x.is_ascii_lowercase() & y.is_ascii_uppercase()
+    }) {
+        return Vec::new();
+    }
     // Windows of four bytes: the two before the capital, the capital, the one after.
     decoded
         .as_bytes()
@@ -360,6 +460,10 @@ pub fn is_invisible(c: char) -> bool {
 
 /// Normalises `s` for matching and returns the normalised text with its offset map.
 pub fn normalize(s: &str) -> (String, Vec<(u32, u32)>) {
+    if s.is_ascii() {
+        // Nearly every text: lower case is all there is to do, a word at a time.
+        return (s.to_ascii_lowercase(), Vec::new());
+    }
     let mut out = String::with_capacity(s.len());
     let mut map = Vec::new();
     let b = s.as_bytes();
@@ -744,6 +848,46 @@ mod skeleton_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vector_prefilters_agree_with_the_byte_tests() {
+        for c in 0..=255u8 {
+            assert_eq!(is_look_alike(c), LOOK_ALIKE[usize::from(c)], "byte {c}");
+            assert_eq!(is_separator(c), SEPARATOR[usize::from(c)], "byte {c}");
+        }
+        // Every text of up to 7 bytes over a small alphabet: `may_be_spaced` is exactly
+        // "some run of spaced letters starts here" as pass 2 of `skeleton` tests it.
+        let alphabet = b"a .1X";
+        let alnum =
+            |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let lower = |c: Option<&u8>| c.is_some_and(u8::is_ascii_lowercase);
+        for len in 0..=7u32 {
+            for mut code in 0..5usize.pow(len) {
+                let mut b = Vec::new();
+                for _ in 0..len {
+                    b.push(alphabet[code % 5]);
+                    code /= 5;
+                }
+                let want = (0..b.len().saturating_sub(2)).any(|i| {
+                    SEPARATOR[usize::from(b[i + 1])]
+                        && lower(b.get(i))
+                        && (i == 0 || !alnum(b.get(i - 1)))
+                        && lower(b.get(i + 2))
+                        && !alnum(b.get(i + 3))
+                });
+                assert_eq!(may_be_spaced(&b), want, "{:?}", String::from_utf8_lossy(&b));
+                let pair = b.windows(2).any(|w| w[0] == b'a' && w[1] == b'1');
+                assert_eq!(any_pair(&b, |x, y| x == b'a' && y == b'1'), pair);
+            }
+        }
+        // Longer than one block.
+        let mut long = vec![b'x'; 700];
+        assert!(!may_be_spaced(&long) && !any_pair(&long, |x, y| x == b'x' && y == b'y'));
+        long[600] = b'y';
+        assert!(any_pair(&long, |x, y| x == b'x' && y == b'y'));
+        long[400..405].copy_from_slice(b" a b ");
+        assert!(may_be_spaced(&long));
+    }
 
     #[test]
     fn normalises_width_case_and_invisibles() {

@@ -30,6 +30,11 @@ pub struct AttachmentsCheck;
 /// The EICAR anti-virus test string (the standard file starts with it).
 const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
+/// The searcher for [`EICAR`], built once (building one costs more than searching a short
+/// part).
+static EICAR_FINDER: std::sync::LazyLock<memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memmem::Finder::new(EICAR));
+
 /// Extensions a file pretends to have in front of the real one (`invoice.pdf.exe`).
 const DECOY: &[&str] = &[
     "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "rtf", "txt", "csv", "jpg", "jpeg", "png",
@@ -257,7 +262,7 @@ impl Check for AttachmentsCheck {
                 Some(n) => format!("part {} \u{201c}{}\u{201d}", f.path, shown(n)),
                 None => format!("part {}", f.path),
             };
-            if f.data.len() >= EICAR.len() && memmem::find(&f.data, EICAR).is_some() {
+            if f.data.len() >= EICAR.len() && EICAR_FINDER.find(&f.data).is_some() {
                 cx.hit(
                     "ATT001",
                     format!("{label} is the EICAR anti-virus test file"),
