@@ -634,6 +634,29 @@ impl Check for ContentCheck {
 mod tests {
     use crate::config::Config;
 
+    #[test]
+    fn every_merge_tag_style_passes_the_byte_prefilter() {
+        for tag in [
+            "{{first_name}}",
+            "{{ email | default }}",
+            "*|FNAME|*",
+            "%%name%%",
+            "${firstname}",
+            "[FIRSTNAME]",
+            "%RND_NUMBER%",
+            "https://[Your Link]",
+            "{fname}",
+        ] {
+            let text = format!("Hi {tag}, your order shipped.");
+            assert!(super::MERGE_TAG.is_match(&text), "{tag} is a merge tag");
+            assert!(
+                super::may_have_merge_tag(&text),
+                "{tag} passes the prefilter"
+            );
+        }
+        assert!(!super::may_have_merge_tag("Hi Ann, your order shipped."));
+    }
+
     fn ids(raw: &str) -> Vec<String> {
         use super::super::Check;
         let mut v = super::super::fired("content", Config::default(), raw.as_bytes());
