@@ -222,7 +222,9 @@ const fn is_look_alike(c: u8) -> bool {
 
 /// Whether `b` may hold letters spaced out (pass 2 of [`skeleton`]): somewhere a
 /// one-letter word, one separator and a letter that ends its word. A necessary
-/// condition, tested branch-free.
+/// condition, tested branch-free on the text before pass 1 replaces look-alikes: a
+/// replaced byte follows a letter, so it can be neither the first letter of a run nor
+/// the letter after a separator, and as a neighbour it only ever becomes alphanumeric.
 fn may_be_spaced(b: &[u8]) -> bool {
     let alnum = |c: u8| (c.wrapping_sub(b'a') < 26) | (c.wrapping_sub(b'0') < 10);
     let start = |prev: Option<u8>, x: u8, s: u8, y: u8, next: Option<u8>| {
@@ -279,9 +281,6 @@ const fn is_separator(c: u8) -> bool {
     (c == b'.') | (c == b'-') | (c == b'_') | (c == b'*') | (c == b' ')
 }
 
-/// The bytes of [`SEPARATOR`].
-const SEPARATOR_BYTES: [u8; 5] = [b'.', b'-', b'_', b'*', b' '];
-
 /// Bytes that stand in for letters ([`leet`]).
 const LOOK_ALIKE: [bool; 256] = {
     let mut t = [false; 256];
@@ -296,10 +295,10 @@ const LOOK_ALIKE: [bool; 256] = {
 /// Bytes that space letters out (`v.i.a.g.r.a`, `f r e e`).
 const SEPARATOR: [bool; 256] = {
     let mut t = [false; 256];
-    let mut k = 0;
-    while k < SEPARATOR_BYTES.len() {
-        t[SEPARATOR_BYTES[k] as usize] = true;
-        k += 1;
+    let mut c = 0;
+    while c < 256 {
+        t[c] = is_separator(c as u8);
+        c += 1;
     }
     t
 };
@@ -853,7 +852,6 @@ mod tests {
     fn vector_prefilters_agree_with_the_byte_tests() {
         for c in 0..=255u8 {
             assert_eq!(is_look_alike(c), LOOK_ALIKE[usize::from(c)], "byte {c}");
-            assert_eq!(is_separator(c), SEPARATOR[usize::from(c)], "byte {c}");
         }
         // Every text of up to 7 bytes over a small alphabet: `may_be_spaced` is exactly
         // "some run of spaced letters starts here" as pass 2 of `skeleton` tests it.
