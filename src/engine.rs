@@ -210,6 +210,15 @@ impl Engine {
         let metas: Vec<usize> = (0..needed.len())
             .filter(|&i| needed[i] && rules.rules()[i].meta.is_some())
             .collect();
+        // Checks none of whose rules run are left out once, here, not asked per message.
+        let checks: Vec<Box<dyn Check>> = checks
+            .into_iter()
+            .filter(|c| {
+                c.ids()
+                    .iter()
+                    .any(|id| index.get(id).is_some_and(|i| needed[i]))
+            })
+            .collect();
         let probed = probed_rules(&rules, &config);
         let patterns = PatternSet::compile(
             rules
@@ -286,9 +295,6 @@ impl Engine {
             probe_hits(&self.rules, &self.patterns, &self.probed, tp)
         };
         for c in &self.checks {
-            if !c.ids().iter().any(|id| enabled(id)) {
-                continue;
-            }
             let mut cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled)
                 .with_probe(&probe);
             match catch_unwind(AssertUnwindSafe(|| {
