@@ -11,7 +11,8 @@ e2e_setup() {
   command -v postfix >/dev/null && command -v swaks >/dev/null && command -v smtp-sink >/dev/null \
     || { echo "needs postfix, smtp-sink and swaks" >&2; exit 1; }
   SMTPD=${SMTPD:-18025} SINK=${SINK:-18026} MILTER=${MILTER:-18027}
-  DIR=$(mktemp -d /tmp/preflight-e2e.XXXXXX)
+  # E2E_ROOT=/dev/shm puts the instance (queue, sink, logs) in memory.
+  DIR=$(mktemp -d "${E2E_ROOT:-/tmp}/preflight-e2e.XXXXXX")
   chmod 755 "$DIR"
   PIDS=()
   MILTER_PID=
