@@ -12,14 +12,11 @@
 use std::sync::Arc;
 
 use preflight::milter::protocol::{Command, DEFAULT_MAX_PACKET, Response, split_packet, step};
-use preflight::milter::server::Listen;
+use preflight::milter::server::{Listen, MtaStream};
 use preflight::milter::session::{Next, Session};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
-    mut stream: S,
-    header: bool,
-) -> std::io::Result<()> {
+async fn connection<S: MtaStream>(mut stream: S, header: bool) -> std::io::Result<()> {
     let mut session = Session::new(usize::MAX);
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
@@ -55,6 +52,7 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
         if stream.read_buf(&mut buf).await? == 0 {
             return Ok(());
         }
+        stream.acknowledge();
     }
 }
 

@@ -1,7 +1,8 @@
 //! The milter server on 127.0.0.1, spoken to in raw protocol bytes: negotiation, a
 //! rejected canary, a passing message with its verdict header, abort and a second message
 //! on one connection, an oversized message, an MTA that wants every reply, and a malformed
-//! packet that closes only its own connection, and progress replies during a long check;
+//! packet that closes only its own connection, progress replies during a long check, and
+//! no stalls from delayed TCP acknowledgements;
 //! and the daemon itself (`preflight milter`) with two workers under concurrent
 //! connections, draining an open connection on SIGTERM.
 
@@ -187,6 +188,30 @@ fn rejects_the_canary_and_passes_a_newsletter_on_one_connection() {
     assert_eq!(r.last().unwrap().0, b'c', "{r:?}");
     send(&mut s, b'Q', b"");
     assert_eq!(reply(&mut s), None, "the milter closes after QUIT");
+}
+
+/// Postfix leaves Nagle's algorithm on for milter connections, and with the no-reply flags
+/// most of what it sends gets no answer: unless the milter acknowledges each read at once,
+/// every further small write waits for the delayed acknowledgement (40 ms on Linux).
+#[test]
+fn messages_sent_without_replies_are_not_held_by_delayed_acknowledgements() {
+    let addr = start(config());
+    let mut s = connect(addr);
+    negotiate(&mut s, 0x1f_ffff);
+    send(&mut s, b'C', b"client.example\x004\x10\x92192.0.2.7\0");
+    send(&mut s, b'H', b"client.example\0");
+    let raw = sample("good-personal-reply.eml");
+    let mut took: Vec<Duration> = (0..7)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            send_message(&mut s, &raw, true);
+            let r = end_of_message(&mut s);
+            assert_eq!(r.last().unwrap().0, b'c', "{r:?}");
+            t.elapsed()
+        })
+        .collect();
+    took.sort();
+    assert!(took[3] < Duration::from_millis(30), "{took:?}");
 }
 
 #[test]

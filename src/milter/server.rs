@@ -125,7 +125,7 @@ async fn serve<L, S>(
 ) -> io::Result<()>
 where
     L: AsyncAccept<Stream = S>,
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: MtaStream,
 {
     let mut tasks = tokio::task::JoinSet::new();
     loop {
@@ -163,9 +163,30 @@ where
     Ok(())
 }
 
+/// A connection from the MTA, TCP or Unix.
+pub trait MtaStream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    /// Called after each read: acknowledges what was read at once where the transport
+    /// would otherwise wait.
+    fn acknowledge(&self) {}
+}
+
+impl MtaStream for tokio::net::UnixStream {}
+
+impl MtaStream for tokio::net::TcpStream {
+    /// Sends the TCP acknowledgement now instead of up to 40 ms later. Postfix leaves
+    /// Nagle's algorithm on for milter connections and, with the no-reply flags, most of
+    /// what it sends gets no answer to carry the acknowledgement: each further small
+    /// write then waited for the delayed one (measured: the message content arrived
+    /// 40-45 ms after the envelope, for every message). Linux resets quick-ack mode on
+    /// its own, so it is set again after every read.
+    fn acknowledge(&self) {
+        let _ = socket2::SockRef::from(self).set_tcp_quickack(true);
+    }
+}
+
 /// A listener, TCP or Unix.
 trait AsyncAccept {
-    type Stream;
+    type Stream: MtaStream;
     fn accept(&mut self) -> impl std::future::Future<Output = io::Result<Self::Stream>> + Send;
 }
 
@@ -224,10 +245,7 @@ async fn send<S: AsyncWrite + Unpin>(stream: &mut S, replies: &[Response]) -> io
 }
 
 /// One MTA connection, until it quits or breaks.
-async fn connection<S>(mut stream: S, shared: Arc<Shared>) -> Result<(), ConnError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+async fn connection<S: MtaStream>(mut stream: S, shared: Arc<Shared>) -> Result<(), ConnError> {
     // Per-connection limits from the engine in force when the MTA connected.
     let (max_size, max_packet, read_timeout) = {
         let engine = shared.engine();
@@ -300,6 +318,7 @@ where
             // The MTA closed the connection (between messages, that is normal).
             return Ok(());
         }
+        stream.acknowledge();
     }
 }
 
