@@ -179,6 +179,7 @@ impl MtaStream for tokio::net::TcpStream {
     /// write then waited for the delayed one (measured: the message content arrived
     /// 40-45 ms after the envelope, for every message). Linux resets quick-ack mode on
     /// its own, so it is set again after every read.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     fn acknowledge(&self) {
         let _ = socket2::SockRef::from(self).set_tcp_quickack(true);
     }
