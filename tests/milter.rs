@@ -1,10 +1,9 @@
 //! The milter server on 127.0.0.1, spoken to in raw protocol bytes: negotiation, a
 //! rejected canary, a passing message with its verdict header, abort and a second message
 //! on one connection, an oversized message, an MTA that wants every reply, and a malformed
-//! packet that closes only its own connection, progress replies during a long check, and
-//! no stalls from delayed TCP acknowledgements;
-//! and the daemon itself (`preflight milter`) with two workers under concurrent
-//! connections, draining an open connection on SIGTERM.
+//! packet that closes only its own connection, progress replies during a long check, no
+//! stalls from delayed TCP acknowledgements; and the daemon itself (`preflight milter`)
+//! with two workers under concurrent connections, draining an open connection on SIGTERM.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
