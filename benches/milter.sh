@@ -14,9 +14,16 @@
 # deleted in the last minute for every file it creates). In memory that share of the noise
 # is gone, and Postfix runs about twice as fast, so any milter's share of the work is larger.
 #
+# QUEUE=journal puts it on a fresh ext4 file system with a journal (the usual setup of a
+# mail server's queue), in an image file on this disk mounted through a loop device. The
+# disk's cost stays in the measurement; the inode rescans of the journal-less root file
+# system do not, and Postfix alone runs faster and steadier (600-700 msg/s here, against
+# about 450 on the root file system).
+#
 # WARMUP=no leaves out the first, uncounted run.
 #
-#   [RUNS=3] [PASS_HEADER=no] [NO_RULES=yes] [SOCKET=unix] [FLOOR=yes] [QUEUE=memory] [WARMUP=no]
+#   [RUNS=3] [PASS_HEADER=no] [NO_RULES=yes] [SOCKET=unix] [FLOOR=yes] [QUEUE=memory|journal]
+#   [WARMUP=no]
 #     bash benches/milter.sh [N_MESSAGES] [path/to/preflight]
 #
 # Needs root and Debian's postfix and swaks (installed when missing).
@@ -31,7 +38,29 @@ fi
 # shellcheck source=tests/e2e/postfix_lib.sh
 source tests/e2e/postfix_lib.sh
 [ "${QUEUE:-disk}" = memory ] && export E2E_ROOT=/dev/shm
+queue_image="" queue_mount=""
+if [ "${QUEUE:-disk}" = journal ]; then
+  queue_image=$(mktemp /var/tmp/preflight-queue.XXXXXX)
+  queue_mount=$(mktemp -d /tmp/preflight-queue.XXXXXX)
+  truncate -s 4G "$queue_image"
+  mkfs.ext4 -q -F "$queue_image"
+  mount -o loop "$queue_image" "$queue_mount" || {
+    echo "QUEUE=journal needs root and a loop device" >&2
+    rm -rf "$queue_image" "$queue_mount"
+    exit 1
+  }
+  chmod 755 "$queue_mount"
+  export E2E_ROOT=$queue_mount
+fi
 e2e_setup "${2:-./target/release/preflight}"
+if [ -n "$queue_mount" ]; then
+  unmount_queue() {
+    e2e_cleanup
+    umount "$queue_mount" 2>/dev/null || umount -l "$queue_mount"
+    rm -rf "$queue_image" "$queue_mount"
+  }
+  trap unmount_queue EXIT
+fi
 # PASS_HEADER=no: no verdict header on passing mail (Postfix then rewrites nothing).
 # SOCKET=unix: the milter on a Unix socket (owned by postfix, mode 600) instead of TCP.
 milter_conf=""
