@@ -20,10 +20,14 @@
 # system do not, and Postfix alone runs faster and steadier (600-700 msg/s here, against
 # about 450 on the root file system).
 #
+# REUSE=yes sends the messages of each session over one SMTP connection (smtp-source -d),
+# as bulk senders do. By default each message has a connection of its own, and with it
+# Postfix's milter connection, negotiation and hand-over from smtpd to cleanup.
+#
 # WARMUP=no leaves out the first, uncounted run.
 #
 #   [RUNS=3] [PASS_HEADER=no] [NO_RULES=yes] [SOCKET=unix] [FLOOR=yes] [QUEUE=memory|journal]
-#   [WARMUP=no]
+#   [REUSE=yes] [WARMUP=no]
 #     bash benches/milter.sh [N_MESSAGES] [path/to/preflight]
 #
 # Needs root and Debian's postfix and swaks (installed when missing).
@@ -112,7 +116,7 @@ run() { # run with|without|floor: prints "msgs/s machine-us/msg milter-us/msg", 
   [ "$1" = floor ] && pid=$NULL_PID
   cpu0=$(milter_cpu "$pid") busy0=$(busy)
   start=$(now)
-  smtp-source -A -s 20 -m "$N" -l 2048 -f sender@example.com -t rcpt@example.org \
+  smtp-source -A ${REUSE:+-d} -s 20 -m "$N" -l 2048 -f sender@example.com -t rcpt@example.org \
     127.0.0.1:$SMTPD >/dev/null 2>&1
   # Polled slowly (listing 2,000 files costs CPU): the run ends when the last message
   # was written, which the files' times tell to the microsecond.
