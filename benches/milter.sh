@@ -47,9 +47,8 @@ if [ "${QUEUE:-disk}" = journal ]; then
   queue_image=$(mktemp /var/tmp/preflight-queue.XXXXXX)
   queue_mount=$(mktemp -d /tmp/preflight-queue.XXXXXX)
   truncate -s 4G "$queue_image"
-  mkfs.ext4 -q -F "$queue_image"
-  mount -o loop "$queue_image" "$queue_mount" || {
-    echo "QUEUE=journal needs root and a loop device" >&2
+  { mkfs.ext4 -q -F "$queue_image" && mount -o loop "$queue_image" "$queue_mount"; } || {
+    echo "QUEUE=journal needs root, mkfs.ext4 and a loop device" >&2
     rm -rf "$queue_image" "$queue_mount"
     exit 1
   }
@@ -103,6 +102,8 @@ milter_cpu() { awk '{ print $14 + $15 }' "/proc/${1:-$MILTER_PID}/stat"; }
 # Busy time of the whole machine (user, nice, system, irq, softirq), in clock ticks.
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 tick_us=$(( 1000000 / $(getconf CLK_TCK) ))
+reuse=""
+[ "${REUSE:-}" = yes ] && reuse=-d
 run() { # run with|without|floor: prints "msgs/s machine-us/msg milter-us/msg", sink to sink
   local milters=""
   [ "$1" = with ] && milters="$MILTER_ADDR"
@@ -116,7 +117,7 @@ run() { # run with|without|floor: prints "msgs/s machine-us/msg milter-us/msg", 
   [ "$1" = floor ] && pid=$NULL_PID
   cpu0=$(milter_cpu "$pid") busy0=$(busy)
   start=$(now)
-  smtp-source -A ${REUSE:+-d} -s 20 -m "$N" -l 2048 -f sender@example.com -t rcpt@example.org \
+  smtp-source -A $reuse -s 20 -m "$N" -l 2048 -f sender@example.com -t rcpt@example.org \
     127.0.0.1:$SMTPD >/dev/null 2>&1
   # Polled slowly (listing 2,000 files costs CPU): the run ends when the last message
   # was written, which the files' times tell to the microsecond.
