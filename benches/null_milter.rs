@@ -17,7 +17,7 @@ use preflight::milter::session::{Next, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn connection<S: MtaStream>(mut stream: S, header: bool) -> std::io::Result<()> {
-    let mut session = Session::new(usize::MAX);
+    let mut session = Session::new(usize::MAX, "X-Preflight-Verdict");
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
         let mut start = 0;
@@ -32,7 +32,7 @@ async fn connection<S: MtaStream>(mut stream: S, header: bool) -> std::io::Resul
                     Response::AddHeader {
                         name: "X-Preflight-Verdict".into(),
                         // With the leading-space flag, values carry their space.
-                        value: if session.steps() & step::HEADER_LEADING_SPACE != 0 {
+                        value: if session.negotiated().steps & step::HEADER_LEADING_SPACE != 0 {
                             " pass; score=0".into()
                         } else {
                             "pass; score=0".into()

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind};
 use crate::report::Thresholds;
 
-/// A receiver whose size limit to apply.
+/// A receiver whose limits to apply (message size, recipients per message).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum SizeProfile {
@@ -47,6 +47,15 @@ impl SizeProfile {
             SizeProfile::Postfix => 10_240_000,
             SizeProfile::Gmail => 25 * 1024 * 1024,
             SizeProfile::Microsoft => 35 * 1024 * 1024,
+        }
+    }
+    /// Recipients per message: Postfix's `smtpd_recipient_limit` (1,000), Gmail's limit
+    /// for mail submitted over SMTP (100), Exchange Online's default (500).
+    pub fn max_recipients(self) -> usize {
+        match self {
+            SizeProfile::Postfix => 1_000,
+            SizeProfile::Gmail => 100,
+            SizeProfile::Microsoft => 500,
         }
     }
     /// Receiver name for messages.
@@ -92,6 +101,8 @@ pub struct Limits {
     pub archive_max_depth: usize,
     /// Time archive and document inspection may take per message, in milliseconds.
     pub archive_max_millis: u64,
+    /// Recipients one message may have (overrides the profile's limit).
+    pub max_recipients: Option<usize>,
 }
 
 impl Default for Limits {
@@ -111,6 +122,7 @@ impl Default for Limits {
             archive_max_entries: 10_000,
             archive_max_depth: 8,
             archive_max_millis: 500,
+            max_recipients: None,
         }
     }
 }
@@ -120,6 +132,11 @@ impl Limits {
     pub fn message_limit(&self) -> usize {
         self.max_message_bytes
             .unwrap_or_else(|| self.profile.max_message_bytes())
+    }
+    /// The recipient limit in force.
+    pub fn recipient_limit(&self) -> usize {
+        self.max_recipients
+            .unwrap_or_else(|| self.profile.max_recipients())
     }
 }
 
@@ -145,6 +162,88 @@ pub enum FlagAction {
     Header,
     /// Put it in the MTA's hold queue (with the header).
     Quarantine,
+}
+
+/// What the milter does when a check fails internally on a message (a bug in preflight,
+/// not in the message).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckErrorAction {
+    /// Judge the message by the checks that ran; the verdict header names the checks that
+    /// did not (`unchecked=...`) and the log says which failed. When nothing could be
+    /// checked (the message parser itself failed), answer a temporary failure.
+    #[default]
+    Judge,
+    /// Answer a temporary failure, so the MTA keeps the message queued and retries.
+    Tempfail,
+}
+
+/// What the milter answers for a message over `limits.max_message_bytes`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OversizeAction {
+    /// Refuse it with SIZE001's reply, `552 5.3.4`.
+    #[default]
+    Reject,
+    /// Answer `452 4.3.4`: the MTA keeps the message queued (and bounces it after its
+    /// queue lifetime).
+    Tempfail,
+}
+
+/// Which sender addresses each SMTP AUTH login may use (the `senders:` section), like
+/// Postfix's `smtpd_sender_login_maps`: AUTH001 reports a From or MAIL FROM address the
+/// login may not send as.
+///
+/// ```yaml
+/// senders:
+///   logins:
+///     alice: [alice@example.com]          # exactly these addresses
+///     newsletter: ["@news.example.com"]   # any address at this domain
+///     relay-admin: ["*"]                  # anything
+///   own_domain: true                      # a login that is an address may send as its domain
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Senders {
+    /// Login (case-insensitive) -> addresses, `@domain`s or `*` it may send as.
+    pub logins: BTreeMap<String, Vec<String>>,
+    /// A login not in `logins` that is itself an address (`alice@example.com`) may send
+    /// as any address of its own domain; a login that is not an address and not listed
+    /// is not judged.
+    pub own_domain: bool,
+}
+
+impl Default for Senders {
+    fn default() -> Self {
+        Senders {
+            logins: BTreeMap::new(),
+            own_domain: true,
+        }
+    }
+}
+
+impl Senders {
+    /// Whether `login` may send as `address`; `None` when nothing says (a login that is
+    /// not listed and not an address, or `own_domain` off).
+    pub fn allows(&self, login: &str, address: &str) -> Option<bool> {
+        let address = address.to_ascii_lowercase();
+        let domain = address.rsplit_once('@').map(|(_, d)| d);
+        let listed = self
+            .logins
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(login))
+            .map(|(_, v)| v);
+        if let Some(allowed) = listed {
+            return Some(allowed.iter().any(|a| {
+                let a = a.trim().to_ascii_lowercase();
+                a == "*" || a == address || a.strip_prefix('@').is_some_and(|d| domain == Some(d))
+            }));
+        }
+        let own = login
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase())?;
+        self.own_domain.then(|| domain == Some(own.as_str()))
+    }
 }
 
 /// The most event-loop threads `milter.workers` may ask for.
@@ -194,6 +293,12 @@ pub struct MilterConfig {
     pub socket_mode: Option<String>,
     /// Owner of a `unix:` socket: `user`, `user:group` or `:group` (names or numbers).
     pub socket_owner: Option<String>,
+    /// When a check fails internally: `judge` by the checks that ran (the default), or
+    /// `tempfail`.
+    pub on_check_error: CheckErrorAction,
+    /// A message over the size limit: `reject` with 552 5.3.4 (the default) or
+    /// `tempfail` with 452 4.3.4.
+    pub oversize_action: OversizeAction,
 }
 
 impl MilterConfig {
@@ -231,6 +336,8 @@ impl Default for MilterConfig {
             socket_mode: None,
             socket_owner: None,
             family_modes: BTreeMap::new(),
+            on_check_error: CheckErrorAction::Judge,
+            oversize_action: OversizeAction::Reject,
         }
     }
 }
@@ -258,6 +365,8 @@ pub struct Config {
     pub now: Option<i64>,
     /// The milter's settings.
     pub milter: MilterConfig,
+    /// The sender addresses each SMTP AUTH login may use.
+    pub senders: Senders,
 }
 
 impl Default for Config {
@@ -272,6 +381,7 @@ impl Default for Config {
             max_evidence: 5,
             now: None,
             milter: MilterConfig::default(),
+            senders: Senders::default(),
         }
     }
 }

@@ -76,9 +76,9 @@ pub fn selector_matches(sel: &str, rule: &Rule) -> bool {
     rule.id.starts_with(sel) || sel == rule.family || sel == rule.name
 }
 
-/// What one run of the checks yields: findings (before scoring), internal errors, and
-/// the message's distinct link domains.
-type Checked = (Vec<Finding>, Vec<String>, Vec<String>);
+/// What one run of the checks yields: findings (before scoring), internal errors as
+/// (what failed, what it left unchecked), and the message's distinct link domains.
+type Checked = (Vec<Finding>, Vec<(String, String)>, Vec<String>);
 
 /// The code rules' ids and their rule indexes: asked on every `cx.on(id)`, a few hundred
 /// times a message. Ids of up to 8 bytes (all of the shipped ones) are keyed by their bytes
@@ -260,8 +260,12 @@ impl Engine {
     pub fn check(&self, raw: &[u8], envelope: &Envelope) -> Report {
         match self.findings(raw, envelope) {
             Ok((findings, errors, domains)) => {
+                let (errors, mut unchecked): (Vec<String>, Vec<String>) =
+                    errors.into_iter().unzip();
+                unchecked.dedup();
                 let mut r = verdict::decide(&self.config, raw.len(), findings, errors);
                 r.link_domains = domains;
+                r.unchecked = unchecked;
                 r
             }
             Err(e) => verdict::internal_error(&self.config, raw.len(), e),
@@ -302,10 +306,14 @@ impl Engine {
                 cx.into_hits()
             })) {
                 Ok(hits) => findings.extend(self.merge_hits(hits)),
-                Err(_) => errors.push(format!(
-                    "check for {} panicked",
-                    c.ids().first().copied().unwrap_or("?")
-                )),
+                Err(_) => {
+                    let family = c
+                        .ids()
+                        .first()
+                        .and_then(|id| self.index.get(id))
+                        .map_or("?", |i| self.rules.rules()[i].family.as_str());
+                    errors.push((format!("the {family} check panicked"), family.to_string()));
+                }
             }
         }
         if !self.patterns.is_empty() {
@@ -341,7 +349,7 @@ impl Engine {
                         ));
                     }
                 }
-                Err(_) => errors.push("pattern matching panicked".to_string()),
+                Err(_) => errors.push(("pattern matching panicked".into(), "patterns".into())),
             }
         }
         self.apply_metas(&mut findings);

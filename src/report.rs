@@ -279,6 +279,12 @@ pub struct Report {
     /// answers a temporary failure when this is not empty. Omitted when empty.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub internal_errors: Vec<String>,
+    /// What did not run because of those errors: rule families whose code check failed,
+    /// `patterns` when the pattern rules failed, `all` when the message could not be
+    /// parsed (then no check ran). The milter's `on_check_error: judge` names these in the
+    /// verdict header. Omitted when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub unchecked: Vec<String>,
     /// The distinct registrable domains (IP addresses as written) of the message's http
     /// and https links, sorted: what domain blocklists are asked about. Omitted when empty.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]

@@ -73,13 +73,16 @@ pub fn decide(
         families,
         findings,
         internal_errors,
+        unchecked: Vec::new(),
         link_domains: Vec::new(),
     }
 }
 
 /// The report for a message the engine could not check at all.
 pub fn internal_error(config: &Config, size: usize, what: &str) -> Report {
-    decide(config, size, Vec::new(), vec![what.to_string()])
+    let mut r = decide(config, size, Vec::new(), vec![what.to_string()]);
+    r.unchecked = vec!["all".to_string()];
+    r
 }
 
 #[cfg(test)]

@@ -439,3 +439,25 @@ fn readme_rule_pack_works() {
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("2 rules"), "{}", stdout(&o));
 }
+
+/// The envelope options reach the checks that read them: the login, MAIL FROM and the
+/// recipients each change the report.
+#[test]
+fn envelope_options_change_the_report() {
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["check", NOW, "--format", "json"];
+        all.extend_from_slice(args);
+        all.push("samples/good-personal-reply.eml");
+        let o = run(&all);
+        json(&o)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(ids(&[]).is_empty());
+    assert!(ids(&["--auth-user", "mallory@elsewhere.example"]).contains(&"AUTH001".to_string()));
+    assert!(ids(&["--mail-from", "bounce@esp.example.net"]).contains(&"AUTH002".to_string()));
+    assert_eq!(ids(&["--rcpt", "bob@@example.org"]), ["RCPT001"]);
+}

@@ -138,14 +138,18 @@ fn send_message(s: &mut TcpStream, raw: &[u8], quiet: bool) {
     send(s, b'E', b"");
 }
 
-/// The replies to end of message, up to the final decision.
+/// The replies to end of message, up to the final decision: only header actions,
+/// quarantine and progress may come before it (a Skip or any other reply here would be
+/// the answer to an earlier command, out of step).
 fn end_of_message(s: &mut TcpStream) -> Vec<(u8, String)> {
     let mut out = Vec::new();
     loop {
         let (code, data) = reply(s).expect("a reply at end of message");
         out.push((code, String::from_utf8_lossy(&data).replace('\0', "|")));
-        if matches!(code, b'c' | b'a' | b'r' | b't' | b'd' | b'y') {
-            return out;
+        match code {
+            b'c' | b'a' | b'r' | b't' | b'd' | b'y' => return out,
+            b'h' | b'i' | b'm' | b'q' | b'p' => {}
+            _ => panic!("reply {:?} at end of message: {out:?}", char::from(code)),
         }
     }
 }
@@ -244,11 +248,41 @@ fn oversized_message_gets_the_size_reply() {
     let mut big = sample("good-newsletter.eml");
     big.extend(std::iter::repeat_n(b'x', 5000));
     send_message(&mut s, &big, true);
-    // The milter may ask to skip the rest of the body first.
     let r = end_of_message(&mut s);
-    let last = r.last().unwrap();
-    assert_eq!(last.0, b'y', "{r:?}");
-    assert!(last.1.starts_with("552 5.3.4"), "{r:?}");
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].0, b'y', "{r:?}");
+    assert!(r[0].1.starts_with("552 5.3.4"), "{r:?}");
+    // The next messages of the session get their own answers.
+    send_message(&mut s, &sample("good-personal-reply.eml"), true);
+    assert_eq!(end_of_message(&mut s).last().unwrap().0, b'c');
+    send_message(&mut s, &sample("canary.eml"), true);
+    let r = end_of_message(&mut s);
+    assert!(r[0].1.starts_with("554 5.7.1"), "{r:?}");
+    send(&mut s, b'Q', b"");
+    assert_eq!(reply(&mut s), None, "nothing left unread after QUIT");
+}
+
+/// An MTA that waits for a reply to every body chunk and offers Skip gets Skip for the
+/// chunk past the limit, and nothing else out of turn.
+#[test]
+fn oversized_message_is_skipped_where_body_replies_are_due() {
+    let mut c = config();
+    c.limits.max_message_bytes = Some(2000);
+    let addr = start(c);
+    let mut s = connect(addr);
+    // Everything but the no-reply flags for headers and body.
+    let steps = negotiate(&mut s, 0x1f_ffff & !0x0008_0080);
+    assert_eq!(steps & 0x0008_0080, 0);
+    send(&mut s, b'M', b"<alice@example.com>\0");
+    send(&mut s, b'L', b"Subject\0big\0");
+    assert_eq!(reply(&mut s).map(|r| r.0), Some(b'c'));
+    send(&mut s, b'B', &[b'x'; 1000]);
+    assert_eq!(reply(&mut s).map(|r| r.0), Some(b'c'));
+    send(&mut s, b'B', &[b'x'; 1500]);
+    assert_eq!(reply(&mut s).map(|r| r.0), Some(b's'), "skip the rest");
+    send(&mut s, b'E', b"");
+    let r = end_of_message(&mut s);
+    assert!(r[0].1.starts_with("552 5.3.4"), "{r:?}");
 }
 
 #[test]
@@ -389,4 +423,147 @@ fn the_daemon_serves_concurrent_connections_on_two_workers_and_drains_on_sigterm
     assert!(text.contains("workers=2"), "{text}");
     assert_eq!(text.matches("checked").count(), 33, "{text}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// splitmix64: a seeded generator for the random sessions below.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Random MTAs over a real TCP connection: random offered actions and protocol flags,
+/// several messages per session (clean, canary, oversize, forged verdict headers, aborts),
+/// each answered in step: a reply to exactly the commands that wait for one, at end of
+/// message the answer for that message, and nothing left over after QUIT.
+#[test]
+fn random_sessions_over_the_wire_stay_in_step() {
+    let mut c = config();
+    c.limits.max_message_bytes = Some(50_000);
+    let addr = start(c);
+    let mut rng = Rng(0x5eed_2026_1202);
+    let clean = sample("good-personal-reply.eml");
+    let canary = sample("canary.eml");
+    let mut big = sample("good-newsletter.eml");
+    for i in 0..1200 {
+        big.extend_from_slice(format!("padding line {i} to pass the size limit\n").as_bytes());
+    }
+    for round in 0..60 {
+        let mut s = connect(addr);
+        let offered_actions = rng.below(0x200) as u32;
+        let offered_steps = rng.below(0x20_0000) as u32;
+        let mut d = 6u32.to_be_bytes().to_vec();
+        d.extend_from_slice(&offered_actions.to_be_bytes());
+        d.extend_from_slice(&offered_steps.to_be_bytes());
+        send(&mut s, b'O', &d);
+        let (code, data) = reply(&mut s).expect("negotiation reply");
+        assert_eq!(code, b'O');
+        let actions = u32::from_be_bytes(data[4..8].try_into().unwrap());
+        let steps = u32::from_be_bytes(data[8..12].try_into().unwrap());
+        assert_eq!(actions & !offered_actions, 0, "round {round}");
+        assert_eq!(steps & !offered_steps, 0, "round {round}");
+        let waits = |nr: u32| steps & nr == 0;
+        let sends = |no: u32| steps & no == 0;
+        let step_reply = |s: &mut TcpStream, nr: u32, what: &str| {
+            if waits(nr) {
+                let got = reply(s).map(|r| r.0);
+                assert_eq!(got, Some(b'c'), "round {round}: {what}");
+            }
+        };
+        if sends(0x1) {
+            send(&mut s, b'C', b"client.example\x004\x10\x92192.0.2.7\0");
+            step_reply(&mut s, 0x1000, "connect");
+        }
+        let lead = steps & 0x0010_0000 != 0;
+        for m in 0..1 + rng.below(4) {
+            let kind = rng.below(4);
+            let raw = match kind {
+                0 | 1 => &clean,
+                2 => &canary,
+                _ => &big,
+            };
+            let forged = rng.below(3) as usize;
+            let abort = rng.below(8) == 0;
+            let what = format!("round {round} message {m} kind {kind}");
+            if sends(0x4) {
+                send(&mut s, b'M', b"<alice@example.com>\0");
+                step_reply(&mut s, 0x4000, &what);
+            }
+            if sends(0x8) {
+                send(&mut s, b'R', b"<bob@example.org>\0");
+                step_reply(&mut s, 0x8000, &what);
+            }
+            let (mut headers, body) = split_message(raw);
+            for k in 0..forged {
+                let name = ["X-Preflight-Verdict", "x-preflight-verdict"][k % 2];
+                headers.insert(0, (name.into(), "pass; score=0".into()));
+            }
+            for (n, v) in headers {
+                let mut d = n.into_bytes();
+                d.push(0);
+                if lead {
+                    d.push(b' ');
+                }
+                d.extend_from_slice(v.as_bytes());
+                d.push(0);
+                send(&mut s, b'L', &d);
+                step_reply(&mut s, 0x80, &what);
+            }
+            if abort {
+                send(&mut s, b'A', b"");
+                continue;
+            }
+            let mut skipped = false;
+            for chunk in body.chunks(16 * 1024) {
+                if skipped {
+                    break;
+                }
+                send(&mut s, b'B', chunk);
+                if waits(0x0008_0000) {
+                    let got = reply(&mut s).map(|r| r.0);
+                    match got {
+                        Some(b'c') => {}
+                        Some(b's') if steps & 0x400 != 0 && kind == 3 => skipped = true,
+                        other => panic!("{what}: body chunk answered {other:?}"),
+                    }
+                }
+            }
+            send(&mut s, b'E', b"");
+            let r = end_of_message(&mut s);
+            let last = r.last().unwrap();
+            match kind {
+                2 => assert!(last.1.starts_with("554 5.7.1"), "{what}: {r:?}"),
+                3 => assert!(last.1.starts_with("552 5.3.4"), "{what}: {r:?}"),
+                _ => assert_eq!(last.0, b'c', "{what}: {r:?}"),
+            }
+            let deletions = r.iter().filter(|(c, _)| *c == b'm').count();
+            let adds = r.iter().filter(|(c, _)| *c == b'h').count();
+            if last.0 == b'c' {
+                let can_change = actions & 0x10 != 0;
+                assert_eq!(
+                    deletions,
+                    if can_change { forged } else { 0 },
+                    "{what}: {r:?}"
+                );
+                assert_eq!(adds, usize::from(actions & 0x1 != 0), "{what}: {r:?}");
+            } else {
+                assert_eq!(r.len(), 1, "{what}: {r:?}");
+            }
+        }
+        send(&mut s, b'Q', b"");
+        assert_eq!(
+            reply(&mut s),
+            None,
+            "round {round}: a reply left over after QUIT"
+        );
+    }
 }

@@ -2,7 +2,9 @@
 //!
 //! `tests/fixtures/rules/<ID>-<n>.eml` must make rule `<ID>` fire; its full JSON report is
 //! compared with `<ID>-<n>.json` (evidence spans, messages, the other rules that fire too).
-//! An optional `<ID>-<n>.yaml` is the configuration to check it under (size limits).
+//! An optional `<ID>-<n>.yaml` is the configuration to check it under (size limits), and
+//! an optional `<ID>-<n>.smtp` the envelope, as an SMTP transcript ended by `DATA`
+//! (`XCLIENT LOGIN=...`, `MAIL FROM:<...>`, `RCPT TO:<...>`, as rule examples write it).
 //! After an intended change, regenerate the expected reports with
 //! `PREFLIGHT_BLESS=1 cargo test --test rules_fixtures` and review the diff.
 
@@ -32,6 +34,12 @@ fn rule_of(p: &Path) -> String {
     stem.split('-').next().unwrap().to_string()
 }
 
+fn envelope_for(p: &Path) -> Envelope {
+    std::fs::read_to_string(p.with_extension("smtp"))
+        .map(|t| preflight::rules::examples::split_transcript(&t).0)
+        .unwrap_or_default()
+}
+
 fn engine_for(p: &Path) -> Engine {
     let cfg = p.with_extension("yaml");
     let mut config = if cfg.exists() {
@@ -49,7 +57,7 @@ fn fixtures_match_their_expected_reports() {
     let mut failures = Vec::new();
     for p in fixtures() {
         let raw = std::fs::read(&p).unwrap();
-        let report = engine_for(&p).check(&raw, &Envelope::default());
+        let report = engine_for(&p).check(&raw, &envelope_for(&p));
         let id = rule_of(&p);
         if !report.findings.iter().any(|f| f.id == id) {
             failures.push(format!(
@@ -105,8 +113,8 @@ fn fixtures_give_the_same_rules_with_lf_and_crlf() {
             .replace('\n', "\r\n")
             .into_bytes();
         let e = engine_for(&p);
-        let a = e.check(&lf, &Envelope::default());
-        let b = e.check(&crlf, &Envelope::default());
+        let a = e.check(&lf, &envelope_for(&p));
+        let b = e.check(&crlf, &envelope_for(&p));
         let ids = |r: &preflight::Report| {
             r.findings
                 .iter()

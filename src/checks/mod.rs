@@ -6,6 +6,7 @@
 //! and the YAML rules without a pattern agree both ways.
 
 pub mod attachments;
+pub mod auth;
 pub mod bulk;
 pub mod content;
 pub mod encoding;
@@ -13,6 +14,7 @@ pub mod headers;
 pub mod html;
 pub mod links;
 pub mod mime;
+pub mod recipients;
 pub mod size;
 
 use crate::config::Config;
@@ -143,6 +145,8 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(attachments::AttachmentsCheck),
         Box::new(html::HtmlCheck),
         Box::new(links::LinksCheck),
+        Box::new(auth::AuthCheck),
+        Box::new(recipients::RecipientsCheck),
     ]
 }
 

@@ -16,11 +16,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Semaphore, watch};
 
 use super::protocol::{self, Command, Response, split_packet};
+use super::reply::{self, Negotiated, Outcome};
 use super::session::{Next, Session};
-use crate::config::{FlagAction, MilterConfig, MilterMode};
+use crate::config::MilterConfig;
 use crate::engine::Engine;
 use crate::envelope::Envelope;
-use crate::report::{Report, Verdict};
 
 /// Where the milter listens, written as Postfix writes it in `smtpd_milters`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,18 +248,19 @@ async fn send<S: AsyncWrite + Unpin>(stream: &mut S, replies: &[Response]) -> io
 /// One MTA connection, until it quits or breaks.
 async fn connection<S: MtaStream>(mut stream: S, shared: Arc<Shared>) -> Result<(), ConnError> {
     // Per-connection limits from the engine in force when the MTA connected.
-    let (max_size, max_packet, read_timeout) = {
+    let (max_size, max_packet, read_timeout, header) = {
         let engine = shared.engine();
         let c = engine.config();
         (
             c.limits.message_limit(),
             c.milter.max_packet_bytes,
             Duration::from_secs(c.milter.read_timeout_secs.max(1)),
+            c.milter.header.clone(),
         )
     };
     let idle = tokio::time::sleep(read_timeout);
     tokio::pin!(idle);
-    let mut session = Session::new(max_size);
+    let mut session = Session::new(max_size, &header);
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut start = 0;
     loop {
@@ -271,24 +272,43 @@ async fn connection<S: MtaStream>(mut stream: S, shared: Arc<Shared>) -> Result<
                 Next::Reply(replies) => send(&mut stream, &replies).await?,
                 Next::Close => return Ok(()),
                 Next::Refuse(why) => return Err(ConnError::Negotiation(why)),
-                Next::TooLarge { size, queue_id } => {
+                Next::TooLarge {
+                    size,
+                    queue_id,
+                    existing,
+                } => {
                     let engine = shared.engine();
-                    let replies = too_large(&engine.config().milter, size, queue_id.as_deref());
-                    send(&mut stream, &replies).await?;
+                    let settings = &engine.config().milter;
+                    let outcome = Outcome::TooLarge {
+                        size,
+                        limit: max_size,
+                    };
+                    let a = reply::answer(settings, session.negotiated(), outcome, existing);
+                    tracing::info!(
+                        queue_id = %queue_id.as_deref().unwrap_or("-"),
+                        verdict = "reject",
+                        rules = "SIZE001",
+                        action = a.action,
+                        size,
+                        "too large"
+                    );
+                    send(&mut stream, &a.replies).await?;
                 }
-                Next::Check { message, envelope } => {
-                    let mut replies = check(&mut stream, &shared, message, envelope).await?;
-                    if session.steps() & protocol::step::HEADER_LEADING_SPACE != 0 {
-                        // Values go both ways with their leading space under this flag.
-                        for r in &mut replies {
-                            if let Response::AddHeader { value, .. }
-                            | Response::InsertHeader { value, .. }
-                            | Response::ChangeHeader { value, .. } = r
-                            {
-                                value.insert(0, ' ');
-                            }
-                        }
-                    }
+                Next::Check {
+                    message,
+                    envelope,
+                    existing,
+                } => {
+                    let negotiated = session.negotiated();
+                    let replies = check(
+                        &mut stream,
+                        &shared,
+                        message,
+                        envelope,
+                        negotiated,
+                        existing,
+                    )
+                    .await?;
                     send(&mut stream, &replies).await?;
                 }
             }
@@ -330,6 +350,8 @@ async fn check<S: AsyncWrite + Unpin>(
     shared: &Arc<Shared>,
     message: Vec<u8>,
     envelope: Envelope,
+    negotiated: Negotiated,
+    existing: u32,
 ) -> Result<Vec<Response>, ConnError> {
     let engine = shared.engine();
     let settings = &engine.config().milter;
@@ -360,199 +382,44 @@ async fn check<S: AsyncWrite + Unpin>(
             }
         }
     };
-    let millis = began.elapsed().as_millis();
+    let millis = began.elapsed().as_millis() as u64;
     let qid = queue_id.as_deref().unwrap_or("-");
-    let report = match outcome {
-        Ok(Ok(r)) if r.internal_errors.is_empty() => r,
-        Ok(Ok(r)) => {
-            tracing::error!(
-                queue_id = %qid,
-                action = "tempfail",
-                reason = "internal-error",
-                errors = ?r.internal_errors,
-                ms = millis as u64,
-                "check failed"
-            );
-            return Ok(vec![tempfail()]);
-        }
-        _ => {
-            tracing::error!(
-                queue_id = %qid,
-                action = "tempfail",
-                reason = "check-panicked",
-                ms = millis as u64,
-                "check failed"
-            );
-            return Ok(vec![tempfail()]);
-        }
+    let Ok(Ok(report)) = outcome else {
+        let a = reply::answer(settings, negotiated, Outcome::Failed, existing);
+        tracing::error!(
+            queue_id = %qid,
+            action = a.action,
+            reason = "check-panicked",
+            ms = millis,
+            "check failed"
+        );
+        return Ok(a.replies);
     };
-    let (replies, action) = decide(settings, &report);
+    let a = reply::answer(settings, negotiated, Outcome::Checked(&report), existing);
+    if !report.internal_errors.is_empty() {
+        // What failed and what was left unchecked; the message is judged without it
+        // (`on_check_error: judge`) or deferred.
+        tracing::error!(
+            queue_id = %qid,
+            action = a.action,
+            reason = "internal-error",
+            errors = ?report.internal_errors,
+            unchecked = %report.unchecked.join(","),
+            ms = millis,
+            "check failed"
+        );
+    }
     // One line per message: no message content, only the decision and its reasons.
     tracing::info!(
         queue_id = %qid,
-        verdict = verdict_name(report.verdict),
+        verdict = reply::verdict_name(report.verdict),
         score = (report.score * 100.0).round() / 100.0 + 0.0,
-        rules = %scoring_ids(&report).join(","),
-        action,
-        ms = millis as u64,
+        rules = %reply::scoring_ids(&report).join(","),
+        action = a.action,
+        ms = millis,
         "checked"
     );
-    Ok(replies)
-}
-
-fn tempfail() -> Response {
-    Response::ReplyCode("451 4.3.0 preflight: temporary failure, try again later".into())
-}
-
-fn verdict_name(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "pass",
-        Verdict::Flag => "flag",
-        Verdict::Reject => "reject",
-    }
-}
-
-/// The ids of the findings that count (a score or a hard reject), strongest first.
-fn scoring_ids(report: &Report) -> Vec<&str> {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.score > 0.0 || f.action == crate::report::Action::Reject)
-        .map(|f| f.id.as_str())
-        .collect()
-}
-
-/// The verdict header's value: `flag; score=7.5; rules=CNT101,URL004`.
-/// It carries the rules' verdict even where a mode softened what the milter did.
-pub fn header_value(report: &Report) -> String {
-    let verdict = report.verdict;
-    let mut v = format!(
-        "{}; score={}",
-        verdict_name(verdict),
-        // `+ 0.0` turns -0 into 0.
-        (report.score * 100.0).round() / 100.0 + 0.0
-    );
-    let ids = scoring_ids(report);
-    if !ids.is_empty() && verdict != Verdict::Pass {
-        v.push_str("; rules=");
-        v.push_str(&ids.iter().take(10).copied().collect::<Vec<_>>().join(","));
-    }
-    v
-}
-
-/// The verdict the milter acts on: the report's, with the findings of `dry-run`
-/// families left out and those of `flag-only` families unable to reject; the global
-/// `flag-only` mode turns a reject into a flag.
-pub fn live_verdict(settings: &MilterConfig, report: &Report) -> Verdict {
-    let mode = |family: &str| settings.family_mode(family);
-    let mut verdict = if settings.family_modes.is_empty() {
-        report.verdict
-    } else {
-        let (mut enforce, mut live) = (0.0, 0.0);
-        for f in &report.families {
-            match mode(&f.family) {
-                MilterMode::Enforce => {
-                    enforce += f.contributed;
-                    live += f.contributed;
-                }
-                MilterMode::FlagOnly => live += f.contributed,
-                MilterMode::DryRun => {}
-            }
-        }
-        let hard = |pass: &dyn Fn(MilterMode) -> bool| {
-            report
-                .findings
-                .iter()
-                .any(|f| f.action == crate::report::Action::Reject && pass(mode(&f.family)))
-        };
-        let t = report.thresholds;
-        if hard(&|m| m == MilterMode::Enforce) || enforce >= t.reject {
-            Verdict::Reject
-        } else if hard(&|m| m != MilterMode::DryRun) || live >= t.flag {
-            Verdict::Flag
-        } else {
-            Verdict::Pass
-        }
-    };
-    if settings.mode == MilterMode::FlagOnly && verdict == Verdict::Reject {
-        verdict = Verdict::Flag;
-    }
-    verdict
-}
-
-/// The replies for a checked message under `settings`, and the action name for the log.
-pub fn decide(settings: &MilterConfig, report: &Report) -> (Vec<Response>, &'static str) {
-    if settings.mode == MilterMode::DryRun {
-        let would = match report.verdict {
-            Verdict::Reject => "dry-run-would-reject",
-            Verdict::Flag => "dry-run-would-flag",
-            Verdict::Pass => "dry-run-pass",
-        };
-        return (vec![Response::Continue], would);
-    }
-    let verdict = live_verdict(settings, report);
-    let header = || Response::AddHeader {
-        name: settings.header.clone(),
-        value: header_value(report),
-    };
-    match verdict {
-        Verdict::Reject => {
-            let text = match &settings.reject_text {
-                Some(t) => format!("554 5.7.1 {}", one_line(t)),
-                None => {
-                    // The strongest finding of a family that may reject.
-                    let top = report
-                        .findings
-                        .iter()
-                        .find(|f| settings.family_mode(&f.family) == MilterMode::Enforce);
-                    format!(
-                        "554 5.7.1 preflight: rejected by {} {}",
-                        top.map_or("-", |f| f.id.as_str()),
-                        top.map_or("", |f| f.name.as_str())
-                    )
-                }
-            };
-            (vec![Response::ReplyCode(one_line(text.trim()))], "reject")
-        }
-        Verdict::Flag => {
-            let mut r = vec![header()];
-            let action = if settings.flag_action == FlagAction::Quarantine
-                && settings.mode == MilterMode::Enforce
-            {
-                r.push(Response::Quarantine(format!(
-                    "preflight: {}",
-                    header_value(report)
-                )));
-                "quarantine"
-            } else {
-                "header"
-            };
-            r.push(Response::Continue);
-            (r, action)
-        }
-        Verdict::Pass if settings.pass_header => (vec![header(), Response::Continue], "header"),
-        Verdict::Pass => (vec![Response::Continue], "continue"),
-    }
-}
-
-/// A reply text on one line (an SMTP reply cannot hold line breaks here).
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-fn too_large(settings: &MilterConfig, size: usize, queue_id: Option<&str>) -> Vec<Response> {
-    let qid = queue_id.unwrap_or("-");
-    if settings.mode == MilterMode::Enforce {
-        tracing::info!(queue_id = %qid, verdict = "reject", rules = "SIZE001", action = "reject", size, "too large");
-        vec![Response::ReplyCode(
-            "552 5.3.4 preflight: message size exceeds the limit".into(),
-        )]
-    } else {
-        tracing::info!(queue_id = %qid, verdict = "reject", rules = "SIZE001", action = "continue", size, "too large");
-        vec![Response::Continue]
-    }
+    Ok(a.replies)
 }
 
 /// A bound listening socket, before a runtime takes it.
@@ -806,116 +673,10 @@ mod tests {
     }
 
     #[test]
-    fn replies_by_verdict_and_mode() {
-        let engine = Engine::new(crate::Config::default()).unwrap();
-        let canary = engine.check(
-            include_bytes!("../../samples/canary.eml"),
-            &Envelope::default(),
-        );
-        let mut s = MilterConfig::default();
-        let (r, action) = decide(&s, &canary);
-        assert_eq!(action, "reject");
-        let Response::ReplyCode(text) = &r[0] else {
-            panic!("{r:?}")
-        };
-        assert!(
-            text.starts_with("554 5.7.1 preflight: rejected by CNT001"),
-            "{text}"
-        );
-        s.reject_text = Some("Message refused by policy".into());
-        assert_eq!(
-            decide(&s, &canary).0,
-            [Response::ReplyCode(
-                "554 5.7.1 Message refused by policy".into()
-            )]
-        );
-        s.mode = MilterMode::FlagOnly;
-        let (r, action) = decide(&s, &canary);
-        assert_eq!(action, "header");
-        assert!(
-            matches!(&r[0], Response::AddHeader { value, .. } if value.starts_with("reject; score="))
-        );
-        assert_eq!(r.last(), Some(&Response::Continue));
-        s.mode = MilterMode::DryRun;
-        assert_eq!(decide(&s, &canary).0, [Response::Continue]);
-        let good = engine.check(
-            include_bytes!("../../samples/good-newsletter.eml"),
-            &Envelope::default(),
-        );
-        s.mode = MilterMode::Enforce;
-        let (r, _) = decide(&s, &good);
-        assert_eq!(
-            r,
-            [
-                Response::AddHeader {
-                    name: "X-Preflight-Verdict".into(),
-                    value: "pass; score=0".into()
-                },
-                Response::Continue
-            ]
-        );
-        s.pass_header = false;
-        assert_eq!(decide(&s, &good).0, [Response::Continue]);
-    }
-
-    #[test]
     fn looks_up_users_and_groups() {
         assert_eq!(lookup_id("/etc/passwd", "root").unwrap(), 0);
         assert_eq!(lookup_id("/etc/group", "root").unwrap(), 0);
         assert_eq!(lookup_id("/etc/group", "1234").unwrap(), 1234);
         assert!(lookup_id("/etc/passwd", "no-such-user-here").is_err());
-    }
-
-    #[test]
-    fn family_modes_soften_only_their_families() {
-        let engine = Engine::new(crate::Config::default()).unwrap();
-        // The canary rejects on CNT001 (content, a hard reject).
-        let canary = engine.check(
-            include_bytes!("../../samples/canary.eml"),
-            &Envelope::default(),
-        );
-        assert!(canary.findings.iter().any(|f| f.family == "content"));
-        let mut s = MilterConfig::default();
-        s.family_modes
-            .insert("content".into(), MilterMode::FlagOnly);
-        let flagged = live_verdict(&s, &canary);
-        s.family_modes.insert("content".into(), MilterMode::DryRun);
-        let dry = live_verdict(&s, &canary);
-        s.family_modes.insert("content".into(), MilterMode::Enforce);
-        s.family_modes.insert("html".into(), MilterMode::DryRun);
-        assert_eq!(live_verdict(&s, &canary), Verdict::Reject);
-        // Without content, what is left of the canary decides.
-        let rest: f64 = canary
-            .families
-            .iter()
-            .filter(|f| f.family != "content")
-            .map(|f| f.contributed)
-            .sum();
-        let hard_elsewhere = canary
-            .findings
-            .iter()
-            .any(|f| f.family != "content" && f.action == crate::report::Action::Reject);
-        assert!(
-            !hard_elsewhere && rest < canary.thresholds.reject,
-            "{canary:?}"
-        );
-        assert_eq!(flagged, Verdict::Flag);
-        let expect_dry = if rest >= canary.thresholds.flag {
-            Verdict::Flag
-        } else {
-            Verdict::Pass
-        };
-        assert_eq!(dry, expect_dry);
-        // And the replies follow: flag-only content puts a header on instead of a 554,
-        // one that still carries the rules' verdict.
-        s.family_modes.clear();
-        s.family_modes
-            .insert("content".into(), MilterMode::FlagOnly);
-        let (r, action) = decide(&s, &canary);
-        assert_eq!(action, "header");
-        assert!(
-            matches!(&r[0], Response::AddHeader { value, .. } if value.starts_with("reject; ")),
-            "{r:?}"
-        );
     }
 }

@@ -7,6 +7,7 @@
 //! past the size limit and remembers that the message was too large.
 
 use super::protocol::{Command, Family, Response, step};
+use super::reply::Negotiated;
 use crate::envelope::Envelope;
 
 /// What to do after a command.
@@ -20,13 +21,17 @@ pub enum Next {
         message: Vec<u8>,
         /// The envelope, from the SMTP commands and the MTA's macros.
         envelope: Envelope,
+        /// Header fields of the message named like the verdict header (any case).
+        existing: u32,
     },
-    /// The message is larger than the limit: answer with the size reply.
+    /// End of a message larger than the limit: answer with the size reply.
     TooLarge {
-        /// Bytes seen before buffering stopped (at least the limit).
+        /// Bytes the MTA sent (at least the limit).
         size: usize,
         /// Queue id, for the log.
         queue_id: Option<String>,
+        /// Header fields of the message named like the verdict header (any case).
+        existing: u32,
     },
     /// Close the connection.
     Close,
@@ -38,7 +43,11 @@ pub enum Next {
 #[derive(Debug)]
 pub struct Session {
     steps: u32,
+    actions: u32,
     max_size: usize,
+    /// The verdict header's name, to count the fields a sender already wrote.
+    header: String,
+    existing: u32,
     macros: Vec<(String, String)>,
     envelope: Envelope,
     message: Vec<u8>,
@@ -48,11 +57,15 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session that buffers messages of up to `max_size` bytes.
-    pub fn new(max_size: usize) -> Session {
+    /// A session that buffers messages of up to `max_size` bytes and counts the fields
+    /// named `header` (the verdict header) in each.
+    pub fn new(max_size: usize, header: &str) -> Session {
         Session {
             steps: 0,
+            actions: 0,
             max_size,
+            header: header.to_string(),
+            existing: 0,
             macros: Vec::new(),
             envelope: Envelope::default(),
             message: Vec::new(),
@@ -62,14 +75,18 @@ impl Session {
         }
     }
 
-    /// The protocol flags negotiated (which commands get no reply).
-    pub fn set_steps(&mut self, steps: u32) {
-        self.steps = steps;
+    /// Sets the negotiated flags, as if negotiation had agreed on them.
+    pub fn set_negotiated(&mut self, n: Negotiated) {
+        self.steps = n.steps;
+        self.actions = n.actions;
     }
 
-    /// The negotiated protocol flags.
-    pub fn steps(&self) -> u32 {
-        self.steps
+    /// What negotiation agreed: which commands get no reply, which actions are allowed.
+    pub fn negotiated(&self) -> Negotiated {
+        Negotiated {
+            actions: self.actions,
+            steps: self.steps,
+        }
     }
 
     /// A macro's value, the latest definition winning (`i`, `{auth_authen}`, ...).
@@ -97,6 +114,7 @@ impl Session {
         self.headers_done = false;
         self.size = 0;
         self.oversize = false;
+        self.existing = 0;
     }
 
     fn push(&mut self, bytes: &[u8]) {
@@ -127,6 +145,7 @@ impl Session {
                     Ok(reply) => {
                         if let Response::OptNeg { options, .. } = &reply {
                             self.steps = options.steps;
+                            self.actions = options.actions;
                         }
                         Next::Reply(vec![reply])
                     }
@@ -166,6 +185,9 @@ impl Session {
             }
             Command::Data | Command::Unknown(_) => self.reply(&cmd),
             Command::Header { name, value } => {
+                if name.eq_ignore_ascii_case(&self.header) {
+                    self.existing += 1;
+                }
                 let sep: &[u8] = if self.steps & step::HEADER_LEADING_SPACE != 0 {
                     b":"
                 } else {
@@ -190,8 +212,11 @@ impl Session {
                     self.headers_done = true;
                 }
                 self.push(chunk);
-                if self.oversize && self.steps & step::SKIP != 0 {
+                if self.oversize && self.steps & step::SKIP != 0 && cmd.wants_reply(self.steps) {
                     // Nothing more to buffer: ask the MTA to skip the rest of the body.
+                    // Skip answers a body chunk, so only where the MTA waits for that
+                    // answer: under "no reply to body chunks" it would read it as the
+                    // answer to end of message, and every later reply would be one off.
                     return Next::Reply(vec![Response::Skip]);
                 }
                 self.reply(&cmd)
@@ -210,11 +235,13 @@ impl Session {
                     Next::TooLarge {
                         size: self.size,
                         queue_id: self.envelope.queue_id.clone(),
+                        existing: self.existing,
                     }
                 } else {
                     Next::Check {
                         message: std::mem::take(&mut self.message),
                         envelope: self.envelope.clone(),
+                        existing: self.existing,
                     }
                 };
                 self.reset_message();
@@ -303,9 +330,12 @@ mod tests {
 
     #[test]
     fn rebuilds_the_message_and_envelope() {
-        let mut s = Session::new(1 << 20);
+        let mut s = Session::new(1 << 20, "X-Preflight-Verdict");
         let out = feed(&mut s, message_commands());
-        let Some(Next::Check { message, envelope }) = out.last() else {
+        let Some(Next::Check {
+            message, envelope, ..
+        }) = out.last()
+        else {
             panic!("no check at end of message: {out:?}");
         };
         assert_eq!(
@@ -325,8 +355,11 @@ mod tests {
 
     #[test]
     fn honours_no_reply_flags_and_leading_space() {
-        let mut s = Session::new(1 << 20);
-        s.set_steps(step::NR_HEADER | step::NR_BODY | step::HEADER_LEADING_SPACE);
+        let mut s = Session::new(1 << 20, "X-Preflight-Verdict");
+        s.set_negotiated(Negotiated {
+            actions: 0,
+            steps: step::NR_HEADER | step::NR_BODY | step::HEADER_LEADING_SPACE,
+        });
         let out = s.handle(Command::Header {
             name: "To".into(),
             value: " bob@example.org".into(),
@@ -342,7 +375,7 @@ mod tests {
 
     #[test]
     fn several_messages_abort_and_oversize() {
-        let mut s = Session::new(1 << 20);
+        let mut s = Session::new(1 << 20, "X-Preflight-Verdict");
         feed(&mut s, message_commands());
         // A second message on the same connection starts clean.
         s.handle(Command::Mail(vec!["<>".into()]));
@@ -350,7 +383,9 @@ mod tests {
             name: "Subject".into(),
             value: "second".into(),
         });
-        let Next::Check { message, envelope } = s.handle(Command::EndOfMessage(b"b".to_vec()))
+        let Next::Check {
+            message, envelope, ..
+        } = s.handle(Command::EndOfMessage(b"b".to_vec()))
         else {
             panic!("no check");
         };
@@ -368,9 +403,13 @@ mod tests {
             panic!("no check");
         };
         assert_eq!(message, b"\r\nc");
-        // Past the limit nothing more is kept and the size reply is due.
-        let mut s = Session::new(100);
-        s.set_steps(step::SKIP);
+        // Past the limit nothing more is kept and the size reply is due. Skip answers the
+        // body chunk where the MTA waits for an answer to body chunks...
+        let mut s = Session::new(100, "X-Preflight-Verdict");
+        s.set_negotiated(Negotiated {
+            actions: 0,
+            steps: step::SKIP,
+        });
         s.handle(Command::Mail(vec!["<a@example.com>".into()]));
         s.handle(Command::EndOfHeaders);
         assert_eq!(
@@ -381,9 +420,58 @@ mod tests {
             s.handle(Command::EndOfMessage(Vec::new())),
             Next::TooLarge {
                 size: 202,
-                queue_id: None
+                queue_id: None,
+                existing: 0,
             }
         );
         assert_eq!(s.handle(Command::Quit), Next::Close);
+        // ...and nowhere else: with no replies to body chunks, nothing until the end.
+        let mut s = Session::new(100, "X-Preflight-Verdict");
+        s.set_negotiated(Negotiated {
+            actions: 0,
+            steps: step::SKIP | step::NR_BODY,
+        });
+        s.handle(Command::Mail(vec!["<a@example.com>".into()]));
+        for _ in 0..3 {
+            assert_eq!(
+                s.handle(Command::Body(vec![b'x'; 200])),
+                Next::Reply(vec![])
+            );
+        }
+        assert!(matches!(
+            s.handle(Command::EndOfMessage(Vec::new())),
+            Next::TooLarge { size: 602, .. }
+        ));
+        // The next message is judged on its own.
+        s.handle(Command::Mail(vec!["<a@example.com>".into()]));
+        s.handle(Command::Body(b"small".to_vec()));
+        assert!(matches!(
+            s.handle(Command::EndOfMessage(Vec::new())),
+            Next::Check { ref message, .. } if message == b"\r\nsmall"
+        ));
+    }
+
+    #[test]
+    fn counts_the_verdict_headers_a_sender_wrote() {
+        let mut s = Session::new(1 << 20, "X-Preflight-Verdict");
+        for name in [
+            "X-Preflight-Verdict",
+            "x-preflight-verdict",
+            "X-Preflight-Verdicts",
+        ] {
+            s.handle(Command::Header {
+                name: name.into(),
+                value: "pass".into(),
+            });
+        }
+        let Next::Check { existing, .. } = s.handle(Command::EndOfMessage(Vec::new())) else {
+            panic!("no check");
+        };
+        assert_eq!(existing, 2);
+        // Counted per message.
+        let Next::Check { existing, .. } = s.handle(Command::EndOfMessage(Vec::new())) else {
+            panic!("no check");
+        };
+        assert_eq!(existing, 0);
     }
 }

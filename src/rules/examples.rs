@@ -9,6 +9,9 @@
 //! * `target: body`: the example is the body of a `text/plain; charset=utf-8` message;
 //! * `target: header:NAME`: the example is the value of header `NAME`.
 //!
+//! A code-rule example may start with an SMTP transcript that sets the envelope (see
+//! [`split_transcript`]): `XCLIENT LOGIN=alice`, `MAIL FROM:<...>`, `RCPT TO:<...>`, `DATA`.
+//!
 //! Each example is checked with that rule alone switched on (as `config.select = [id]`
 //! would) and a fixed reference time, running the very code the [`crate::Engine`] runs: the
 //! rule's [`Check`](crate::checks::Check) for code rules, its compiled pattern for pattern
@@ -145,6 +148,54 @@ const WRAPPER: &[(&str, &str)] = &[
     ("Content-Type", "text/plain; charset=utf-8"),
 ];
 
+/// Splits a code-rule example that starts with an SMTP transcript into the envelope it
+/// sets and the message after `DATA`. The transcript is the lines `XCLIENT LOGIN=...
+/// ADDR=... HELO=...` (Postfix's XCLIENT attributes), `EHLO name`, `MAIL FROM:<...>` and
+/// `RCPT TO:<...>` (repeated), ended by `DATA`; an example without one has an empty
+/// envelope.
+pub fn split_transcript(example: &str) -> (Envelope, &str) {
+    let mut env = Envelope::default();
+    let starts = ["XCLIENT ", "EHLO ", "HELO ", "MAIL FROM:", "RCPT TO:"];
+    if !starts.iter().any(|s| example.starts_with(s)) {
+        return (env, example);
+    }
+    // `<address>` and any ESMTP parameters after it (a quoted local part may hold spaces).
+    let addr = |s: &str| {
+        let s = s.trim();
+        match (s.strip_prefix('<'), s.rfind('>')) {
+            (Some(_), Some(end)) => s[1..end].to_string(),
+            _ => s.split_whitespace().next().unwrap_or("").to_string(),
+        }
+    };
+    let mut rest = example;
+    while let Some((line, after)) = rest.split_once('\n') {
+        let line = line.trim_end_matches('\r');
+        rest = after;
+        if line.eq_ignore_ascii_case("DATA") {
+            return (env, rest);
+        } else if let Some(a) = line.strip_prefix("MAIL FROM:") {
+            env.mail_from = Some(addr(a));
+        } else if let Some(a) = line.strip_prefix("RCPT TO:") {
+            env.rcpt_to.push(addr(a));
+        } else if let Some(h) = line
+            .strip_prefix("EHLO ")
+            .or_else(|| line.strip_prefix("HELO "))
+        {
+            env.helo = Some(h.trim().to_string());
+        } else if let Some(attrs) = line.strip_prefix("XCLIENT ") {
+            for kv in attrs.split_whitespace() {
+                match kv.split_once('=') {
+                    Some(("LOGIN", v)) => env.auth_user = Some(v.to_string()),
+                    Some(("ADDR", v)) => env.client_ip = v.trim_start_matches("IPv6:").parse().ok(),
+                    Some(("HELO", v)) => env.helo = Some(v.to_string()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    (env, rest)
+}
+
 /// Builds the raw message an example stands for (see the module documentation).
 pub fn example_message(rule: &Rule, example: &str) -> Vec<u8> {
     let Some(spec) = &rule.pattern else {
@@ -206,6 +257,7 @@ struct CodeRules<'a> {
 fn fires(
     rule: &Rule,
     raw: &[u8],
+    envelope: &Envelope,
     config: &Config,
     now: i64,
     code: &CodeRules<'_>,
@@ -215,9 +267,7 @@ fn fires(
         if rule.meta.is_some() {
             // A meta rule needs the rules it combines: check with every rule on.
             let engine = whole()?;
-            let fired = engine
-                .fired_ids(raw, &Envelope::default())
-                .contains(&rule.id);
+            let fired = engine.fired_ids(raw, envelope).contains(&rule.id);
             return Ok((fired, None));
         }
         let msg = Message::parse(raw);
@@ -239,10 +289,9 @@ fn fires(
                 else {
                     return Err("no code implements this rule".into());
                 };
-                let envelope = Envelope::default();
                 let only = |id: &str| id == rule.id;
                 let mut cx =
-                    Ctx::new(config, &envelope, now, code.lists, &only).with_probe(code.probe);
+                    Ctx::new(config, envelope, now, code.lists, &only).with_probe(code.probe);
                 check.run(&msg, &mut cx);
                 let hits = cx.into_hits();
                 let hit = hits.iter().find(|h| h.id == rule.id);
@@ -319,9 +368,14 @@ pub fn run(rules: &RuleSet, config: &Config, only: &[String]) -> ExampleReport {
         ];
         for (expect, list) in lists {
             for (index, example) in list.iter().enumerate() {
-                let raw = example_message(rule, example);
+                let (envelope, text) = if rule.pattern.is_none() {
+                    split_transcript(example)
+                } else {
+                    (Envelope::default(), example.as_str())
+                };
+                let raw = example_message(rule, text);
                 let (fired, detail, error) =
-                    match fires(rule, &raw, config, now, &code_rules, &whole) {
+                    match fires(rule, &raw, &envelope, config, now, &code_rules, &whole) {
                         Ok((fired, detail)) => (fired, detail, None),
                         Err(e) => (false, None, Some(e)),
                     };

@@ -85,6 +85,11 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
     ("rules/html.yaml", include_str!("../../rules/html.yaml")),
     ("rules/links.yaml", include_str!("../../rules/links.yaml")),
+    ("rules/auth.yaml", include_str!("../../rules/auth.yaml")),
+    (
+        "rules/recipients.yaml",
+        include_str!("../../rules/recipients.yaml"),
+    ),
 ];
 
 /// Where a rule was defined.

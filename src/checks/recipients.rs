@@ -1,0 +1,359 @@
+//! The `recipients` family: the envelope recipients (RCPT TO) and the visible recipient
+//! fields as one message's audience: address syntax (RCPT001), how many (RCPT002), and
+//! many domains shown to each other in one bulk message (RCPT003).
+
+use std::collections::BTreeSet;
+
+use super::auth::domain_of;
+use super::{Check, Ctx};
+use crate::message::Message;
+use crate::message::links::registrable;
+
+/// Envelope and visible recipients.
+pub struct RecipientsCheck;
+
+/// Visible recipients (To and Cc) from this many addresses...
+const DISCLOSED_MIN: usize = 10;
+/// ...at this many organisational domains make RCPT003.
+const DISCLOSED_DOMAINS: usize = 5;
+
+/// Why `addr` is not an RFC 5321 §4.1.2 mailbox (`Local-part "@" Domain`), or `None`.
+/// SMTPUTF8 (RFC 6531) addresses with UTF-8 in either part are accepted.
+pub fn rcpt_syntax_error(addr: &str) -> Option<&'static str> {
+    if addr.is_empty() {
+        return Some("it is empty");
+    }
+    if addr.len() > 254 {
+        // A path is at most 256 octets with its angle brackets (RFC 5321 §4.5.3.1.3).
+        return Some("it is longer than 254 octets");
+    }
+    if addr.chars().any(char::is_control) {
+        return Some("it contains control characters");
+    }
+    let (local, domain) = if let Some(rest) = addr.strip_prefix('"') {
+        // A quoted local part: up to the closing quote, escapes allowed.
+        let mut escaped = false;
+        let mut end = None;
+        for (i, c) in rest.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else {
+            return Some("its quoted local part is not closed");
+        };
+        let Some(domain) = rest[end + 1..].strip_prefix('@') else {
+            return Some("there is no @ after the quoted local part");
+        };
+        if domain.chars().any(char::is_whitespace) {
+            return Some("the domain contains white space");
+        }
+        (&addr[..end + 2], domain)
+    } else {
+        if addr.chars().any(char::is_whitespace) {
+            return Some("it contains white space outside quotes");
+        }
+        let Some((local, domain)) = addr.split_once('@') else {
+            return Some("it has no @");
+        };
+        let atext = |c: char| {
+            c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii()
+        };
+        if local.is_empty() {
+            return Some("the local part before @ is empty");
+        }
+        if local.split('.').any(|atom| atom.is_empty()) {
+            return Some("the local part has an empty atom (a leading, trailing or double dot)");
+        }
+        if !local.chars().all(|c| c == '.' || atext(c)) {
+            return Some("the local part has characters that need quoting");
+        }
+        (local, domain)
+    };
+    if local.len() > 64 {
+        return Some("the local part is longer than 64 octets");
+    }
+    if domain.contains('@') {
+        return Some("it has more than one @");
+    }
+    if let Some(lit) = domain.strip_prefix('[') {
+        let Some(inner) = lit.strip_suffix(']') else {
+            return Some("the address literal is not closed with ]");
+        };
+        let ok = match inner.strip_prefix("IPv6:") {
+            Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+            None => inner.parse::<std::net::Ipv4Addr>().is_ok(),
+        };
+        return (!ok).then_some("the address literal is not an IPv4 or IPv6 address");
+    }
+    if domain.is_empty() {
+        return Some("the domain after @ is empty");
+    }
+    if domain.len() > 255 {
+        return Some("the domain is longer than 255 octets");
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.iter().any(|l| l.is_empty()) {
+        return Some("the domain has an empty label (a leading, trailing or double dot)");
+    }
+    let ldh = |l: &str| {
+        l.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.len() <= 63
+    };
+    if !labels.iter().all(|l| ldh(l)) {
+        return Some("a domain label has characters other than letters, digits and hyphens");
+    }
+    if labels.len() < 2 {
+        return Some("the domain is not fully qualified");
+    }
+    if labels
+        .last()
+        .is_some_and(|t| t.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Some("the top-level domain is numeric (an IP address needs [brackets])");
+    }
+    None
+}
+
+/// The addresses of the fields `names`, lower-cased, parsed by mail-parser's address
+/// parser from our own header table.
+fn field_addresses(msg: &Message<'_>, names: &[&str]) -> Vec<String> {
+    let mut buf = Vec::new();
+    for name in names {
+        for h in msg.headers_named(name) {
+            buf.extend_from_slice(name.as_bytes());
+            buf.push(b':');
+            buf.extend_from_slice(h.raw_value(msg.raw));
+            buf.push(b'\n');
+        }
+    }
+    if buf.is_empty() {
+        return Vec::new();
+    }
+    buf.push(b'\n');
+    let Some(parsed) = mail_parser::MessageParser::default().parse_headers(&buf[..]) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for list in [parsed.to(), parsed.cc(), parsed.bcc()]
+        .into_iter()
+        .flatten()
+    {
+        out.extend(
+            list.iter()
+                .filter_map(|a| a.address.as_deref())
+                .filter(|a| a.contains('@'))
+                .map(str::to_ascii_lowercase),
+        );
+    }
+    out
+}
+
+impl Check for RecipientsCheck {
+    fn ids(&self) -> &'static [&'static str] {
+        &["RCPT001", "RCPT002", "RCPT003"]
+    }
+
+    fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        let rcpts = &cx.envelope.rcpt_to;
+        if cx.on("RCPT001") {
+            let bad: Vec<String> = rcpts
+                .iter()
+                .filter_map(|r| {
+                    rcpt_syntax_error(r).map(|why| {
+                        format!(
+                            "\u{201c}{}\u{201d} ({why})",
+                            crate::util::truncate_str(r, 80)
+                        )
+                    })
+                })
+                .collect();
+            if !bad.is_empty() {
+                let shown = bad.len().min(5);
+                let more = bad.len() - shown;
+                let mut m = format!(
+                    "{} of {} recipients {} not a valid address: {}",
+                    bad.len(),
+                    rcpts.len(),
+                    if bad.len() == 1 { "is" } else { "are" },
+                    bad[..shown].join(", ")
+                );
+                if more > 0 {
+                    m.push_str(&format!(" and {more} more"));
+                }
+                cx.hit("RCPT001", m, Vec::new());
+            }
+        }
+        let want_visible = cx.on("RCPT003") || (cx.on("RCPT002") && rcpts.is_empty());
+        let visible = if want_visible {
+            field_addresses(msg, &["To", "Cc"])
+        } else {
+            Vec::new()
+        };
+        if cx.on("RCPT002") {
+            let limits = &cx.config.limits;
+            let limit = limits.recipient_limit();
+            let (count, whence) = if rcpts.is_empty() {
+                let bcc = field_addresses(msg, &["Bcc"]).len();
+                (visible.len() + bcc, "in To, Cc and Bcc")
+            } else {
+                (rcpts.len(), "in the envelope (RCPT TO)")
+            };
+            if count > limit {
+                let whose = match limits.max_recipients {
+                    Some(_) => "limits.max_recipients".to_string(),
+                    None => format!("the {:?} profile", limits.profile).to_lowercase(),
+                };
+                cx.hit(
+                    "RCPT002",
+                    format!(
+                        "The message has {count} recipients {whence}, over the limit of {limit} ({whose})"
+                    ),
+                    Vec::new(),
+                );
+            }
+        }
+        if cx.on("RCPT003") && visible.len() >= DISCLOSED_MIN {
+            let domains: BTreeSet<String> = visible
+                .iter()
+                .filter_map(|a| domain_of(a))
+                .map(|d| registrable(&d).unwrap_or(d))
+                .collect();
+            if domains.len() >= DISCLOSED_DOMAINS {
+                let evidence = msg
+                    .header("To")
+                    .or_else(|| msg.header("Cc"))
+                    .map(|h| vec![msg.header_evidence(h)])
+                    .unwrap_or_default();
+                cx.hit(
+                    "RCPT003",
+                    format!(
+                        "To and Cc show {} recipients at {} different domains to each other",
+                        visible.len(),
+                        domains.len()
+                    ),
+                    evidence,
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rcpt_syntax_error;
+    use crate::config::Config;
+    use crate::{Engine, Envelope};
+
+    #[test]
+    fn rfc5321_mailbox_syntax() {
+        for ok in [
+            "bob@example.org",
+            "bob.smith+tag@mail.example.org",
+            "\"bob smith\"@example.org",
+            "\"a\\\"b\"@example.org",
+            "bob@[192.0.2.1]",
+            "bob@[IPv6:2001:db8::1]",
+            "jos\u{e9}@b\u{fc}cher.example",
+            "o'brien@example.co.uk",
+        ] {
+            assert_eq!(rcpt_syntax_error(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "bob",
+            "bob@",
+            "@example.org",
+            "bob@@example.org",
+            "bob@example..org",
+            "bob.@example.org",
+            ".bob@example.org",
+            "bo b@example.org",
+            "bob@localhost",
+            "bob@example.123",
+            "bob@-example.org",
+            "bob@exa_mple.org",
+            "bob@[300.1.1.1]",
+            "bob@[192.0.2.1",
+            "\"bob@example.org",
+            "a,b@example.org",
+            "bob@example.org\u{7f}",
+        ] {
+            assert!(rcpt_syntax_error(bad).is_some(), "{bad}");
+        }
+        let long = format!("{}@example.org", "a".repeat(65));
+        assert!(rcpt_syntax_error(&long).is_some());
+    }
+
+    fn fired(config: Config, env: &Envelope, raw: &str) -> Vec<String> {
+        let mut config = config;
+        config.select = vec!["recipients".into()];
+        Engine::new(config)
+            .unwrap()
+            .check(raw.as_bytes(), env)
+            .findings
+            .into_iter()
+            .map(|f| f.id)
+            .collect()
+    }
+
+    #[test]
+    fn recipient_count_by_profile_and_disclosed_domains() {
+        let msg = "From: a@example.com\nTo: b@example.org\nSubject: hi\n\nbody\n";
+        let env = |n: usize| Envelope {
+            rcpt_to: (0..n).map(|i| format!("r{i}@example.org")).collect(),
+            ..Envelope::default()
+        };
+        let mut c = Config::default();
+        assert!(fired(c.clone(), &env(1000), msg).is_empty());
+        assert_eq!(fired(c.clone(), &env(1001), msg), ["RCPT002"]);
+        c.limits.profile = crate::config::SizeProfile::Gmail;
+        assert_eq!(fired(c.clone(), &env(101), msg), ["RCPT002"]);
+        c.limits.max_recipients = Some(2000);
+        assert!(fired(c, &env(1500), msg).is_empty());
+        // Without an envelope, the recipient fields count.
+        let bcc: Vec<String> = (0..1001).map(|i| format!("r{i}@example.net")).collect();
+        let many = format!(
+            "From: a@example.com\nBcc: {}\nSubject: hi\n\nbody\n",
+            bcc.join(", ")
+        );
+        assert_eq!(
+            fired(Config::default(), &Envelope::default(), &many),
+            ["RCPT002"]
+        );
+        // Ten recipients at five domains, shown to each other.
+        let to: Vec<String> = (0..10)
+            .map(|i| format!("p{i}@d{}.example", i % 5))
+            .collect();
+        let shown = format!(
+            "From: a@example.com\nTo: {}\nSubject: hi\n\nbody\n",
+            to.join(", ")
+        );
+        assert_eq!(
+            fired(Config::default(), &Envelope::default(), &shown),
+            ["RCPT003"]
+        );
+        // At one company they know each other.
+        let to: Vec<String> = (0..10).map(|i| format!("p{i}@example.org")).collect();
+        let team = format!(
+            "From: a@example.com\nTo: {}\nSubject: hi\n\nbody\n",
+            to.join(", ")
+        );
+        assert!(fired(Config::default(), &Envelope::default(), &team).is_empty());
+        // A bad recipient.
+        let e = Envelope {
+            rcpt_to: vec!["ok@example.org".into(), "bad@@example.org".into()],
+            ..Envelope::default()
+        };
+        assert_eq!(fired(Config::default(), &e, msg), ["RCPT001"]);
+    }
+}
