@@ -47,7 +47,8 @@ start_milter() {
   fail "milter did not start"
 }
 
-# Postfix with its own configuration directory; MILTERS=no leaves the milter out.
+# Postfix with its own configuration directory; MILTERS=no leaves the milter out,
+# POSTFIX_SIZE_LIMIT sets its message_size_limit (default 50 MiB).
 start_postfix() {
   local milters="inet:127.0.0.1:$MILTER"
   [ "${MILTERS:-yes}" = no ] && milters=""
@@ -76,7 +77,7 @@ milter_default_action = tempfail
 milter_connect_timeout = 10s
 milter_command_timeout = 30s
 milter_content_timeout = 60s
-message_size_limit = 52428800
+message_size_limit = ${POSTFIX_SIZE_LIMIT:-52428800}
 EOF
   cat > "$DIR/etc/master.cf" <<EOF
 127.0.0.1:$SMTPD inet n - n - - smtpd
