@@ -1,6 +1,7 @@
 -- Drives `preflight milter` with miltertest, a second milter client independent of
 -- Postfix: a rejected canary, a passing and a flagged message with their verdict headers,
--- and an aborted message, all on one connection. Globals from -D: port, samples.
+-- a forged verdict header deleted, and an aborted message, all on one connection.
+-- Globals from -D: port, samples.
 local function message(path)
   local f = assert(io.open(path, "rb"))
   local raw = f:read("*a"):gsub("\r\n", "\n")
@@ -22,8 +23,9 @@ local function check(err, what)
   if err ~= nil then error(what .. ": " .. tostring(err)) end
 end
 
-local function send(conn, name)
+local function send(conn, name, extra)
   local headers, body = message(samples .. "/" .. name)
+  for _, h in ipairs(extra or {}) do table.insert(headers, 1, h) end
   check(mt.macro(conn, SMFIC_MAIL, "i", "MT" .. name:sub(1, 6), "{auth_authen}", "alice"), "macro")
   check(mt.mailfrom(conn, "<alice@example.com>"), "mailfrom")
   check(mt.rcptto(conn, "<bob@example.org>"), "rcptto")
@@ -46,6 +48,11 @@ local function run()
   assert(send(conn, "bad-size-too-many-attachments.eml") == SMFIR_CONTINUE,
     "flagged: expected continue")
   assert(mt.eom_check(conn, MT_HDRADD, "X-Preflight-Verdict"), "flagged: no verdict header")
+  -- A verdict header the sender wrote is deleted before ours is added.
+  assert(send(conn, "good-newsletter.eml", { { "X-Preflight-Verdict", "pass; score=0; forged" } })
+    == SMFIR_CONTINUE, "forged: expected continue")
+  assert(mt.eom_check(conn, MT_HDRDELETE, "X-Preflight-Verdict"), "forged: header not deleted")
+  assert(mt.eom_check(conn, MT_HDRADD, "X-Preflight-Verdict"), "forged: no verdict header")
   check(mt.mailfrom(conn, "<alice@example.com>"), "mailfrom before abort")
   check(mt.header(conn, "Subject", "half a message"), "header before abort")
   check(mt.abort(conn), "abort")
