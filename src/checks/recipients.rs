@@ -1,6 +1,7 @@
 //! The `recipients` family: the envelope recipients (RCPT TO) and the visible recipient
 //! fields as one message's audience: address syntax (RCPT001), how many (RCPT002), and
-//! many domains shown to each other in one bulk message (RCPT003).
+//! many domains shown to each other in To of one message that is not list traffic
+//! (RCPT003).
 
 use std::collections::BTreeSet;
 
@@ -12,7 +13,7 @@ use crate::message::links::registrable;
 /// Envelope and visible recipients.
 pub struct RecipientsCheck;
 
-/// Visible recipients (To and Cc) from this many addresses...
+/// Recipients in To from this many addresses...
 const DISCLOSED_MIN: usize = 10;
 /// ...at this many organisational domains make RCPT003.
 const DISCLOSED_DOMAINS: usize = 5;
@@ -194,17 +195,17 @@ impl Check for RecipientsCheck {
             }
         }
         let want_visible = cx.on("RCPT003") || (cx.on("RCPT002") && rcpts.is_empty());
-        let visible = if want_visible {
-            field_addresses(msg, &["To", "Cc"])
+        let (to, cc) = if want_visible {
+            (field_addresses(msg, &["To"]), field_addresses(msg, &["Cc"]))
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         if cx.on("RCPT002") {
             let limits = &cx.config.limits;
             let limit = limits.recipient_limit();
             let (count, whence) = if rcpts.is_empty() {
                 let bcc = field_addresses(msg, &["Bcc"]).len();
-                (visible.len() + bcc, "in To, Cc and Bcc")
+                (to.len() + cc.len() + bcc, "in To, Cc and Bcc")
             } else {
                 (rcpts.len(), "in the envelope (RCPT TO)")
             };
@@ -222,8 +223,10 @@ impl Check for RecipientsCheck {
                 );
             }
         }
-        if cx.on("RCPT003") && visible.len() >= DISCLOSED_MIN {
-            let domains: BTreeSet<String> = visible
+        // List traffic (a discussion list's copy, with Cc'd maintainers at many companies)
+        // is not one sender's bulk send; the audience of a bulk send sits in To.
+        if cx.on("RCPT003") && to.len() >= DISCLOSED_MIN && msg.header("List-Id").is_none() {
+            let domains: BTreeSet<String> = to
                 .iter()
                 .filter_map(|a| domain_of(a))
                 .map(|d| registrable(&d).unwrap_or(d))
@@ -231,14 +234,13 @@ impl Check for RecipientsCheck {
             if domains.len() >= DISCLOSED_DOMAINS {
                 let evidence = msg
                     .header("To")
-                    .or_else(|| msg.header("Cc"))
                     .map(|h| vec![msg.header_evidence(h)])
                     .unwrap_or_default();
                 cx.hit(
                     "RCPT003",
                     format!(
-                        "To and Cc show {} recipients at {} different domains to each other",
-                        visible.len(),
+                        "To shows {} recipients at {} different domains to each other",
+                        to.len(),
                         domains.len()
                     ),
                     evidence,
@@ -342,6 +344,14 @@ mod tests {
             fired(Config::default(), &Envelope::default(), &shown),
             ["RCPT003"]
         );
+        // In Cc (a patch to maintainers at many companies), or list traffic: not a bulk send.
+        let cc = shown.replace("\nTo: ", "\nTo: list@example.org\nCc: ");
+        assert!(fired(Config::default(), &Envelope::default(), &cc).is_empty());
+        let list = shown.replace(
+            "Subject: hi",
+            "List-Id: <dev.lists.example.org>\nSubject: hi",
+        );
+        assert!(fired(Config::default(), &Envelope::default(), &list).is_empty());
         // At one company they know each other.
         let to: Vec<String> = (0..10).map(|i| format!("p{i}@example.org")).collect();
         let team = format!(
