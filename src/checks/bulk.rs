@@ -99,7 +99,7 @@ impl Check for BulkCheck {
         let list = uris(&lu.unfolded(msg.raw));
         let https = list
             .iter()
-            .any(|u| u.len() > 8 && u[..8].eq_ignore_ascii_case("https://"));
+            .any(|u| u.len() > 8 && u.as_bytes()[..8].eq_ignore_ascii_case(b"https://"));
         if !https {
             let kinds: Vec<&str> = list
                 .iter()
@@ -155,6 +155,12 @@ mod tests {
                 &["BULK003"],
             ),
             (one_click, "news", &[]),
+            // Byte 8 inside a character: slicing the URI there used to panic (issue 20).
+            (
+                "List-Unsubscribe: <https:/\u{e9}x>, <\u{20ac}\u{20ac}\u{20ac}>\n",
+                "news",
+                &["BULK002"],
+            ),
             (
                 "List-Unsubscribe: <https://u.example/x>\nList-Unsubscribe-Post: yes\n",
                 "news",

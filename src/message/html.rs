@@ -528,8 +528,10 @@ fn attributes<'h>(
         if attrs.len() < 64 && !name.is_empty() {
             attrs.push((name, decode_entities(value)));
         }
+        // Skip one character (not one byte: `at` must stay on a character boundary; after
+        // a quoted value it may sit on any character, as in `<p ="x"é>`).
         if name.is_empty() && at < b.len() && b[at] != b'>' {
-            at += 1;
+            at += html[at..].chars().next().map_or(1, char::len_utf8);
         }
     }
 }
@@ -943,5 +945,21 @@ mod tests {
         let f = scan("<a href=\"https://x.example/?a=1&amp;b=2\">x &amp; y</a>");
         assert_eq!(f.links[0].href, "https://x.example/?a=1&b=2");
         assert_eq!(f.links[0].text, "x & y");
+    }
+
+    /// A nameless attribute whose quoted value is followed by a multi-byte character used
+    /// to step one byte into it and panic slicing the next name (issue 20).
+    #[test]
+    fn nameless_attribute_before_a_multibyte_character() {
+        for html in [
+            "<p =\"x\"\u{e9}>text</p>",
+            "<a ='\u{1f600}'\u{20ac}\u{20ac} href=\"https://x.example/\">link</a>",
+            "<b =\"\"\u{e9}",
+        ] {
+            let _ = scan(html);
+        }
+        let f = scan("<a ='x'\u{20ac} href=\"https://x.example/\">link</a>");
+        assert_eq!(f.links[0].href, "https://x.example/");
+        assert_eq!(f.links[0].text, "link");
     }
 }

@@ -943,4 +943,49 @@ mod tests {
         let short = crate::message::Message::parse(b"Subject: x\n\nshort\n");
         assert_eq!(short.text.parts[0].cut_from, None);
     }
+
+    /// Callers slice `decoded[to_decoded(a)..to_decoded(b)]` for a match `a..b`: the map
+    /// must land on character boundaries and never go backwards, whatever characters
+    /// grow, shrink or vanish when normalised.
+    #[test]
+    fn offset_map_is_monotonic_on_character_boundaries() {
+        let pieces = [
+            "a",
+            "Z",
+            " ",
+            "\n",
+            "\u{e9}",
+            "e\u{301}",
+            "\u{fb01}",
+            "\u{130}",
+            "\u{df}",
+            "\u{200b}",
+            "\u{ad}",
+            "\u{ff26}",
+            "\u{1f600}",
+            "\u{2460}",
+            "\u{3392}",
+            "\u{301}",
+            "\u{feff}",
+            "\u{212b}",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            let mut s = String::new();
+            for _ in 0..(seed % 12) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                s.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            let t = TextPart::new(String::new(), TextKind::Plain, s.clone(), None);
+            let mut last = 0;
+            for n in 0..=t.normalized.len() + 2 {
+                let d = t.to_decoded(n);
+                assert!(t.decoded.is_char_boundary(d), "{s:?} {n}");
+                assert!(d >= last, "{s:?}: to_decoded({n}) = {d} < {last}");
+                last = d;
+            }
+        }
+    }
 }

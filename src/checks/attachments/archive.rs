@@ -39,14 +39,19 @@ pub struct Listing<'a> {
     pub truncated: bool,
 }
 
+/// `d[at..at + len]`, or `None` when it is not all there. Offsets come from the archive
+/// (zip64 ones are 64 bits), so `at + len` may not fit in a `usize`.
+fn field(d: &[u8], at: usize, len: usize) -> Option<&[u8]> {
+    d.get(at..at.checked_add(len)?)
+}
 fn u16le(d: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(d.get(at..at + 2)?.try_into().ok()?))
+    Some(u16::from_le_bytes(field(d, at, 2)?.try_into().ok()?))
 }
 fn u32le(d: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(d.get(at..at + 4)?.try_into().ok()?))
+    Some(u32::from_le_bytes(field(d, at, 4)?.try_into().ok()?))
 }
 fn u64le(d: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(d.get(at..at + 8)?.try_into().ok()?))
+    Some(u64::from_le_bytes(field(d, at, 8)?.try_into().ok()?))
 }
 
 /// Where the central directory starts: from the end-of-central-directory record (the
@@ -61,11 +66,11 @@ fn central_directory(d: &[u8]) -> Option<usize> {
     }
     // Zip64: the locator sits 20 bytes before the EOCD and points at the zip64 record.
     let loc = eocd.checked_sub(20)?;
-    if d.get(loc..loc + 4)? != b"PK\x06\x07" {
+    if field(d, loc, 4)? != b"PK\x06\x07" {
         return None;
     }
     let rec = usize::try_from(u64le(d, loc + 8)?).ok()?;
-    if d.get(rec..rec + 4)? != b"PK\x06\x06" {
+    if field(d, rec, 4)? != b"PK\x06\x06" {
         return None;
     }
     usize::try_from(u64le(d, rec + 48)?).ok()
@@ -75,7 +80,7 @@ fn central_directory(d: &[u8]) -> Option<usize> {
 pub fn zip(d: &[u8], max: usize) -> Result<Listing<'_>, &'static str> {
     let mut at = central_directory(d).ok_or("no central directory (damaged or cut short)")?;
     let mut out = Listing::default();
-    while d.get(at..at + 4) == Some(b"PK\x01\x02") {
+    while field(d, at, 4) == Some(b"PK\x01\x02") {
         if out.members.len() >= max {
             out.truncated = true;
             break;
@@ -140,7 +145,7 @@ pub fn zip(d: &[u8], max: usize) -> Result<Listing<'_>, &'static str> {
 /// The stored bytes of a member from its local header.
 fn member_data(d: &[u8], local: u64, csize: u64) -> Option<&[u8]> {
     let local = usize::try_from(local).ok()?;
-    if d.get(local..local + 4)? != b"PK\x03\x04" {
+    if field(d, local, 4)? != b"PK\x03\x04" {
         return None;
     }
     let start =
@@ -247,4 +252,56 @@ fn octal(f: &[u8]) -> Option<usize> {
         return Some(0);
     }
     usize::from_str_radix(s, 8).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An end-of-central-directory record pointing at `offset`.
+    fn eocd(offset: u32) -> Vec<u8> {
+        let mut e = b"PK\x05\x06".to_vec();
+        e.extend([0u8; 12]);
+        e.extend(offset.to_le_bytes());
+        e.extend([0u8; 2]);
+        e
+    }
+
+    /// A zip64 locator pointing at `record`, then an EOCD that defers to it.
+    fn zip64_tail(record: u64) -> Vec<u8> {
+        let mut t = b"PK\x06\x07".to_vec();
+        t.extend([0u8; 4]);
+        t.extend(record.to_le_bytes());
+        t.extend([0u8; 4]);
+        t.extend(eocd(u32::MAX));
+        t
+    }
+
+    /// 64-bit offsets near `u64::MAX` from the archive used to overflow `at + 4` (a
+    /// panic where overflow checks are on, as in tests and debug builds).
+    #[test]
+    fn offsets_near_the_top_of_the_address_space_are_damage() {
+        let huge = u64::MAX - 1;
+        // The zip64 locator points past the end of memory.
+        assert!(zip(&zip64_tail(huge), 10).is_err());
+        // The zip64 record is there and puts the central directory there.
+        let mut d = b"PK\x06\x06".to_vec();
+        d.extend([0u8; 44]);
+        d.extend(huge.to_le_bytes());
+        d.extend(zip64_tail(0));
+        assert!(zip(&d, 10).unwrap().members.is_empty());
+        // A member whose zip64 extra field puts its local header there.
+        let mut d = b"PK\x01\x02".to_vec();
+        d.extend([0u8; 24]);
+        d.extend([1, 0, 12, 0, 0, 0]); // name 1 byte, extra 12 bytes, no comment
+        d.extend([0u8; 8]);
+        d.extend(u32::MAX.to_le_bytes()); // local header offset: see zip64 extra
+        d.push(b'a');
+        d.extend([1, 0, 8, 0]);
+        d.extend(huge.to_le_bytes());
+        d.extend(eocd(0));
+        let l = zip(&d, 10).unwrap();
+        assert_eq!(l.members.len(), 1);
+        assert!(matches!(l.members[0].data, Stored::Missing));
+    }
 }

@@ -85,6 +85,11 @@ impl<'a> Cur<'a> {
         Ok(n as usize)
     }
     fn bits(&mut self, n: usize) -> R<Vec<bool>> {
+        // The bytes must be there before the vector is allocated: `n` comes from the
+        // archive.
+        if n.div_ceil(8) > self.d.len().saturating_sub(self.at) {
+            return bad("header cut short");
+        }
         let mut out = Vec::with_capacity(n);
         let mut b = 0;
         for i in 0..n {
@@ -95,13 +100,15 @@ impl<'a> Cur<'a> {
         }
         Ok(out)
     }
-    /// A digest list: "all defined" byte or a bit vector, then CRCs.
+    /// A digest list: "all defined" byte or a bit vector, then CRCs. `n` comes from
+    /// the archive (substream counts multiply), so the CRCs must be there before the
+    /// vector is allocated.
     fn digests(&mut self, n: usize) -> R<Vec<bool>> {
-        let defined = if self.byte()? != 0 {
-            vec![true; n]
-        } else {
-            self.bits(n)?
-        };
+        if self.byte()? != 0 {
+            self.bytes((n as u64).saturating_mul(4))?;
+            return Ok(vec![true; n]);
+        }
+        let defined = self.bits(n)?;
         let k = defined.iter().filter(|d| **d).count();
         self.bytes(4 * k as u64)?;
         Ok(defined)
@@ -465,4 +472,50 @@ pub fn list(d: &[u8], max: usize, budget: u64) -> R<Listing> {
         _ => return bad("unknown header type"),
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 7z archive whose plain header is `h`.
+    fn archive(h: &[u8]) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend([0, 4, 0, 0, 0, 0]);
+        out.extend(0u64.to_le_bytes());
+        out.extend((h.len() as u64).to_le_bytes());
+        out.extend([0u8; 4]);
+        out.extend(h);
+        out
+    }
+
+    /// 2^20 folders of 2^20 substreams each, then "all CRCs defined": the digest list
+    /// was allocated for 2^40 entries before its CRCs were read (the allocation failing
+    /// aborts the process), from a header of a few megabytes.
+    #[test]
+    fn digest_counts_are_checked_against_the_header_before_allocating() {
+        let folders = 1usize << 20;
+        let mut h = vec![0x01, 0x04, 0x07, 0x0B, 0xD0, 0x00, 0x00, 0x00];
+        for _ in 0..folders {
+            h.extend([0x01, 0x01, 0x00]); // one COPY coder
+        }
+        h.push(0x0C);
+        h.extend(std::iter::repeat_n(0x01, folders)); // unpack sizes
+        h.extend([0x00, 0x08, 0x0D]);
+        for _ in 0..folders {
+            h.extend([0xD0, 0x00, 0x00]); // 2^20 substreams
+        }
+        h.extend([0x0A, 0x01]);
+        let Err(Error::Unreadable(why)) = list(&archive(&h), 100, 1 << 20) else {
+            panic!("a header that does not hold its CRCs is unreadable");
+        };
+        assert_eq!(why, "header cut short");
+        // The same with a bit vector that is not there.
+        let n = h.len();
+        h[n - 1] = 0x00;
+        assert!(matches!(
+            list(&archive(&h), 100, 1 << 20),
+            Err(Error::Unreadable("header cut short"))
+        ));
+    }
 }
