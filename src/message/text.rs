@@ -138,7 +138,7 @@ const SKELETON_CONTEXT: usize = 96;
 /// letters or more), and words glued together in CamelCase (`StrongErections`,
 /// `NoPrescription`): `splits` are the byte offsets where a space goes in (see
 /// [`camel_splits`]). Returns `None` when nothing changed; otherwise the stretches of
-/// text around the changes (whole words, [`SKELETON_CONTEXT`] bytes each side) and, for
+/// text around the changes (whole words, `SKELETON_CONTEXT` bytes each side) and, for
 /// each byte, its offset in the input. Only ASCII bytes are replaced, dropped or
 /// inserted, so UTF-8 stays valid.
 pub fn skeleton(n: &str, splits: &[usize]) -> Option<Skeleton> {
