@@ -551,6 +551,16 @@ fn normalize_slow(
 }
 
 impl TextPart {
+    /// The part path evidence names: `part`, or `1` for the body of a single-part
+    /// message (whose MIME path is empty), as IMAP numbers it.
+    pub fn evidence_part(&self) -> String {
+        if self.part.is_empty() {
+            "1".into()
+        } else {
+            self.part.clone()
+        }
+    }
+
     /// Builds a text part, normalising `decoded` (cut to [`TEXT_READ_MAX`] first).
     pub fn new(
         part: String,
