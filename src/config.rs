@@ -424,15 +424,8 @@ impl Config {
     /// Parses YAML config text (`file` names it in errors).
     pub fn from_yaml(text: &str, file: &str) -> Result<Config, Error> {
         let mut c: Config = serde_saphyr::from_str(text).map_err(|e| {
-            let (l, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-            let msg = e.to_string();
-            Error::new(
-                ErrorKind::Config,
-                format!(
-                    "{file}:{l}:{col}: {}",
-                    msg.lines().next().unwrap_or("invalid config")
-                ),
-            )
+            let (l, col, msg) = crate::util::yaml_error(&e);
+            Error::new(ErrorKind::Config, format!("{file}:{l}:{col}: {msg}"))
         })?;
         let mut caps = Config::default_caps();
         for (k, v) in std::mem::take(&mut c.family_caps) {
@@ -499,6 +492,7 @@ pub fn parse_socket_mode(s: &str) -> Result<u32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn parses_partial_config_and_merges_caps() {
@@ -528,9 +522,53 @@ mod tests {
         assert!((1..=4).contains(&c.milter.worker_threads()));
         let e = Config::from_yaml("milter: {workers: 1000}\n", "c.yaml").unwrap_err();
         assert!(e.to_string().contains("milter: workers: 1000"), "{e}");
-        let example = include_str!("../packaging/preflight.example.yaml");
-        let c = Config::from_yaml(example, "packaging/preflight.example.yaml").unwrap();
-        assert_eq!(c.milter, MilterConfig::default());
+    }
+
+    /// Every key of `default` (a serialised default), with its dotted path, that
+    /// `example` (the parsed example file) does not set. Unset (`null`) and empty-map
+    /// defaults count as shown when the file has them as a comment (`# now: ...`).
+    fn missing_keys(default: &Value, example: &Value, text: &str, path: &str) -> Vec<String> {
+        let Value::Object(d) = default else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in d {
+            let here = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            let commented = text.contains(&format!("# {k}:"));
+            match (v, example.get(k)) {
+                (Value::Null, None) if commented => {}
+                (Value::Object(m), None) if m.is_empty() && commented => {}
+                (_, None) => out.push(here),
+                (Value::Object(_), Some(e)) => out.extend(missing_keys(v, e, text, &here)),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// `packaging/preflight.example.yaml` shows every setting with its default value:
+    /// read without the defaults filled in it equals `Config::default()` field for field,
+    /// and every key of the defaults (a new field too) is in it.
+    #[test]
+    fn the_shipped_example_is_every_default() {
+        let text = include_str!("../packaging/preflight.example.yaml");
+        let c = Config::from_yaml(text, "packaging/preflight.example.yaml").unwrap();
+        assert_eq!(c, Config::default());
+        // `from_yaml` merges the family caps over the defaults; read as written, the file
+        // must list every one itself.
+        let raw: Config = serde_saphyr::from_str(text).unwrap();
+        assert_eq!(raw, Config::default());
+        let default = serde_json::to_value(Config::default()).unwrap();
+        let example: Value = serde_saphyr::from_str(text).unwrap();
+        assert_eq!(
+            missing_keys(&default, &example, text, ""),
+            Vec::<String>::new(),
+            "settings missing from the example"
+        );
     }
 
     #[test]
@@ -539,5 +577,20 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().starts_with("c.yaml:2:"), "{e}");
         assert_eq!(e.exit_code(), 78);
+        // The place once, as `file:line:column`, then what is wrong.
+        let e = Config::from_yaml("limitz: {}\n", "c2.yaml").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("c2.yaml:1:1: unknown field `limitz`"),
+            "{e}"
+        );
+        let e = Config::from_yaml("limits:\n  max_attachments: [\n", "c3.yaml").unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("c3.yaml:"), "{text}");
+        assert!(
+            !text.contains("line ") && !text.contains("error:"),
+            "{text}"
+        );
+        assert!(!text.contains('\n'), "one line: {text}");
     }
 }

@@ -415,6 +415,7 @@ impl Engine {
         // A weight from a data list stands in for the rule's score; a hit without one keeps
         // the rule's own action for the whole finding.
         type Merged = (usize, String, Vec<crate::report::Evidence>, Option<f64>);
+        let places: Vec<(&str, Option<&str>)> = hits.iter().map(|h| (h.id, h.place)).collect();
         let mut out: Vec<Merged> = Vec::new();
         for h in hits {
             let Some(i) = self.index.get(h.id) else {
@@ -435,7 +436,9 @@ impl Engine {
         }
         out.into_iter()
             .map(|(i, m, ev, w)| {
-                let mut f = self.finding(&self.rules.rules()[i], m, ev);
+                let rule = &self.rules.rules()[i];
+                let mut f = self.finding(rule, m, ev);
+                f.fix = fix_for(rule, &places);
                 if let Some(w) = w {
                     f.action = Action::Score;
                     f.score = w;
@@ -469,6 +472,27 @@ impl Engine {
             evidence,
         }
     }
+}
+
+/// The fix a finding of `rule` shows: the rule's `fixes` entry for each place its hits
+/// name (`fix` for a hit without one), each once, in the order of the hits.
+fn fix_for(rule: &Rule, places: &[(&str, Option<&str>)]) -> String {
+    if rule.fixes.is_empty() {
+        return rule.fix.clone();
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for (_, place) in places.iter().filter(|(id, _)| *id == rule.id) {
+        let fix = place
+            .and_then(|p| rule.fixes.get(p))
+            .map_or(rule.fix.as_str(), String::as_str);
+        if !parts.contains(&fix) {
+            parts.push(fix);
+        }
+    }
+    if parts.is_empty() {
+        return rule.fix.clone();
+    }
+    parts.join(" ")
 }
 
 #[cfg(test)]

@@ -2,8 +2,12 @@
 //!
 //! # JSON format
 //!
-//! `preflight check --format json` prints one [`Report`] object per message (an array when
-//! several files are given). Every field is documented on its type below. Stable contract:
+//! `preflight check --format json` prints one [`Report`] object per message; when several
+//! files are given, an array of them, each with the input's `path` first (as given on the
+//! command line, `<stdin>` for `-`). `preflight scan --format jsonl` prints the same
+//! object per draft with `"type": "report"` and the same `path` key (plus `index` for a
+//! message of an mbox file). Every field is documented on its type below. Stable
+//! contract:
 //!
 //! * `verdict`: `"pass"`, `"flag"` or `"reject"`.
 //! * `score`: the sum of the capped family scores (a float, two decimals at most).
@@ -15,6 +19,12 @@
 //! * Spans in `evidence[]` are half-open byte ranges `[start, end)`; `frame` says whether
 //!   they index the raw message (`"raw"`) or the decoded text of the part named in `part`
 //!   (`"decoded"`), or the decoded Subject (`"subject"`).
+//! * `part` is a MIME part path as IMAP numbers parts: `"1"`, `"2.1"`, ...; the body of a
+//!   single-part message is `"1"`. Decoded text taken from a header field is named
+//!   `"header:NAME"` (`"header:from"` for the From display name). Evidence that belongs to
+//!   no part (a header of the message) has no `part`.
+//! * Snippets show one line (without its line break) around the span, at most 120 bytes,
+//!   cut at white space where the line has some.
 //! * Snippets are `{"text": "..."}` when valid UTF-8, otherwise `{"bytes": "<base64>"}`.
 //! * `link_domains[]`: the distinct registrable domains of the http(s) links (IP
 //!   addresses as written), sorted, for domain blocklist lookups; omitted when there are
@@ -117,6 +127,17 @@ impl Snippet {
     /// Builds a text snippet, cut to at most `max` bytes at a char boundary.
     pub fn text(s: &str, max: usize) -> Snippet {
         Snippet::Text(crate::util::truncate_str(s, max).to_string())
+    }
+    /// The snippet of `text` that shows offset `at` in context: its line without the
+    /// terminator, at most `max` bytes of it from up to 40 bytes ahead of `at`, cut at
+    /// white space where the line has some (never inside a word or URL).
+    pub fn around(text: &str, at: usize, max: usize) -> Snippet {
+        let (ls, le) = crate::util::line_bounds(text.as_bytes(), at, max + 1);
+        let le = le.max(ls);
+        let at = at.clamp(ls, le);
+        let (s, e) = crate::util::snippet_bounds(&text.as_bytes()[ls..le], at - ls, 40, max);
+        // The bounds are on UTF-8 boundaries; `get` keeps a wrong one from panicking.
+        Snippet::Text(text.get(ls + s..ls + e).unwrap_or_default().to_string())
     }
     /// The snippet as displayable text: bytes that are not UTF-8 shown as `\xNN`.
     pub fn display(&self) -> String {

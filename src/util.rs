@@ -99,6 +99,82 @@ pub fn truncate_str(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// A YAML error as `(line, column, message)`: the place once, as numbers, and the
+/// message without serde-saphyr's own `line L column C` prefix or source snippet, on one
+/// line with control characters escaped. Errors without a place point at 1:1.
+pub(crate) fn yaml_error(e: &serde_saphyr::Error) -> (u64, u64, String) {
+    use serde_saphyr::MessageFormatter as _;
+    let (line, column) = e
+        .location()
+        .filter(|l| l.line() > 0)
+        .map_or((1, 1), |l| (l.line(), l.column().max(1)));
+    let text = serde_saphyr::DefaultMessageFormatter.format_message(e.without_snippet());
+    let mut msg = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        if c.is_control() {
+            msg.extend(c.escape_debug());
+        } else {
+            msg.push(c);
+        }
+    }
+    if msg.is_empty() {
+        msg = "invalid YAML".into();
+    }
+    (line, column, msg)
+}
+
+/// The line of `text` that holds offset `at`: `(start, end)`, its terminator (LF, CR LF
+/// or a lone CR before the LF) excluded, looking at most `reach` bytes each way from
+/// `at` (a snippet needs no more, and a line may be megabytes long).
+pub fn line_bounds(text: &[u8], at: usize, reach: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let lo = at.saturating_sub(reach);
+    let hi = at.saturating_add(reach).min(text.len());
+    let start = memchr::memrchr(b'\n', &text[lo..at]).map_or(lo, |p| lo + p + 1);
+    let mut end = memchr::memchr(b'\n', &text[at..hi]).map_or(hi, |p| at + p);
+    while end > start && end > at && text[end - 1] == b'\r' {
+        end -= 1;
+    }
+    (start, end)
+}
+
+/// Where to cut a snippet of `line` (one line, without its terminator) that shows the
+/// text from `at` on: at most `max` bytes, starting at most `before` bytes ahead of `at`.
+/// Both cuts move to white space when there is some in reach, so no word, address or URL
+/// is cut in two, and always to UTF-8 boundaries; a token longer than the whole window
+/// is cut where the window ends. Returns `(start, end)` in `line`.
+pub fn snippet_bounds(line: &[u8], at: usize, before: usize, max: usize) -> (usize, usize) {
+    let len = line.len();
+    let at = at.min(len);
+    if len <= max {
+        return (0, len);
+    }
+    let is_space = |b: u8| b == b' ' || b == b'\t';
+    let continuation = |i: usize| i < len && (line[i] & 0xC0) == 0x80;
+    let mut start = at.saturating_sub(before.min(max));
+    if start > 0 && !is_space(line[start - 1]) {
+        // Start after the next white space, if that is still before `at`.
+        if let Some(p) = line[start..at].iter().position(|&b| is_space(b)) {
+            start += p + 1;
+        }
+    }
+    while start > 0 && continuation(start) {
+        start -= 1;
+    }
+    let mut end = (start + max).min(len);
+    if end < len && !is_space(line[end]) {
+        // End at the last white space that still shows something past `at`.
+        let keep = (at + 1).min(end);
+        if let Some(p) = line[keep..end].iter().rposition(|&b| is_space(b)) {
+            end = keep + p;
+        }
+    }
+    while end > start && continuation(end) {
+        end -= 1;
+    }
+    (start, end)
+}
+
 /// Lower-cases ASCII into a new string.
 pub fn ascii_lower(s: &str) -> String {
     s.to_ascii_lowercase()
@@ -154,6 +230,32 @@ mod tests {
             assert_eq!(base64(i.as_bytes()), o);
         }
     }
+    /// Snippets end and start at white space, not inside a word, address or URL; they
+    /// keep the text at the offset in view and lose the line's CR.
+    #[test]
+    fn snippets_are_cut_between_tokens() {
+        let line = b"Please verify your account at https://secure-login.example/verify?id=1 within 24 hours or it will be closed";
+        let at = 30; // "https"
+        let (s, e) = snippet_bounds(line, at, 20, 60);
+        let shown = std::str::from_utf8(&line[s..e]).unwrap();
+        assert_eq!(
+            shown,
+            "your account at https://secure-login.example/verify?id=1"
+        );
+        assert!(s <= at && e > at);
+        // A short line is shown whole; a token longer than the window is cut at its end.
+        assert_eq!(snippet_bounds(b"short", 2, 10, 60), (0, 5));
+        let long = "x".repeat(300);
+        assert_eq!(snippet_bounds(long.as_bytes(), 100, 40, 120), (60, 180));
+        // Never inside a UTF-8 sequence.
+        let text = "é".repeat(100);
+        let (s, e) = snippet_bounds(text.as_bytes(), 61, 20, 45);
+        assert!(text.is_char_boundary(s) && text.is_char_boundary(e) && e > s);
+        assert_eq!(line_bounds(b"a\r\nbcd\r\ne", 4, 100), (3, 6));
+        assert_eq!(line_bounds(b"abc", 1, 100), (0, 3));
+        assert_eq!(line_bounds(b"abcdefgh", 4, 2), (2, 6));
+    }
+
     #[test]
     fn truncate_respects_char_boundaries() {
         assert_eq!(truncate_str("héllo", 2), "h");

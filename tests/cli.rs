@@ -133,7 +133,8 @@ fn json_report_has_the_documented_shape() {
         run(&["check", NOW, "--format=json", "samples/canary.eml"]).stdout
     );
 
-    // Several inputs: an array, each object naming its file first.
+    // Several inputs: an array, each object naming its input first, under the key
+    // `scan --format jsonl` uses.
     let o = run(&[
         "check",
         NOW,
@@ -144,10 +145,23 @@ fn json_report_has_the_documented_shape() {
     let v = json(&o);
     let arr = v.as_array().unwrap();
     assert_eq!(arr.len(), 2);
-    assert_eq!(arr[1]["file"], "samples/good-newsletter.eml");
+    assert_eq!(arr[1]["path"], "samples/good-newsletter.eml");
+    assert!(arr[1].get("file").is_none());
     assert_eq!(arr[1]["verdict"], "pass");
     assert_eq!(arr[1]["reply"], Value::Null);
-    assert!(stdout(&o).trim_start().starts_with("[\n  {\n    \"file\""));
+    assert!(stdout(&o).trim_start().starts_with("[\n  {\n    \"path\""));
+    let o = run(&["scan", NOW, "--format=jsonl", "samples/canary.eml"]);
+    let first: Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    assert_eq!(first["path"], "samples/canary.eml");
+    // A single-part message's body is part 1, never `""`.
+    for f in json(&run(&["check", NOW, "--format=json", "samples/canary.eml"]))["findings"]
+        .as_array()
+        .unwrap()
+    {
+        for e in f["evidence"].as_array().unwrap() {
+            assert_ne!(e["part"], "", "{e}");
+        }
+    }
 }
 
 #[test]
@@ -380,6 +394,93 @@ overrides:
     let o = run(&["check", "--rules-dir", dir, "samples/canary.eml"]);
     assert_eq!(code(&o), 78);
     assert!(stderr(&o).contains("local.yaml:2"), "{}", stderr(&o));
+}
+
+/// A rules directory with several broken files: one run lists every problem of every
+/// file, sorted by place, each place once; nothing waits for another round.
+#[test]
+fn broken_rule_packs_list_every_problem_at_once() {
+    let d = scratch("broken-packs");
+    let head =
+        "rules:\n  - id: CNT900\n    name: first-rule\n    family: content\n    summary: s\n";
+    std::fs::write(
+        d.join("a.yaml"),
+        format!("{head}    why: y\n    fix: f\n    score: 1\n    predicts: [\"554 5.7.1 x\"]\n    literals: [abc]\n    target: body\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("b.yaml"),
+        "rules:\n  - id: CNT900\n    name: second-rule\n    family: content\n    summary: s\n    why: w\n    fix: f\n    score: 1\n    predicts: [\"554 5.7.1 x\"]\n    regex: \"(\"\n    target: body\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("c.yaml"), "rules:\n  - id: [\n").unwrap();
+    let o = run(&["rules", "test", "--rules-dir", d.to_str().unwrap()]);
+    assert_eq!(code(&o), 78, "{}", stderr(&o));
+    let err = stderr(&o);
+    let at = |f: &str| format!("{}:", d.join(f).display());
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 5, "{err}");
+    assert!(lines[0].ends_with("4 problem(s) in rule packs:"), "{err}");
+    assert!(
+        lines[1].starts_with(&format!("{}6:10: CNT900: `why` is a boolean", at("a.yaml")))
+            && lines[1].contains("quote it"),
+        "{err}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("{}2:5: CNT900: duplicate id", at("b.yaml"))),
+        "{err}"
+    );
+    assert!(
+        lines[3].starts_with(&format!("{}10:12: CNT900: invalid regex", at("b.yaml"))),
+        "{err}"
+    );
+    assert_eq!(
+        lines[4],
+        format!("{}2:9: -: unclosed bracket '['", at("c.yaml")),
+        "{err}"
+    );
+}
+
+/// A config error names its place once: `file:line:column: problem`.
+#[test]
+fn config_errors_name_their_place_once() {
+    let d = scratch("config-place");
+    let cfg = d.join("c2.yaml");
+    std::fs::write(&cfg, "limitz: {}\n").unwrap();
+    let o = run(&[
+        "check",
+        "--config",
+        cfg.to_str().unwrap(),
+        "samples/canary.eml",
+    ]);
+    assert_eq!(code(&o), 78);
+    let want = format!("preflight: {}:1:1: unknown field `limitz`", cfg.display());
+    assert!(stderr(&o).starts_with(&want), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("line 1 column 1"), "{}", stderr(&o));
+}
+
+/// `rules list` and `rules test` choose rules with `--select`, as `check` does; `--only`
+/// still works for the scripts that use it.
+#[test]
+fn rules_select_like_check() {
+    let o = run(&["rules", "list", "--select=size"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), stdout(&run(&["rules", "list", "--only=size"])));
+    let o = run(&["rules", "test", "--select=HDR004"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains(": 1 rules"), "{}", stdout(&o));
+    let o = run(&["rules", "list", "--select=NOPE999"]);
+    assert_eq!(code(&o), 64);
+    assert!(
+        stderr(&o).contains("--select NOPE999: matches no rule"),
+        "{}",
+        stderr(&o)
+    );
+    let help = stdout(&run(&["rules", "list", "--help"]));
+    assert!(
+        help.contains("--select") && !help.contains("--only"),
+        "{help}"
+    );
 }
 
 #[test]

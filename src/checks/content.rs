@@ -85,19 +85,14 @@ fn evidence(tp: &TextPart, start: usize, end: usize) -> Evidence {
     let end = floor(&tp.decoded, end).max(start);
     let (frame, part) = match tp.kind {
         TextKind::Subject => (Frame::Subject, None),
-        _ => (Frame::Decoded, Some(tp.part.clone())),
+        _ => (Frame::Decoded, Some(tp.evidence_part())),
     };
-    let line_start = tp.decoded[..start].rfind('\n').map_or(0, |p| p + 1);
-    let line_end = tp.decoded[end..]
-        .find('\n')
-        .map_or(tp.decoded.len(), |p| end + p);
-    let from = floor(&tp.decoded, line_start.max(start.saturating_sub(40)));
     Evidence {
         frame,
         part,
         span: Span { start, end },
         line: Some(tp.line_of(start)),
-        snippet: Snippet::text(&tp.decoded[from..line_end], crate::message::SNIPPET_MAX),
+        snippet: Snippet::around(&tp.decoded, start, crate::message::SNIPPET_MAX),
     }
 }
 

@@ -42,6 +42,39 @@ fn lines_list(msg: &Message<'_>, p: &Positions) -> String {
     )
 }
 
+/// The positions of `p` inside a header block (the message's or a MIME part's), and the
+/// others. Lines past the recorded first offsets count as the others.
+fn split_header_lines(msg: &Message<'_>, p: &Positions) -> (Positions, Positions) {
+    let top = msg.facts.header_start..msg.facts.header_block.body_start;
+    let in_header = |at: usize| {
+        top.contains(&at)
+            || msg
+                .mime
+                .parts
+                .iter()
+                .any(|part| (part.header_start..part.body_start).contains(&at))
+    };
+    let (mut header, mut body) = (Positions::default(), Positions::default());
+    for &at in &p.first {
+        let side = if in_header(at) {
+            &mut header
+        } else {
+            &mut body
+        };
+        side.count += 1;
+        side.first.push(at);
+    }
+    body.count += p.count.saturating_sub(p.first.len());
+    (header, body)
+}
+
+/// Length of the line starting at `start`, its terminator excluded.
+fn line_len(raw: &[u8], start: usize) -> usize {
+    let rest = raw.get(start..).unwrap_or_default();
+    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    end - usize::from(end > 0 && rest[end - 1] == b'\r')
+}
+
 /// Whether a quoted-printable body encodes bytes >= 0x80 (`=80`..`=FF`).
 fn qp_has_8bit(body: &[u8]) -> bool {
     body.windows(3).any(|w| {
@@ -62,29 +95,62 @@ impl Check for EncodingCheck {
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
         let f = &msg.facts;
         if f.long_lines.count > 0 {
-            let ev = f
-                .long_lines
-                .first
-                .iter()
-                .take(3)
-                .map(|&s| {
-                    let e = msg.raw[s..]
-                        .iter()
-                        .position(|&b| b == b'\n')
-                        .map_or(msg.raw.len(), |p| s + p);
-                    msg.raw_evidence(s, e)
-                })
-                .collect();
-            cx.hit(
-                "ENC001",
-                format!(
-                    "{} line(s) longer than 998 octets ({}); the longest is {} octets",
-                    f.long_lines.count,
-                    lines_list(msg, &f.long_lines),
-                    f.max_line_len
-                ),
-                ev,
-            );
+            // A long header line is folded, a long body line encoded: the two get their
+            // own fix. (Past the first recorded offsets, lines count as body lines.)
+            let (header, body) = split_header_lines(msg, &f.long_lines);
+            let ev = |p: &Positions| -> Vec<crate::report::Evidence> {
+                p.first
+                    .iter()
+                    .take(3)
+                    .map(|&s| {
+                        let e = msg.raw[s..]
+                            .iter()
+                            .position(|&b| b == b'\n')
+                            .map_or(msg.raw.len(), |p| s + p);
+                        msg.raw_evidence(s, e)
+                    })
+                    .collect()
+            };
+            if header.count == 0 {
+                cx.hit(
+                    "ENC001",
+                    format!(
+                        "{} line(s) longer than 998 octets ({}); the longest is {} octets",
+                        f.long_lines.count,
+                        lines_list(msg, &f.long_lines),
+                        f.max_line_len
+                    ),
+                    ev(&f.long_lines),
+                );
+            } else {
+                let longest = header
+                    .first
+                    .iter()
+                    .map(|&s| line_len(msg.raw, s))
+                    .max()
+                    .unwrap_or(0);
+                cx.hit_at(
+                    "ENC001",
+                    "header",
+                    format!(
+                        "{} header line(s) longer than 998 octets ({}); the longest is {longest} octets",
+                        header.count,
+                        lines_list(msg, &header),
+                    ),
+                    ev(&header),
+                );
+                if body.count > 0 {
+                    cx.hit(
+                        "ENC001",
+                        format!(
+                            "{} body line(s) longer than 998 octets ({})",
+                            body.count,
+                            lines_list(msg, &body),
+                        ),
+                        ev(&body),
+                    );
+                }
+            }
         }
         if f.line_ending == LineEnding::Crlf && f.bare_lf.count > 0 {
             // A lone LF as the very last byte is how files are saved, not part of the
@@ -260,5 +326,66 @@ mod tests {
             assert_eq!(ids(raw), *want, "{}", String::from_utf8_lossy(raw));
         }
         assert_eq!(ids(long.as_bytes()), ["ENC001"]);
+    }
+
+    fn enc001(raw: &str) -> crate::report::Finding {
+        let engine = crate::Engine::new(Config {
+            select: vec!["ENC001".into()],
+            ..Config::default()
+        })
+        .unwrap();
+        let r = engine.check(raw.as_bytes(), &crate::Envelope::default());
+        r.findings.into_iter().find(|f| f.id == "ENC001").unwrap()
+    }
+
+    /// A long header line is folded (RFC 5322 §2.2.3), a long body line encoded: each
+    /// finding gives the fix for where its lines are, both when there are both.
+    #[test]
+    fn the_fix_fits_where_the_long_line_is() {
+        let refs = format!("References: {}\n", "<a@example.com>".repeat(70));
+        let body = format!("From: a@example.com\nSubject: x\n\n{}\n", "x".repeat(1200));
+        let f = enc001(&body);
+        assert!(
+            f.fix.contains("base64") && !f.fix.contains("Fold"),
+            "{}",
+            f.fix
+        );
+        let header = format!("From: a@example.com\n{refs}Subject: x\n\nshort\n");
+        let f = enc001(&header);
+        assert!(
+            f.fix.starts_with("Fold the field (RFC 5322 §2.2.3)"),
+            "{}",
+            f.fix
+        );
+        assert!(!f.fix.contains("base64"), "{}", f.fix);
+        assert!(
+            f.message
+                .starts_with("1 header line(s) longer than 998 octets (line 2)"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.evidence[0].line, Some(2));
+        // A MIME part's header block is a header too.
+        let part = format!(
+            "From: a@example.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\nX-Long: {}\n\nhi\n--b--\n",
+            "y".repeat(1000)
+        );
+        assert!(enc001(&part).fix.starts_with("Fold the field"));
+        let both = format!(
+            "From: a@example.com\n{refs}Subject: x\n\n{}\n",
+            "x".repeat(1200)
+        );
+        let f = enc001(&both);
+        assert!(
+            f.fix.starts_with("Fold the field") && f.fix.contains("base64"),
+            "{}",
+            f.fix
+        );
+        assert!(
+            f.message
+                .contains("; 1 body line(s) longer than 998 octets (line 5)"),
+            "{}",
+            f.message
+        );
     }
 }

@@ -43,7 +43,19 @@ impl Check for MimeCheck {
             .filter(own)
             .any(|p| is_inline_text(p, "text/plain") && !p.body_blank);
         if !html.is_empty() && !has_plain {
-            let ev = vec![msg.raw_evidence(html[0].header_start, html[0].body_start)];
+            // The field that makes the part HTML (its Content-Type), not the first line
+            // of its header block (the From line, for a whole message).
+            let h = html[0];
+            let mut ev = h.header("Content-Type").map_or_else(
+                || msg.raw_evidence(h.header_start, h.body_start),
+                |ct| msg.header_evidence(ct),
+            );
+            ev.part = Some(if h.path.is_empty() {
+                "1".into()
+            } else {
+                h.path.clone()
+            });
+            let ev = vec![ev];
             cx.hit(
                 "MIME001",
                 if html[0].path.is_empty() {
@@ -187,5 +199,37 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(ids(raw), *want, "{}", String::from_utf8_lossy(raw));
         }
+    }
+
+    /// MIME001 points at the Content-Type that makes the mail HTML only, in the part
+    /// that has it: not at the From line that starts the message.
+    #[test]
+    fn html_only_evidence_is_the_content_type() {
+        let check = |raw: &str| {
+            let engine = crate::Engine::new(Config {
+                select: vec!["MIME001".into()],
+                ..Config::default()
+            })
+            .unwrap();
+            let r = engine.check(raw.as_bytes(), &crate::Envelope::default());
+            r.findings[0].evidence[0].clone()
+        };
+        let e = check(
+            "From: a@example.com\nSubject: x\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n<p>hi</p>\n",
+        );
+        assert_eq!(e.line, Some(4));
+        assert_eq!(e.part.as_deref(), Some("1"));
+        assert_eq!(
+            e.snippet,
+            crate::report::Snippet::Text("Content-Type: text/html; charset=utf-8".into())
+        );
+        let e = check(
+            "From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: 7bit\nContent-Type: text/html\n\n<p>hi</p>\n--b--\n",
+        );
+        assert_eq!((e.line, e.part.as_deref()), (Some(6), Some("1")));
+        assert_eq!(
+            e.snippet,
+            crate::report::Snippet::Text("Content-Type: text/html".into())
+        );
     }
 }

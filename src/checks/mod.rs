@@ -35,6 +35,9 @@ pub struct Hit {
     /// A score for this hit in place of the rule's (a weight from a data list, such as
     /// the attachment extension weights); `None`: the rule's own score or action.
     pub score: Option<f64>,
+    /// Where the defect is, when that changes the fix (`header`): the finding shows the
+    /// rule's `fixes` entry for it instead of its `fix`.
+    pub place: Option<&'static str>,
 }
 
 /// What a check can see and where it reports.
@@ -97,6 +100,26 @@ impl<'a> Ctx<'a> {
                 message: message.into(),
                 evidence,
                 score: None,
+                place: None,
+            });
+        }
+    }
+    /// Like [`Ctx::hit`] for a defect at `place` (`header`), whose fix the rule's
+    /// `fixes:` gives for that place.
+    pub fn hit_at(
+        &mut self,
+        id: &'static str,
+        place: &'static str,
+        message: impl Into<String>,
+        evidence: Vec<Evidence>,
+    ) {
+        if self.on(id) {
+            self.hits.push(Hit {
+                id,
+                message: message.into(),
+                evidence,
+                score: None,
+                place: Some(place),
             });
         }
     }
@@ -116,6 +139,7 @@ impl<'a> Ctx<'a> {
                 message: message.into(),
                 evidence,
                 score,
+                place: None,
             });
         }
     }

@@ -145,8 +145,15 @@ enum RulesCommand {
     List {
         #[command(flatten)]
         common: Common,
-        /// Only rules of these families or ids (comma-separated, prefixes allowed).
-        #[arg(long, value_delimiter = ',')]
+        /// Only these rules: ids, id prefixes, families or names (comma-separated), as
+        /// `check --select` takes them.
+        // `--only`, the old name, stays as a hidden alias for existing scripts.
+        #[arg(
+            long = "select",
+            alias = "only",
+            value_delimiter = ',',
+            value_name = "RULES"
+        )]
         only: Vec<String>,
     },
     /// Show a rule's documentation: why receivers refuse, how to fix, examples.
@@ -160,8 +167,15 @@ enum RulesCommand {
     Test {
         #[command(flatten)]
         common: Common,
-        /// Only these ids, prefixes, families or names (comma-separated).
-        #[arg(long, value_delimiter = ',')]
+        /// Only these rules: ids, id prefixes, families or names (comma-separated), as
+        /// `check --select` takes them.
+        // `--only`, the old name, stays as a hidden alias for existing scripts.
+        #[arg(
+            long = "select",
+            alias = "only",
+            value_delimiter = ',',
+            value_name = "RULES"
+        )]
         only: Vec<String>,
     },
 }
@@ -722,7 +736,7 @@ fn rules_list(c: &Common, only: &[String], out: &mut dyn Write) -> Result<i32, E
     if chosen.is_empty() {
         return Err(Error::new(
             ErrorKind::Usage,
-            format!("--only {}: matches no rule", only.join(",")),
+            format!("--select {}: matches no rule", only.join(",")),
         ));
     }
     let text = match c.format {
@@ -765,7 +779,7 @@ fn rules_test(c: &Common, only: &[String], out: &mut dyn Write) -> Result<i32, E
         if !rules.rules().iter().any(|r| selector_matches(s, r)) {
             return Err(Error::new(
                 ErrorKind::Usage,
-                format!("--only {s}: matches no rule"),
+                format!("--select {s}: matches no rule"),
             ));
         }
     }

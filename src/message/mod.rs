@@ -192,12 +192,13 @@ impl<'a> Message<'a> {
     pub fn raw_evidence(&self, start: usize, end: usize) -> Evidence {
         let start = start.min(self.raw.len());
         let end = end.clamp(start, self.raw.len());
-        let mut snip_end = end.min(start + SNIPPET_MAX);
-        // Keep snippets on one line and without the line terminator.
-        if let Some(nl) = self.raw[start..snip_end].iter().position(|&b| b == b'\n') {
-            snip_end = start + nl;
-        }
-        let mut bytes = &self.raw[start..snip_end];
+        // One line from `start`, without its terminator, cut between tokens.
+        let line_end = crate::util::line_bounds(self.raw, start, SNIPPET_MAX + 1)
+            .1
+            .clamp(start, end);
+        let line = &self.raw[start..line_end];
+        let (_, cut) = crate::util::snippet_bounds(line, 0, 0, SNIPPET_MAX);
+        let mut bytes = &line[..cut];
         while let Some((&last, rest)) = bytes.split_last() {
             if last == b'\r' {
                 bytes = rest;
@@ -218,20 +219,15 @@ impl<'a> Message<'a> {
     /// [`SNIPPET_MAX`] bytes around it) as the snippet, so a reader sees the context.
     pub fn line_evidence(&self, at: usize) -> Evidence {
         let at = at.min(self.raw.len());
-        let line_start = self.raw[..at]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
-        let line_end = self.raw[at..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(self.raw.len(), |p| at + p);
-        let mut from = line_start.max(at.saturating_sub(SNIPPET_MAX / 2));
-        // Start on a UTF-8 boundary so the snippet stays text.
-        while from > line_start && from < at && (self.raw[from] & 0xC0) == 0x80 {
-            from -= 1;
-        }
-        let mut e = self.raw_evidence(from, line_end);
+        let (line_start, line_end) = crate::util::line_bounds(self.raw, at, SNIPPET_MAX + 1);
+        let line_end = line_end.max(at);
+        let (from, to) = crate::util::snippet_bounds(
+            &self.raw[line_start..line_end],
+            at - line_start,
+            SNIPPET_MAX / 2,
+            SNIPPET_MAX,
+        );
+        let mut e = self.raw_evidence(line_start + from, line_start + to);
         e.span = Span {
             start: at,
             end: (at + 1).min(self.raw.len()),

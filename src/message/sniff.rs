@@ -65,6 +65,11 @@ pub fn looks_like_mail(raw: &[u8]) -> Result<(), String> {
             .to_string();
         // Line 2 when an mbox `From ` line came first.
         let number = 1 + usize::from(start > 0 && raw[start - 1] == b'\n');
+        if line.trim().is_empty() {
+            return Err(format!(
+                "no header field at the start of the input (line {number} is blank; a message starts with `Name: value` fields, and a blank line ends them)"
+            ));
+        }
         return Err(format!(
             "no header field at the start of the input (line {number} reads {line:?}, expected `Name: value`)"
         ));
@@ -111,5 +116,17 @@ mod tests {
                 String::from_utf8_lossy(raw)
             );
         }
+    }
+
+    /// A blank first line is named as blank, not quoted as `""`.
+    #[test]
+    fn a_blank_first_line_is_called_blank() {
+        for raw in [&b"\nSubject: x\n\nbody\n"[..], b"  \r\nSubject: x\r\n"] {
+            let e = looks_like_mail(raw).unwrap_err();
+            assert!(e.contains("line 1 is blank"), "{e}");
+            assert!(!e.contains("reads"), "{e}");
+        }
+        let e = looks_like_mail(b"Hello there\r\nSubject: x\n").unwrap_err();
+        assert!(e.contains("line 1 reads \"Hello there\""), "{e}");
     }
 }

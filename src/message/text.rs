@@ -138,7 +138,7 @@ const SKELETON_CONTEXT: usize = 96;
 /// letters or more), and words glued together in CamelCase (`StrongErections`,
 /// `NoPrescription`): `splits` are the byte offsets where a space goes in (see
 /// [`camel_splits`]). Returns `None` when nothing changed; otherwise the stretches of
-/// text around the changes (whole words, [`SKELETON_CONTEXT`] bytes each side) and, for
+/// text around the changes (whole words, `SKELETON_CONTEXT` bytes each side) and, for
 /// each byte, its offset in the input. Only ASCII bytes are replaced, dropped or
 /// inserted, so UTF-8 stays valid.
 pub fn skeleton(n: &str, splits: &[usize]) -> Option<Skeleton> {
@@ -551,6 +551,16 @@ fn normalize_slow(
 }
 
 impl TextPart {
+    /// The part path evidence names: `part`, or `1` for the body of a single-part
+    /// message (whose MIME path is empty), as IMAP numbers it.
+    pub fn evidence_part(&self) -> String {
+        if self.part.is_empty() {
+            "1".into()
+        } else {
+            self.part.clone()
+        }
+    }
+
     /// Builds a text part, normalising `decoded` (cut to [`TEXT_READ_MAX`] first).
     pub fn new(
         part: String,

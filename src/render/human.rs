@@ -101,11 +101,16 @@ pub fn defang_text(text: &str) -> String {
 }
 
 /// Makes a snippet printable on one line: control characters become escapes, and long
-/// text is cut with an ellipsis.
+/// text is cut with an ellipsis, at a space when there is one in the last half (so no
+/// word or address is cut in two).
 pub fn printable(s: &str, max_chars: usize) -> String {
     let mut out = String::new();
     for (n, c) in s.chars().enumerate() {
         if n == max_chars {
+            let keep = out.char_indices().nth(max_chars / 2).map_or(0, |(i, _)| i);
+            if let Some(sp) = out[keep..].rfind(' ') {
+                out.truncate(keep + sp + 1);
+            }
             out.push('…');
             break;
         }
@@ -339,16 +344,22 @@ fn action_text(rule: &Rule) -> String {
     }
 }
 
-/// One line per rule: id, action, name, family, summary.
+/// One line per rule: id, action, name, family, summary, in columns as wide as their
+/// longest entry.
 pub fn rule_list(rules: &[(&Rule, bool)], o: &HumanOptions) -> String {
     let p = Paint(o.color);
+    let width = |f: &dyn Fn(&Rule) -> usize| rules.iter().map(|(r, _)| f(r)).max().unwrap_or(0);
+    let id_w = width(&|r| r.id.chars().count());
+    let action_w = width(&|r| action_text(r).chars().count());
+    let name_w = width(&|r| r.name.chars().count());
+    let family_w = width(&|r| r.family.chars().count());
     let mut out = String::new();
     for (r, enabled) in rules {
         let off = if *enabled { "" } else { " (off)" };
         let _ = writeln!(
             out,
-            "{} {:<7} {:<34} {:<11} {}{}",
-            p.bold(&format!("{:<8}", r.id)),
+            "{} {:<action_w$} {:<name_w$} {:<family_w$} {}{}",
+            p.bold(&format!("{:<id_w$}", r.id)),
             action_text(r),
             r.name,
             r.family,
@@ -386,18 +397,17 @@ pub fn rule_doc(r: &Rule, enabled: bool, o: &HumanOptions) -> String {
     for reply in &r.predicts {
         out.push_str(&wrap(reply, "           ", "  reply:  ", o.width));
     }
-    out.push_str(&wrap(
-        &r.why,
-        "  ",
-        &format!("\n  {}\n  ", p.dim("why")),
-        o.width,
-    ));
-    out.push_str(&wrap(
-        &r.fix,
-        "  ",
-        &format!("\n  {}\n  ", p.dim("fix")),
-        o.width,
-    ));
+    // Each text under its own heading line, wrapped at the full width.
+    let mut texts = vec![("why".to_string(), &r.why), ("fix".to_string(), &r.fix)];
+    texts.extend(
+        r.fixes
+            .iter()
+            .map(|(place, fix)| (format!("fix in a {place}"), fix)),
+    );
+    for (label, text) in texts {
+        let _ = writeln!(out, "\n  {}", p.dim(&label));
+        out.push_str(&wrap(text, "  ", "  ", o.width));
+    }
     for (label, list) in [
         ("fires on", &r.examples.matching),
         ("does not fire on", &r.examples.not_matching),
@@ -484,6 +494,12 @@ mod tests {
     fn printable_escapes_controls_and_cuts() {
         assert_eq!(printable("a\r\nb\t\0", 80), "a\\r\\nb\\t\\x00");
         assert_eq!(printable("abcdef", 3), "abc…");
+        // Cut after a whole word, not inside one.
+        assert_eq!(printable("one two three four", 12), "one two …");
+        assert_eq!(
+            printable("<a@example.com> <a@example.com>", 24),
+            "<a@example.com> …"
+        );
     }
 
     #[test]
@@ -496,6 +512,26 @@ mod tests {
             defang("https://10.0.0.1:81/x"),
             "hxxps://10[.]0[.]0[.]1:81/x"
         );
+    }
+
+    /// The summaries line up however long a rule's name or id is.
+    #[test]
+    fn rule_list_columns_line_up() {
+        let set = crate::rules::RuleSet::load(&[]).unwrap();
+        let mut long = set.rules()[0].clone();
+        long.id = "CNT999".into();
+        long.name = "a-rule-name-far-longer-than-any-shipped-rule-has".into();
+        long.summary = "SUMMARY".into();
+        let mut rules: Vec<(&Rule, bool)> = set.rules().iter().map(|r| (r, true)).collect();
+        rules.push((&long, false));
+        let text = rule_list(&rules, &HumanOptions::default());
+        let columns: Vec<usize> = text
+            .lines()
+            .zip(&rules)
+            .map(|(line, (r, _))| line.find(&r.summary).unwrap())
+            .collect();
+        assert!(columns.iter().all(|&c| c == columns[0]), "{text}");
+        assert!(text.lines().last().unwrap().ends_with("SUMMARY (off)"));
     }
 
     #[test]

@@ -7,19 +7,20 @@ use crate::report::Report;
 use crate::rules::Rule;
 use crate::rules::examples::ExampleReport;
 
-/// A report with the file it is about, `file` first.
+/// A report with the input it is about, `path` first (the key `scan --format jsonl`
+/// uses too).
 #[derive(serde::Serialize)]
 struct Named<'a> {
-    file: &'a str,
+    path: &'a str,
     #[serde(flatten)]
     report: &'a Report,
 }
 
-/// One report as pretty JSON text (no trailing newline); `file` is added first when given
+/// One report as pretty JSON text (no trailing newline); `path` is added first when given
 /// (several inputs). Serialised directly, without an intermediate value tree.
-pub fn report_text(report: &Report, file: Option<&str>) -> String {
-    let s = match file {
-        Some(file) => serde_json::to_string_pretty(&Named { file, report }),
+pub fn report_text(report: &Report, path: Option<&str>) -> String {
+    let s = match path {
+        Some(path) => serde_json::to_string_pretty(&Named { path, report }),
         None => serde_json::to_string_pretty(report),
     };
     s.unwrap_or_else(|_| "null".into())
@@ -66,7 +67,7 @@ pub fn to_text(v: &Value) -> String {
 /// A rule's documentation as JSON (what `preflight rules list --format json` prints).
 pub fn rule_value(rule: &Rule, enabled: bool) -> Value {
     let pattern = rule.pattern.as_ref().map(|p| p.target.label());
-    json!({
+    let mut v = json!({
         "id": rule.id,
         "name": rule.name,
         "family": rule.family,
@@ -82,7 +83,22 @@ pub fn rule_value(rule: &Rule, enabled: bool) -> Value {
         "origin": rule.origin.to_string(),
         "overridden_at": rule.overridden_at.as_ref().map(|o| o.to_string()),
         "examples": { "match": rule.examples.matching, "no_match": rule.examples.not_matching },
-    })
+    });
+    // Fixes by place (`header`), after `fix`, only for the rules that have them.
+    if !rule.fixes.is_empty()
+        && let Value::Object(m) = &mut v
+    {
+        let mut with = serde_json::Map::new();
+        for (k, x) in std::mem::take(m) {
+            let after_fix = k == "fix";
+            with.insert(k, x);
+            if after_fix {
+                with.insert("fixes".into(), json!(rule.fixes));
+            }
+        }
+        *m = with;
+    }
+    v
 }
 
 /// An example run as JSON.

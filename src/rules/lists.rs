@@ -97,7 +97,7 @@ impl Lists {
             match name.as_str() {
                 "brands" => match parse_brands(text) {
                     Ok(b) => lists.brands = b,
-                    Err(e) => problems.push(format!("{origin}:{e}")),
+                    Err(e) => problems.push(list_problem(origin, &e)),
                 },
                 "abused-tlds" => {
                     lists.abused_tlds = parse_list(text)
@@ -125,7 +125,7 @@ impl Lists {
                 }
                 "attachment-extensions" => match parse_extensions(text) {
                     Ok(x) => lists.extensions = x,
-                    Err(e) => problems.push(format!("{origin}:{e}")),
+                    Err(e) => problems.push(list_problem(origin, &e)),
                 },
                 _ => {}
             }
@@ -239,6 +239,17 @@ impl Lists {
             }
             rest = tail;
         }
+    }
+}
+
+/// A list problem as `file:line:column: -: problem` (the list parsers say `LINE: what`),
+/// the form rule pack problems take.
+fn list_problem(origin: &str, e: &str) -> String {
+    match e.split_once(": ") {
+        Some((line, what)) if line.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{origin}:{line}:1: -: {what}")
+        }
+        _ => format!("{origin}:1:1: -: {e}"),
     }
 }
 
@@ -469,7 +480,10 @@ mod tests {
         assert_eq!(l.brands().len(), 1);
         std::fs::write(dir.join("lists/brands.txt"), "Not A Key: x\n").unwrap();
         let e = Lists::load(&[&dir]).unwrap_err().to_string();
-        assert!(e.contains("brands.txt:1:"), "{e}");
+        assert!(
+            e.contains("brands.txt:1:1: -: the brand must be lower-case"),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -28,6 +28,10 @@
 //! (`insensitive`, the default, matches the normalised text and its de-obfuscated
 //! skeleton; `sensitive` matches the decoded text as written).
 //!
+//! A rule whose fix depends on where the defect is adds `fixes:`, a map from a place a
+//! check names (`header`) to the fix for it (`fixes: { header: "Fold the field ..." }`);
+//! `fix` stays the fix everywhere else.
+//!
 //! Meta rules combine other rules: `all_of`, `any_of` and `none_of` lists of ids. Helper
 //! rules with `score: 0` can feed them without appearing in reports.
 
@@ -310,6 +314,10 @@ pub struct Rule {
     pub why: String,
     /// What to change.
     pub fix: String,
+    /// What to change when the defect is in a particular place (`header`), by the place
+    /// a check names with [`crate::checks::Ctx::hit_at`]; `fix` everywhere else. Most
+    /// rules have none.
+    pub fixes: BTreeMap<String, String>,
     /// Score added when it fires (ignored for hard rejects).
     pub score: f64,
     /// Score or hard reject.
@@ -362,6 +370,7 @@ const RULE_FIELDS: &[&str] = &[
     "summary",
     "why",
     "fix",
+    "fixes",
     "score",
     "action",
     "predicts",
@@ -396,7 +405,110 @@ struct Loader {
     problems: Vec<LoadProblem>,
     rules: Vec<Rule>,
     by_id: HashMap<String, usize>,
+    /// Every rule id defined so far, with its place, rules with problems included: a
+    /// second definition is a duplicate however broken the first one is.
+    defined: HashMap<String, Origin>,
+    /// Every rule name defined so far, with the id of its rule.
     names: HashMap<String, String>,
+}
+
+/// Fields whose value is a string, and fields whose value is a list of strings (or one
+/// string), in rules and overrides.
+const STRING_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "family",
+    "summary",
+    "why",
+    "fix",
+    "action",
+    "literals_file",
+    "regex",
+    "target",
+    "case",
+];
+const STRING_LIST_FIELDS: &[&str] = &["predicts", "literals", "all_of", "any_of", "none_of"];
+
+/// The text of a scalar as written in `src`, from its place.
+fn written<'s>(src: &'s str, loc: &serde_saphyr::Location) -> Option<&'s str> {
+    let span = loc.span();
+    let start = usize::try_from(span.byte_offset()?).ok()?;
+    let len = usize::try_from(span.byte_len()?).ok()?;
+    src.get(start..start.checked_add(len)?)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// Reports the values YAML reads as booleans where a string belongs (`why: y`,
+/// `literals: [yes, no]`): YAML 1.1 takes `y`, `yes`, `on`, `true` (and `n`, `no`, `off`,
+/// `false`) for booleans. Each gets one problem that says to quote it; the value is then
+/// put back as the string it was written as, so the other checks do not report it again
+/// (the rule is refused either way).
+fn booleans_as_strings(
+    file: &str,
+    src: &str,
+    m: &SpannedMap,
+    problems: &mut Vec<(Origin, String)>,
+) -> Option<SpannedMap> {
+    let flip = |v: &Value| match v {
+        Value::Bool(b) => Value::String(b.to_string()),
+        other => other.clone(),
+    };
+    let mut fixed: Option<SpannedMap> = None;
+    for (k, v) in m {
+        let at = origin(file, &v.referenced);
+        let value = match (&v.value, k.as_str()) {
+            (Value::Bool(b), key)
+                if STRING_FIELDS.contains(&key) || STRING_LIST_FIELDS.contains(&key) =>
+            {
+                let shown =
+                    written(src, &v.referenced).map_or_else(|| b.to_string(), str::to_string);
+                problems.push((
+                    at,
+                    format!("`{k}` is a boolean ({shown} reads as {b} in YAML), quote it: {k}: \"{shown}\""),
+                ));
+                Value::String(shown)
+            }
+            (Value::Array(a), key)
+                if STRING_LIST_FIELDS.contains(&key) && a.iter().any(Value::is_boolean) =>
+            {
+                problems.push((
+                    at,
+                    format!(
+                        "`{k}` holds a boolean (YAML reads unquoted y, yes, on, n, no, off as true or false), quote it"
+                    ),
+                ));
+                Value::Array(a.iter().map(flip).collect())
+            }
+            (Value::Object(o), "examples") => {
+                let mut o2 = o.clone();
+                let mut changed = false;
+                for key in ["match", "no_match"] {
+                    if let Some(Value::Array(a)) = o.get(key)
+                        && a.iter().any(Value::is_boolean)
+                    {
+                        problems.push((
+                            at.clone(),
+                            format!(
+                                "`examples.{key}` holds a boolean (YAML reads unquoted y, yes, on, n, no, off as true or false), quote it"
+                            ),
+                        ));
+                        o2.insert(key.into(), Value::Array(a.iter().map(flip).collect()));
+                        changed = true;
+                    }
+                }
+                if !changed {
+                    continue;
+                }
+                Value::Object(o2)
+            }
+            _ => continue,
+        };
+        fixed
+            .get_or_insert_with(|| m.clone())
+            .insert(k.clone(), Spanned::new(value, v.referenced, v.defined));
+    }
+    fixed
 }
 
 fn origin(file: &str, loc: &serde_saphyr::Location) -> Origin {
@@ -439,64 +551,73 @@ impl Loader {
     }
 
     fn load_file(&mut self, file: &str, text: &str) {
-        let parsed: Result<RawFile, _> = serde_saphyr::from_str(text);
-        let raw = match parsed {
+        let raw: RawFile = match serde_saphyr::from_str(text) {
             Ok(r) => r,
             Err(e) => {
-                let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-                let msg = e.to_string();
-                let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
-                self.problem(
-                    Origin {
-                        file: file.into(),
-                        line,
-                        column,
-                    },
-                    "-",
-                    first,
-                );
+                let (line, column, msg) = crate::util::yaml_error(&e);
+                let o = Origin {
+                    file: file.into(),
+                    line,
+                    column,
+                };
+                self.problem(o, "-", msg);
                 return;
             }
         };
-        let mut new_rules = Vec::new();
-        for r in raw.rules {
-            if let Some(rule) = self.rule(file, &r) {
-                new_rules.push(rule);
+        for r in &raw.rules {
+            let (rule, ok) = self.rule(file, text, r);
+            // Ids and names are claimed by every definition, broken or not, so a
+            // duplicate shows in the same run as the other problems.
+            let mut unique = true;
+            if !rule.id.is_empty() {
+                if let Some(prev) = self.defined.get(&rule.id) {
+                    let p = format!(
+                        "duplicate id (first defined at {prev}); use `overrides:` to change a shipped rule"
+                    );
+                    self.problem(rule.origin.clone(), &rule.id, p);
+                    unique = false;
+                } else {
+                    self.defined.insert(rule.id.clone(), rule.origin.clone());
+                }
+            }
+            if !rule.name.is_empty() {
+                if let Some(prev) = self.names.get(&rule.name) {
+                    let p = format!("duplicate name `{}` (also used by {prev})", rule.name);
+                    self.problem(rule.origin.clone(), &rule.id, p);
+                    unique = false;
+                } else {
+                    self.names.insert(rule.name.clone(), rule.id.clone());
+                }
+            }
+            if ok && unique {
+                self.by_id.insert(rule.id.clone(), self.rules.len());
+                self.rules.push(rule);
             }
         }
-        for rule in new_rules {
-            if let Some(&i) = self.by_id.get(&rule.id) {
-                let prev = self.rules[i].origin.clone();
-                self.problem(rule.origin.clone(), &rule.id, format!("duplicate id (first defined at {prev}); use `overrides:` to change a shipped rule"));
-                continue;
-            }
-            if let Some(prev) = self.names.get(&rule.name) {
-                let (o, id, p) = (
-                    rule.origin.clone(),
-                    rule.id.clone(),
-                    format!("duplicate name `{}` (also used by {prev})", rule.name),
-                );
-                self.problem(o, &id, p);
-                continue;
-            }
-            self.names.insert(rule.name.clone(), rule.id.clone());
-            self.by_id.insert(rule.id.clone(), self.rules.len());
-            self.rules.push(rule);
-        }
-        for o in raw.overrides {
-            self.apply_override(file, &o);
+        for o in &raw.overrides {
+            self.apply_override(file, text, o);
         }
     }
 
-    fn rule(&mut self, file: &str, r: &Spanned<SpannedMap>) -> Option<Rule> {
+    /// Reads one rule and checks it fully. Returns it with whether it is free of
+    /// problems (a rule with problems still names its id, name and place).
+    fn rule(&mut self, file: &str, src: &str, r: &Spanned<SpannedMap>) -> (Rule, bool) {
         let at = origin(file, &r.referenced);
-        let m = &r.value;
-        let id = m
+        let id = r
+            .value
             .get("id")
-            .and_then(|v| v.value.as_str())
-            .unwrap_or("")
-            .to_string();
+            .and_then(|v| match &v.value {
+                Value::String(s) => Some(s.trim().to_string()),
+                _ => None,
+            })
+            .unwrap_or_default();
         let before = self.problems.len();
+        let mut quoted = Vec::new();
+        let fixed = booleans_as_strings(file, src, &r.value, &mut quoted);
+        for (o, p) in quoted {
+            self.problem(o, &id, p);
+        }
+        let m = fixed.as_ref().unwrap_or(&r.value);
         for (k, v) in m {
             if !RULE_FIELDS.contains(&k.as_str()) {
                 self.problem(
@@ -597,9 +718,11 @@ impl Loader {
         let meta = self.meta(file, m, &id);
         let pattern = match pattern::PatternSpec::from_fields(m, extra) {
             Ok(p) => p,
-            Err((loc, msg)) => {
-                let o = loc.map_or(at.clone(), |l| origin(file, &l));
-                self.problem(o, &id, msg);
+            Err(problems) => {
+                for (loc, msg) in problems {
+                    let o = loc.map_or(at.clone(), |l| origin(file, &l));
+                    self.problem(o, &id, msg);
+                }
                 None
             }
         };
@@ -611,16 +734,16 @@ impl Loader {
             );
         }
         let examples = self.examples(file, m, &id);
-        if self.problems.len() > before {
-            return None;
-        }
-        Some(Rule {
+        let fixes = self.fixes(file, m, &id);
+        let ok = self.problems.len() == before;
+        let rule = Rule {
             id,
             name,
             family,
             summary,
             why,
             fix,
+            fixes,
             score,
             action,
             predicts,
@@ -630,7 +753,8 @@ impl Loader {
             enabled,
             origin: at,
             overridden_at: None,
-        })
+        };
+        (rule, ok)
     }
 
     fn meta(&mut self, file: &str, m: &SpannedMap, id: &str) -> Option<MetaSpec> {
@@ -766,6 +890,36 @@ impl Loader {
         Some(list)
     }
 
+    /// `fixes:`, a map from a place (kebab-case) to the fix for a defect there.
+    fn fixes(&mut self, file: &str, m: &SpannedMap, id: &str) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let Some(v) = m.get("fixes") else {
+            return out;
+        };
+        let o = origin(file, &v.referenced);
+        let Some(map) = v.value.as_object().filter(|m| !m.is_empty()) else {
+            self.problem(
+                o,
+                id,
+                "`fixes` must be a map from a place (`header`) to its fix",
+            );
+            return out;
+        };
+        for (place, text) in map {
+            match text.as_str().map(str::trim) {
+                Some(t) if !t.is_empty() && is_kebab(place) => {
+                    out.insert(place.clone(), t.to_string());
+                }
+                _ => self.problem(
+                    o.clone(),
+                    id,
+                    format!("`fixes.{place}` must be a kebab-case place and a non-empty fix"),
+                ),
+            }
+        }
+        out
+    }
+
     fn examples(&mut self, file: &str, m: &SpannedMap, id: &str) -> Examples {
         let mut ex = Examples::default();
         let Some(v) = m.get("examples") else {
@@ -808,15 +962,22 @@ impl Loader {
         ex
     }
 
-    fn apply_override(&mut self, file: &str, o: &Spanned<SpannedMap>) {
+    fn apply_override(&mut self, file: &str, src: &str, o: &Spanned<SpannedMap>) {
         let at = origin(file, &o.referenced);
-        let m = &o.value;
-        let id = m
+        let id = o
+            .value
             .get("id")
             .and_then(|v| v.value.as_str())
             .unwrap_or("")
+            .trim()
             .to_string();
         let before = self.problems.len();
+        let mut quoted = Vec::new();
+        let fixed = booleans_as_strings(file, src, &o.value, &mut quoted);
+        for (o, p) in quoted {
+            self.problem(o, &id, p);
+        }
+        let m = fixed.as_ref().unwrap_or(&o.value);
         for (k, v) in m {
             if !OVERRIDE_FIELDS.contains(&k.as_str()) {
                 self.problem(
@@ -829,17 +990,22 @@ impl Loader {
                 );
             }
         }
+        // The values are checked whether or not the rule exists, so every problem of
+        // the override shows at once.
+        let (score, action) = self.score_action(file, m, &id, &at, false);
+        let enabled = self.boolean(file, m, "enabled", &id);
+        let predicts = self.predicts(file, m, &id);
         if id.is_empty() {
             self.problem(at.clone(), "-", "override without an `id`");
             return;
         }
         let Some(&i) = self.by_id.get(&id) else {
-            self.problem(at, &id, "override for a rule that does not exist");
+            // A rule defined with problems has had them reported already.
+            if !self.defined.contains_key(&id) {
+                self.problem(at, &id, "override for a rule that does not exist");
+            }
             return;
         };
-        let (score, action) = self.score_action(file, m, &id, &at, false);
-        let enabled = self.boolean(file, m, "enabled", &id);
-        let predicts = self.predicts(file, m, &id);
         if self.problems.len() > before {
             return;
         }
@@ -861,6 +1027,23 @@ impl Loader {
         }
         rule.overridden_at = Some(at);
     }
+}
+
+/// One error listing every problem, one per line (`file:line:column: ID: problem`),
+/// then those of the data lists, if any.
+fn problems_error(problems: &[LoadProblem], lists: Option<&Error>) -> Error {
+    let mut lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    if let Some(e) = lists {
+        lines.extend(e.to_string().lines().map(str::to_string));
+    }
+    Error::new(
+        ErrorKind::Rules,
+        format!(
+            "{} problem(s) in rule packs:\n{}",
+            lines.len(),
+            lines.join("\n")
+        ),
+    )
 }
 
 /// Lists the `.yaml`/`.yml` files of a directory, sorted by name.
@@ -891,41 +1074,67 @@ impl RuleSet {
             .iter()
             .map(|(f, t)| (f.to_string(), t.to_string()))
             .collect();
+        let mut unreadable = Vec::new();
         for dir in local_dirs {
             for f in yaml_files(dir)? {
-                let text = std::fs::read_to_string(&f).map_err(|e| {
-                    Error::with_source(
-                        ErrorKind::Rules,
-                        format!("cannot read {}: {e}", f.display()),
-                        e,
-                    )
-                })?;
-                sources.push((f.display().to_string(), text));
+                match std::fs::read_to_string(&f) {
+                    Ok(text) => sources.push((f.display().to_string(), text)),
+                    Err(e) => unreadable.push(LoadProblem {
+                        origin: Origin {
+                            file: f.display().to_string(),
+                            line: 1,
+                            column: 1,
+                        },
+                        id: "-".into(),
+                        problem: format!("cannot read: {e}"),
+                    }),
+                }
             }
         }
-        let mut set = Self::from_sources(&sources)?;
-        set.lists = lists::Lists::load(local_dirs)?;
-        Ok(set)
+        // The packs and the data lists are both checked before anything is refused, so
+        // one run shows every problem.
+        let set = Self::collect(&sources, unreadable);
+        let lists = lists::Lists::load(local_dirs);
+        match (set, lists) {
+            (Ok(mut set), Ok(lists)) => {
+                set.lists = lists;
+                Ok(set)
+            }
+            (Ok(_), Err(e)) => Err(e),
+            (Err(problems), Ok(_)) => Err(problems_error(&problems, None)),
+            (Err(problems), Err(e)) => Err(problems_error(&problems, Some(&e))),
+        }
     }
 
-    /// Loads rule packs from `(file name, YAML text)` pairs, in order.
+    /// Loads rule packs from `(file name, YAML text)` pairs, in order. Every problem of
+    /// every pack is collected; the error lists them all, sorted by file, line and
+    /// column.
     pub fn from_sources(sources: &[(String, String)]) -> Result<RuleSet, Error> {
+        Self::collect(sources, Vec::new()).map_err(|p| problems_error(&p, None))
+    }
+
+    fn collect(
+        sources: &[(String, String)],
+        problems: Vec<LoadProblem>,
+    ) -> Result<RuleSet, Vec<LoadProblem>> {
         let mut l = Loader {
-            problems: Vec::new(),
+            problems,
             rules: Vec::new(),
             by_id: HashMap::new(),
+            defined: HashMap::new(),
             names: HashMap::new(),
         };
         for (f, t) in sources {
             l.load_file(f, t);
         }
-        // Meta rules refer to rules that exist, not to themselves, without cycles.
+        // Meta rules refer to rules that exist, not to themselves, without cycles. (A
+        // rule defined with problems exists: its problems are reported on their own.)
         let known: HashMap<&str, &Rule> = l.rules.iter().map(|r| (r.id.as_str(), r)).collect();
         let mut meta_problems = Vec::new();
         for r in &l.rules {
             let Some(meta) = &r.meta else { continue };
             for dep in meta.ids() {
-                if !known.contains_key(dep.as_str()) {
+                if !l.defined.contains_key(dep.as_str()) {
                     meta_problems.push((r, format!("meta rule refers to unknown rule `{dep}`")));
                 }
             }
@@ -953,28 +1162,17 @@ impl RuleSet {
             })
             .collect();
         l.problems.extend(meta_problems);
-        // Pattern rules must compile.
-        for r in &l.rules {
-            if let Some(p) = &r.pattern
-                && let Err(e) = p.validate()
-            {
-                l.problems.push(LoadProblem {
-                    origin: r.origin.clone(),
-                    id: r.id.clone(),
-                    problem: e,
-                });
-            }
-        }
+        // Regexes were compiled with the rest of each rule's fields.
         if !l.problems.is_empty() {
-            let lines: Vec<String> = l.problems.iter().map(ToString::to_string).collect();
-            return Err(Error::new(
-                ErrorKind::Rules,
-                format!(
-                    "{} problem(s) in rule packs:\n{}",
-                    lines.len(),
-                    lines.join("\n")
-                ),
-            ));
+            let mut problems = l.problems;
+            problems.sort_by(|a, b| {
+                (&a.origin.file, a.origin.line, a.origin.column).cmp(&(
+                    &b.origin.file,
+                    b.origin.line,
+                    b.origin.column,
+                ))
+            });
+            return Err(problems);
         }
         let mut rules = l.rules;
         rules.sort_by(|a, b| a.id.cmp(&b.id));
@@ -1155,6 +1353,78 @@ mod tests {
             RuleSet::from_sources(&[("a.yaml".into(), GOOD.into()), ("o.yaml".into(), ov.into())])
                 .unwrap();
         assert_eq!(s.get("HDR900").unwrap().action, Action::Reject);
+    }
+
+    /// Every problem of every pack in one run, sorted by place: a broken rule still
+    /// claims its id (so its duplicate shows now, not after the fix), a regex is compiled
+    /// alongside the rule's other problems, a syntax error in one file hides nothing of
+    /// the others, and a value YAML reads as a boolean is named as one.
+    #[test]
+    fn every_problem_of_every_pack_at_once() {
+        let rule = |id: &str, name: &str, body: &str| {
+            format!(
+                "  - id: {id}\n    name: {name}\n    family: content\n    summary: s\n    score: 1\n    predicts: [\"554 5.7.1 x\"]\n{body}"
+            )
+        };
+        let a = format!(
+            "rules:\n{}{}",
+            rule(
+                "CNT900",
+                "first",
+                "    why: y\n    fix: f\n    literals: [abc]\n    target: body\n"
+            ),
+            rule(
+                "CNT901",
+                "bad-regex",
+                "    why: w\n    regex: \"(\"\n    target: bodyy\n"
+            ),
+        );
+        let b = format!(
+            "rules:\n{}{}{}overrides:\n  - {{ id: CNT900, score: lots }}\n  - {{ id: CNT999, score: 1 }}\n",
+            rule(
+                "CNT900",
+                "second",
+                "    why: w\n    fix: f\n    literals: [abc]\n    target: body\n"
+            ),
+            rule(
+                "CNT902",
+                "meta",
+                "    why: w\n    fix: f\n    any_of: [CNT901]\n"
+            ),
+            rule(
+                "CNT903",
+                "quoted",
+                "    why: w\n    fix: f\n    literals: [abc, no]\n    target: body\n"
+            ),
+        );
+        let e = RuleSet::from_sources(&[
+            ("a.yaml".into(), a),
+            ("b.yaml".into(), b),
+            ("c.yaml".into(), "rules:\n  - id: [\n".into()),
+        ])
+        .unwrap_err()
+        .to_string();
+        let lines: Vec<&str> = e.lines().skip(1).collect();
+        let want = [
+            "a.yaml:8:10: CNT900: `why` is a boolean (y reads as true in YAML), quote it: why: \"y\"",
+            "a.yaml:12:5: CNT901: missing required field `fix`",
+            "a.yaml:19:12: CNT901: invalid regex: unclosed group",
+            "a.yaml:20:13: CNT901: `target` must be",
+            "b.yaml:2:5: CNT900: duplicate id (first defined at a.yaml:2:5)",
+            // CNT902 is a meta rule on CNT901: the broken rule exists, so no problem.
+            "b.yaml:29:15: CNT903: `literals` holds a boolean",
+            "b.yaml:32:26: CNT900: `score` must be a number",
+            "b.yaml:33:5: CNT999: override for a rule that does not exist",
+            "c.yaml:2:9: -: unclosed bracket '['",
+        ];
+        assert_eq!(lines.len(), want.len(), "{e}");
+        for (got, want) in lines.iter().zip(want) {
+            assert!(
+                got.starts_with(want),
+                "expected {want:?}, got {got:?} in:\n{e}"
+            );
+        }
+        assert!(e.starts_with("9 problem(s) in rule packs:\n"), "{e}");
     }
 
     #[test]

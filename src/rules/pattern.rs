@@ -83,25 +83,33 @@ pub struct PatternSpec {
 type Loc = Option<Location>;
 
 impl PatternSpec {
-    /// Reads the pattern fields of a rule map; `Ok(None)` when the rule has none.
+    /// Reads the pattern fields of a rule map; `Ok(None)` when the rule has none. Every
+    /// problem is returned, each with the place of its field (`None`: the rule's own),
+    /// and a regex is compiled here so a bad one is reported with the rule's other
+    /// problems.
     pub(crate) fn from_fields(
         m: &BTreeMap<String, Spanned<Value>>,
         file_literals: Option<Vec<String>>,
-    ) -> Result<Option<PatternSpec>, (Loc, String)> {
+    ) -> Result<Option<PatternSpec>, Vec<(Loc, String)>> {
+        let mut problems: Vec<(Loc, String)> = Vec::new();
         let has = |k: &str| m.contains_key(k) || (k == "literals" && file_literals.is_some());
         if !has("literals") && !has("regex") {
             for k in ["target", "case", "whole_word", "min_hits"] {
                 if let Some(v) = m.get(k) {
-                    return Err((
+                    problems.push((
                         Some(v.referenced),
                         format!("`{k}` is only valid with `literals` or `regex`"),
                     ));
                 }
             }
-            return Ok(None);
+            return if problems.is_empty() {
+                Ok(None)
+            } else {
+                Err(problems)
+            };
         }
         if has("literals") && has("regex") {
-            return Err((
+            problems.push((
                 m.get("regex").map(|v| v.referenced),
                 "use either `literals` or `regex`, not both".into(),
             ));
@@ -116,109 +124,136 @@ impl PatternSpec {
                 Some(l) if !l.is_empty() && l.iter().all(|s| !s.trim().is_empty()) => {
                     literals.extend(l)
                 }
-                _ => {
-                    return Err((
-                        Some(v.referenced),
-                        "`literals` must be a non-empty list of non-empty strings".into(),
-                    ));
-                }
+                _ => problems.push((
+                    Some(v.referenced),
+                    "`literals` must be a non-empty list of non-empty strings".into(),
+                )),
             }
         }
-        let regex = match m.get("regex") {
-            Some(v) => match v.value.as_str() {
-                Some(s) if !s.is_empty() => Some(s.to_string()),
-                _ => {
-                    return Err((
-                        Some(v.referenced),
-                        "`regex` must be a non-empty string".into(),
-                    ));
-                }
-            },
-            None => None,
-        };
-        let target = match m.get("target") {
-            Some(v) => match v.value.as_str().and_then(Target::parse) {
-                Some(t) => t,
-                None => {
-                    return Err((
-                        Some(v.referenced),
-                        "`target` must be `subject`, `body`, `any` (subject and body) or `header:NAME`".into(),
-                    ));
-                }
-            },
-            None => {
-                return Err((
-                    None,
-                    "pattern rules need a `target` (subject, body, header:NAME)".into(),
-                ));
-            }
-        };
         let case = match m.get("case") {
             None => Case::Insensitive,
             Some(v) => match v.value.as_str() {
                 Some("insensitive") => Case::Insensitive,
                 Some("sensitive") => Case::Sensitive,
                 _ => {
-                    return Err((
+                    problems.push((
                         Some(v.referenced),
                         "`case` must be `insensitive` or `sensitive`".into(),
                     ));
+                    Case::Insensitive
                 }
             },
         };
+        let regex = match m.get("regex") {
+            Some(v) => match v.value.as_str() {
+                Some(s) if !s.is_empty() => {
+                    if let Err(e) = check_regex(s, case) {
+                        problems.push((Some(v.referenced), e));
+                    }
+                    Some(s.to_string())
+                }
+                _ => {
+                    problems.push((
+                        Some(v.referenced),
+                        "`regex` must be a non-empty string".into(),
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        let target = match m.get("target") {
+            Some(v) => match v.value.as_str().and_then(Target::parse) {
+                Some(t) => Some(t),
+                None => {
+                    problems.push((
+                        Some(v.referenced),
+                        "`target` must be `subject`, `body`, `any` (subject and body) or `header:NAME`".into(),
+                    ));
+                    None
+                }
+            },
+            None => {
+                problems.push((
+                    None,
+                    "pattern rules need a `target` (subject, body, header:NAME)".into(),
+                ));
+                None
+            }
+        };
         let whole_word = match m.get("whole_word") {
             None => true,
-            Some(v) => v.value.as_bool().ok_or((
-                Some(v.referenced),
-                "`whole_word` must be true or false".to_string(),
-            ))?,
+            Some(v) => v.value.as_bool().unwrap_or_else(|| {
+                problems.push((
+                    Some(v.referenced),
+                    "`whole_word` must be true or false".to_string(),
+                ));
+                true
+            }),
         };
         let min_hits = match m.get("min_hits") {
             None => 1,
             Some(v) => match v.value.as_u64() {
-                Some(n) if n >= 1 && regex.is_none() => n as usize,
+                Some(n) if n >= 1 && !m.contains_key("regex") => n as usize,
                 _ => {
-                    return Err((
+                    problems.push((
                         Some(v.referenced),
                         "`min_hits` must be a whole number of 1 or more, on a phrase rule".into(),
                     ));
+                    1
                 }
             },
         };
-        Ok(Some(PatternSpec {
-            literals,
-            regex,
-            target,
-            case,
-            whole_word,
-            min_hits,
-        }))
+        match target {
+            Some(target) if problems.is_empty() => Ok(Some(PatternSpec {
+                literals,
+                regex,
+                target,
+                case,
+                whole_word,
+                min_hits,
+            })),
+            _ => Err(problems),
+        }
     }
 
     /// Checks that the regex compiles and is not wrapped in `.*`.
     pub fn validate(&self) -> Result<(), String> {
-        if let Some(r) = &self.regex {
-            if r.starts_with(".*") || r.ends_with(".*") || r.starts_with("(?i).*") {
-                return Err("regex must not start or end with `.*` (it adds nothing and makes matches span the whole text)".into());
-            }
-            self.compile_regex()
-                .map_err(|e| format!("invalid regex: {}", e.lines().last().unwrap_or(&e)))?;
+        match &self.regex {
+            Some(r) => check_regex(r, self.case),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn compile_regex(&self) -> Result<Regex, String> {
-        let r = self.regex.as_deref().unwrap_or("");
-        let src = if self.case == Case::Insensitive {
-            format!("(?i){r}")
-        } else {
-            r.to_string()
-        };
-        regex::RegexBuilder::new(&src)
-            .size_limit(1 << 22)
-            .build()
-            .map_err(|e| e.to_string())
+        build_regex(self.regex.as_deref().unwrap_or(""), self.case)
     }
+}
+
+fn build_regex(r: &str, case: Case) -> Result<Regex, String> {
+    let src = if case == Case::Insensitive {
+        format!("(?i){r}")
+    } else {
+        r.to_string()
+    };
+    regex::RegexBuilder::new(&src)
+        .size_limit(1 << 22)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Checks that regex `r` compiles (under `case`) and is not wrapped in `.*`.
+fn check_regex(r: &str, case: Case) -> Result<(), String> {
+    if r.starts_with(".*") || r.ends_with(".*") || r.starts_with("(?i).*") {
+        return Err("regex must not start or end with `.*` (it adds nothing and makes matches span the whole text)".into());
+    }
+    build_regex(r, case).map(|_| ()).map_err(|e| {
+        let last = e.lines().last().unwrap_or(&e);
+        format!(
+            "invalid regex: {}",
+            last.strip_prefix("error: ").unwrap_or(last)
+        )
+    })
 }
 
 /// One pattern hit: which rule and where.
@@ -541,20 +576,10 @@ fn hit(rule: usize, tp: &TextPart, start: usize, end: usize, case: Case) -> Patt
     let de = de.max(ds);
     let matched = tp.decoded[ds..de].to_string();
     // A snippet with some context around the match, on one line.
-    let line_start = tp.decoded[..ds].rfind('\n').map_or(0, |p| p + 1);
-    let line_end = tp.decoded[de..]
-        .find('\n')
-        .map_or(tp.decoded.len(), |p| de + p);
-    let ctx_start = if ds - line_start > 40 {
-        floor_char(&tp.decoded, ds - 40)
-    } else {
-        line_start
-    };
-    let snippet =
-        crate::util::truncate_str(&tp.decoded[ctx_start..line_end], SNIPPET_MAX).to_string();
+    let snippet = Snippet::around(&tp.decoded, ds, SNIPPET_MAX);
     let (frame, part) = match tp.kind {
         crate::message::text::TextKind::Subject => (Frame::Subject, None),
-        _ => (Frame::Decoded, Some(tp.part.clone())),
+        _ => (Frame::Decoded, Some(tp.evidence_part())),
     };
     PatternHit {
         rule,
@@ -564,16 +589,9 @@ fn hit(rule: usize, tp: &TextPart, start: usize, end: usize, case: Case) -> Patt
             part,
             span: Span { start: ds, end: de },
             line: Some(tp.line_of(ds)),
-            snippet: Snippet::Text(snippet),
+            snippet,
         },
     }
-}
-
-fn floor_char(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// Decoded values of the top-level headers named in `targeted` (lower case), for
@@ -623,9 +641,44 @@ mod tests {
         let hits = set.run(&m, &|_| true, 5);
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].matched, "ＦＲＥＥ Money");
-        assert_eq!(hits[0].evidence.part.as_deref(), Some(""));
+        // The body of a single-part message is part 1.
+        assert_eq!(hits[0].evidence.part.as_deref(), Some("1"));
         let m = Message::parse(b"Subject: x\n\ncarefree moneyless\n");
         assert!(set.run(&m, &|_| true, 5).is_empty());
+    }
+
+    /// A match deep in a long line is shown with whole words around it, never a word
+    /// cut in two, and without the CR of a CRLF line.
+    #[test]
+    fn snippets_show_whole_words_and_no_cr() {
+        let s = spec(&["wire transfer"], Target::Body, Case::Insensitive);
+        let set = PatternSet::compile([(0, &s)]);
+        let line = format!(
+            "{} please send the wire transfer today to the account below {}",
+            "Dear customer, as agreed on the phone".repeat(2),
+            "and keep this confidential ".repeat(6)
+        );
+        let raw = format!("Subject: x\r\n\r\n{line}\r\nbye\r\n");
+        let m = Message::parse(raw.as_bytes());
+        let hits = set.run(&m, &|_| true, 5);
+        let crate::report::Snippet::Text(t) = &hits[0].evidence.snippet else {
+            panic!("text snippet")
+        };
+        assert!(t.contains("wire transfer"), "{t}");
+        assert!(t.len() <= SNIPPET_MAX && t.len() < line.len(), "{t}");
+        let words: Vec<&str> = line.split(' ').collect();
+        let first = t.split(' ').next().unwrap();
+        let last = t.split(' ').next_back().unwrap();
+        assert!(
+            words.contains(&first) && words.contains(&last),
+            "cut inside a word: {t:?}"
+        );
+        let m = Message::parse(b"Subject: x\r\n\r\nsend a wire transfer\r\nbye\r\n");
+        let hits = set.run(&m, &|_| true, 5);
+        assert_eq!(
+            hits[0].evidence.snippet,
+            crate::report::Snippet::Text("send a wire transfer".into())
+        );
     }
 
     #[test]
