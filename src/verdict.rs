@@ -74,6 +74,7 @@ pub fn decide(
         findings,
         internal_errors,
         link_domains: Vec::new(),
+        not_mail: None,
     }
 }
 
