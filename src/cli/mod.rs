@@ -409,7 +409,7 @@ fn load_config(file: &Option<PathBuf>, rules_dirs: &[PathBuf]) -> Result<Config,
     Ok(config)
 }
 
-/// The forms `--now` takes, for its help and its error.
+/// The forms `--now` takes, as its error names them.
 const NOW_FORMS: &str = "Unix seconds (1795435200), a date (2026-11-23: the end of that day, 23:59:59 UTC), a time (2026-11-23T10:00:00Z or 2026-11-23 10:00, UTC unless it ends in an offset such as +01:00) or an RFC 5322 date (Mon, 23 Nov 2026 10:00:00 +0000)";
 
 /// Parses `--now`: Unix seconds, `YYYY-MM-DD` (the end of that day, UTC),
@@ -871,7 +871,7 @@ fn labels_warning(
         format!("only {labelled} of {counted}")
     };
     Some(format!(
-        "preflight: warning: --labels {}: {how} drafts have a label ({} labelled paths in the file; the rest are counted as \"(unlabelled)\"). Relative paths in a labels file are read from its own folder, {}, not from the current directory.\n",
+        "preflight: warning: --labels {}: {how} drafts have a label there ({} paths are labelled); drafts without one are counted as \"(unlabelled)\". Relative paths in a labels file are read from its own folder, {}, not from the current directory.\n",
         file.display(),
         labels.len(),
         base.display()
