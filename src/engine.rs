@@ -257,7 +257,29 @@ impl Engine {
 
     /// Checks one message. Never fails: malformed input yields findings, and a check that
     /// panics is reported as an internal error finding-free report with `internal_errors`.
+    ///
+    /// Input that is not a mail message at all (empty, binary, no `Name: value` field at
+    /// the start) is checked too, but its report has [`Report::not_mail`] set to the
+    /// reason: test it to treat such input as the CLI does (exit status 65, no report),
+    /// or call [`Engine::try_check`].
     pub fn check(&self, raw: &[u8], envelope: &Envelope) -> Report {
+        let mut r = self.report(raw, envelope);
+        r.not_mail = crate::message::looks_like_mail(raw).err();
+        r
+    }
+
+    /// Checks one message as the CLI does: input that is not a mail message at all is an
+    /// error of kind [`ErrorKind::NotMail`] (its text says why) and is not checked;
+    /// anything else is [`Engine::check`]ed (a message that would bounce is an `Ok`
+    /// report with a reject verdict).
+    pub fn try_check(&self, raw: &[u8], envelope: &Envelope) -> Result<Report, Error> {
+        crate::message::looks_like_mail(raw)
+            .map_err(|why| Error::new(ErrorKind::NotMail, format!("not a mail message: {why}")))?;
+        Ok(self.report(raw, envelope))
+    }
+
+    /// The report on `raw`, without the not-mail test.
+    fn report(&self, raw: &[u8], envelope: &Envelope) -> Report {
         match self.findings(raw, envelope) {
             Ok((findings, errors, domains)) => {
                 let (errors, mut unchecked): (Vec<String>, Vec<String>) =
@@ -512,6 +534,40 @@ mod tests {
         let r = e.check(b"From: a@b.example\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n", &Envelope::default());
         assert_eq!(r.verdict, crate::report::Verdict::Reject);
         assert!(r.findings.iter().any(|f| f.id == "CNT001"));
+    }
+
+    /// The library and the CLI agree on what is not mail: `check` marks it (with the
+    /// CLI's reason), `try_check` refuses it; real messages, however broken, are neither.
+    #[test]
+    fn not_mail_is_marked_by_check_and_refused_by_try_check() {
+        let e = Engine::new(Config::default()).unwrap();
+        let env = Envelope::default();
+        for raw in [
+            &b""[..],
+            b" \r\n\n",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0\x08\x02\0\0\0",
+            b"Dear Ann,\nsee you Monday.\n",
+        ] {
+            let why = crate::message::looks_like_mail(raw).unwrap_err();
+            let r = e.check(raw, &env);
+            assert_eq!(r.not_mail.as_deref(), Some(why.as_str()), "{raw:?}");
+            let err = e.try_check(raw, &env).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::NotMail);
+            assert_eq!(err.exit_code(), 65);
+            assert!(err.to_string().contains(&why), "{err}");
+        }
+        for raw in [
+            &b"Subject: x\r\nSubject: y\r\n\r\nbody\n"[..],
+            b"From: a@b.example\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n",
+        ] {
+            let r = e.check(raw, &env);
+            assert_eq!(r.not_mail, None);
+            assert_eq!(r.verdict, crate::report::Verdict::Reject);
+            assert_eq!(e.try_check(raw, &env).unwrap(), r);
+        }
+        // Not in the JSON of a message.
+        let json = serde_json::to_string(&e.check(b"Subject: x\n\nhi\n", &env)).unwrap();
+        assert!(!json.contains("not_mail"), "{json}");
     }
 
     #[test]

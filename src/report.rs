@@ -29,6 +29,18 @@
 //! * `link_domains[]`: the distinct registrable domains of the http(s) links (IP
 //!   addresses as written), sorted, for domain blocklist lookups; omitted when there are
 //!   none.
+//! * `not_mail`: present only when the input is not a mail message at all (empty, binary,
+//!   no `Name: value` field at the start): why, in the words the CLI uses when it refuses
+//!   such input with exit status 65. The command line never prints such a report.
+//!
+//! # Input that is not mail
+//!
+//! [`crate::Engine::check`] never fails, so it also reports on bytes that are no message
+//! at all, and those usually come out as a reject (no From, no Date, ...). A caller tells
+//! them apart by [`Report::not_mail`]: `Some(why)` when the input is not mail, by the same
+//! test ([`crate::message::looks_like_mail`]) with which `preflight check` and `preflight
+//! scan` refuse it. [`crate::Engine::try_check`] returns that case as an error of kind
+//! [`crate::ErrorKind::NotMail`] instead, without checking.
 //!
 //! The output carries no timestamps or paths unless asked, so it is byte-for-byte
 //! deterministic for the same input, rules and configuration.
@@ -310,6 +322,12 @@ pub struct Report {
     /// and https links, sorted: what domain blocklists are asked about. Omitted when empty.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub link_domains: Vec<String>,
+    /// Set when the input is not a mail message at all (empty, binary, or no header field
+    /// at the start): why. The verdict and findings are still those of the bytes as given,
+    /// but the CLI refuses such input (exit status 65) instead of reporting on it; see
+    /// [the module documentation](self#input-that-is-not-mail). Omitted when `None`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub not_mail: Option<String>,
 }
 
 impl Report {

@@ -75,6 +75,7 @@ pub fn decide(
         internal_errors,
         unchecked: Vec::new(),
         link_domains: Vec::new(),
+        not_mail: None,
     }
 }
 

@@ -212,7 +212,8 @@ fn errors_use_sysexits() {
         "{}",
         stderr(&o)
     );
-    // The other inputs are still checked and reported; the error status wins.
+    // The other inputs are still checked and reported; the error status wins over a pass
+    // or a flag (see `a_reject_is_not_hidden_by_an_input_error` for a reject).
     let o = run(&[
         "check",
         NOW,
@@ -221,7 +222,15 @@ fn errors_use_sysexits() {
     ]);
     assert_eq!(code(&o), 66);
     assert!(stdout(&o).contains("samples/good-newsletter.eml: PASS"));
-    assert_eq!(code(&run(&["check", "samples"])), 66);
+    let o = run(&["check", "samples"]);
+    assert_eq!(code(&o), 66);
+    assert!(
+        stderr(&o).contains(
+            "samples: is a directory; check the drafts in it with `preflight scan samples`"
+        ),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(code(&run(&["check", "--bogus", "samples/canary.eml"])), 64);
     assert_eq!(code(&run(&["check"])), 64);
     assert_eq!(
@@ -232,10 +241,19 @@ fn errors_use_sysexits() {
         code(&run(&["check", "--ip=999.1.1.1", "samples/canary.eml"])),
         64
     );
-    assert_eq!(
-        code(&run(&["check", "--select=NOPE999", "samples/canary.eml"])),
-        78
-    );
+    // A selector on the command line that names no rule is a usage error, as in the
+    // configuration file it is a configuration error.
+    for opt in ["--select=NOPE999", "--ignore=HDR,NOPE999"] {
+        for cmd in ["check", "scan"] {
+            let o = run(&[cmd, opt, "samples/canary.eml"]);
+            assert_eq!(code(&o), 64, "{cmd} {opt}: {}", stderr(&o));
+            assert!(
+                stderr(&o).contains("NOPE999: matches no rule"),
+                "{}",
+                stderr(&o)
+            );
+        }
+    }
     assert_eq!(code(&run(&["rules", "explain", "NOPE999"])), 64);
     let o = run(&["--help"]);
     assert_eq!(code(&o), 0);
@@ -256,6 +274,203 @@ fn errors_use_sysexits() {
         "config errors name the line: {}",
         stderr(&o)
     );
+    std::fs::write(&cfg, "select: [NOPE999]\n").unwrap();
+    let o = run(&[
+        "check",
+        "--config",
+        cfg.to_str().unwrap(),
+        "samples/canary.eml",
+    ]);
+    assert_eq!(code(&o), 78, "{}", stderr(&o));
+}
+
+/// `check` and `scan` share one precedence: a draft that would be refused gives 2 even
+/// when another input cannot be opened or is not mail, and every readable input is
+/// reported.
+#[test]
+fn a_reject_is_not_hidden_by_an_input_error() {
+    let d = scratch("precedence");
+    let notmail = d.join("notes.eml");
+    std::fs::write(&notmail, b"just some words\n").unwrap();
+    let notmail = notmail.to_str().unwrap();
+    for cmd in ["check", "scan"] {
+        let o = run(&[cmd, NOW, "samples/canary.eml", "/nonexistent"]);
+        assert_eq!(code(&o), 2, "{cmd}: {}", stderr(&o));
+        // Both are reported (scan's human output lists the error among the drafts).
+        let all = stdout(&o) + &stderr(&o);
+        assert!(all.contains("samples/canary.eml"), "{all}");
+        assert!(all.contains("/nonexistent: cannot open"), "{all}");
+        assert_eq!(
+            code(&run(&[cmd, NOW, notmail, "samples/canary.eml"])),
+            2,
+            "{cmd}"
+        );
+        // Without a reject the highest error status: 66 over 65, and over a flag.
+        assert_eq!(
+            code(&run(&[
+                cmd,
+                NOW,
+                "samples/bad-mime.eml",
+                notmail,
+                "/nonexistent"
+            ])),
+            66,
+            "{cmd}"
+        );
+        assert_eq!(code(&run(&[cmd, NOW, "samples/bad-mime.eml", notmail])), 65);
+    }
+    // The README's table says so.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(readme.contains("a draft that would be refused gives 2 even when"));
+}
+
+/// An mbox given to `check` is checked message by message, one report each (`file#N`),
+/// and the status is the worst of them.
+#[test]
+fn check_reads_every_message_of_an_mbox() {
+    let d = scratch("mbox");
+    let sample = |n: &str| {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("samples")
+                .join(n),
+        )
+        .unwrap()
+    };
+    let mut mbox = Vec::new();
+    for (i, n) in ["good-personal-reply.eml", "canary.eml", "bad-mime.eml"]
+        .iter()
+        .enumerate()
+    {
+        mbox.extend_from_slice(
+            format!("From a@example.com Mon Nov 23 10:00:0{i} 2026\n").as_bytes(),
+        );
+        mbox.extend_from_slice(&sample(n));
+        mbox.extend_from_slice(b"\n");
+    }
+    // Not named .mbox: recognised by its `From ` lines.
+    let p = d.join("export");
+    std::fs::write(&p, &mbox).unwrap();
+    let p = p.to_str().unwrap();
+    let o = run(&["check", NOW, p]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let out = stdout(&o);
+    for (i, verdict) in [(1, "PASS"), (2, "REJECT"), (3, "FLAG")] {
+        assert!(out.contains(&format!("{p}#{i}: {verdict}")), "{out}");
+    }
+    assert!(out.contains("3 checked: 1 pass, 1 flag, 1 reject"), "{out}");
+    let o = run(&["check", NOW, "--format=json", p]);
+    let files: Vec<String> = json(&o)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        files,
+        [format!("{p}#1"), format!("{p}#2"), format!("{p}#3")]
+    );
+    // One message in a file named .mbox is still message 1 of an mbox.
+    let one = d.join("one.mbox");
+    let mut m = b"From a@example.com Mon Nov 23 10:00:00 2026\n".to_vec();
+    m.extend_from_slice(&sample("good-personal-reply.eml"));
+    std::fs::write(&one, &m).unwrap();
+    let o = run(&["check", NOW, "--format=json", one.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        json(&o)[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("one.mbox#1")
+    );
+    // A message of the mbox that is not mail is 65 for that message; the others are checked.
+    let mut bad = b"From a@example.com Mon Nov 23 10:00:00 2026\n".to_vec();
+    bad.extend_from_slice(&sample("good-personal-reply.eml"));
+    bad.extend_from_slice(b"\nFrom b@example.com Mon Nov 23 10:00:01 2026\njust words\n");
+    let badp = d.join("bad.mbox");
+    std::fs::write(&badp, &bad).unwrap();
+    let o = run(&["check", NOW, badp.to_str().unwrap()]);
+    assert_eq!(code(&o), 65, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bad.mbox#2: not a mail message"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("bad.mbox#1: PASS"), "{}", stdout(&o));
+    // A Maildir is a folder: `check` says to scan it.
+    std::fs::create_dir_all(d.join("Maildir/cur")).unwrap();
+    std::fs::create_dir_all(d.join("Maildir/new")).unwrap();
+    let md = d.join("Maildir");
+    let o = run(&["check", md.to_str().unwrap()]);
+    assert_eq!(code(&o), 66);
+    assert!(
+        stderr(&o).contains("is a Maildir folder; check the drafts in it with `preflight scan"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A bare `--now` date is the end of that day: a draft dated that morning is not "in the
+/// future"; a word is refused with the accepted forms named.
+#[test]
+fn now_as_a_bare_date_and_its_error() {
+    let draft = b"From: Ann <ann@example.com>\nTo: bob@example.org\nSubject: Lunch\nDate: Wed, 02 Dec 2026 08:30:00 +0000\nMessage-ID: <a1@example.com>\n\nSee you at noon.\n";
+    let o = run_stdin(&["check", "--now=2026-12-02", "--format=json", "-"], draft);
+    let report = json(&o);
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&"HDR008"), "{ids:?}");
+    let o = run_stdin(
+        &["check", "--now=2026-12-02T00:00:00Z", "--format=json", "-"],
+        draft,
+    );
+    assert!(
+        stdout(&o).contains("HDR008"),
+        "midnight is explicit: {}",
+        stdout(&o)
+    );
+    let o = run(&["check", "--now=yesterday", "samples/canary.eml"]);
+    assert_eq!(code(&o), 64);
+    let e = stderr(&o);
+    assert!(
+        e.contains("Unix seconds")
+            && e.contains("2026-11-23: the end of that day")
+            && e.contains("RFC 5322"),
+        "{e}"
+    );
+}
+
+/// An LF draft under the limit as a file but over it as sent (CR LF, plus what servers
+/// add) is refused, and the report gives both sizes.
+#[test]
+fn size_is_measured_as_sent() {
+    let d = scratch("wire");
+    let mut m = b"From: Ann <ann@example.com>\nTo: bob@example.org\nSubject: Report\nDate: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <r1@example.com>\n\n".to_vec();
+    let line = [b"x".repeat(76), b"\n".to_vec()].concat();
+    while m.len() + line.len() < 10_199_999 {
+        m.extend_from_slice(&line);
+    }
+    m.resize(10_199_998, b'y');
+    m.push(b'\n');
+    let p = d.join("big.eml");
+    std::fs::write(&p, &m).unwrap();
+    let o = run(&["check", NOW, "--select=SIZE001", p.to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    let out = stdout(&o)
+        .replace('\n', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        out.contains("10,199,999 bytes (9.7 MiB) as a file and 10,33"),
+        "{out}"
+    );
+    assert!(out.contains("on the wire"), "{out}");
 }
 
 #[test]

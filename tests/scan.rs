@@ -350,6 +350,77 @@ fn files_from_and_labels_evaluate_per_label() {
     );
 }
 
+/// `--files-from` leaves out blank lines and `#` comments; `--labels` whose paths do not
+/// match the drafts (written relative to another folder) says so and names the folder
+/// they are read from.
+#[test]
+fn files_from_comments_and_labels_that_do_not_match() {
+    let dir = campaign("scan-comments");
+    let list = dir.join("list.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# spring campaign\n\n{}\n   # the receipts are not ready yet\n{}\n",
+            dir.join("spring/newsletter.eml").display(),
+            dir.join("spring/attachments.eml").display(),
+        ),
+    )
+    .unwrap();
+    let o = run(&[
+        "scan",
+        "-q",
+        "--now",
+        "2026-11-23",
+        "--format",
+        "jsonl",
+        "--files-from",
+        list.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    assert_eq!(jsonl(&o).len(), 3, "2 drafts and the summary");
+    // Labels written relative to the campaign folder, but the file lives in labels/.
+    std::fs::create_dir_all(dir.join("labels")).unwrap();
+    let labels = dir.join("labels/labels.tsv");
+    std::fs::write(
+        &labels,
+        "spring/newsletter.eml\tham-bulk\nspring/attachments.eml\tham\n",
+    )
+    .unwrap();
+    let scan_with = |labels: &Path| {
+        run(&[
+            "scan",
+            "-q",
+            "--now",
+            "2026-11-23",
+            "--labels",
+            labels.to_str().unwrap(),
+            dir.join("spring/newsletter.eml").to_str().unwrap(),
+            dir.join("spring/attachments.eml").to_str().unwrap(),
+        ])
+    };
+    let o = scan_with(&labels);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("warning: --labels") && err.contains("none of the drafts have a label"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{}", dir.join("labels").display())),
+        "names the folder: {err}"
+    );
+    assert!(text(&o.stdout).contains("(unlabelled)"));
+    // The same file in the campaign folder matches every draft: no warning.
+    let labels = dir.join("labels.tsv");
+    std::fs::write(
+        &labels,
+        "spring/newsletter.eml\tham-bulk\nspring/attachments.eml\tham\n",
+    )
+    .unwrap();
+    let o = scan_with(&labels);
+    assert!(!text(&o.stderr).contains("warning"), "{}", text(&o.stderr));
+    assert!(!text(&o.stdout).contains("(unlabelled)"));
+}
+
 /// The HTML page in headless Chromium: it loads without a console message or error and
 /// shows the counts of the scan. Needs Debian's chromium (`.ci/run` installs it).
 #[test]

@@ -9,14 +9,7 @@ pub struct SizeCheck;
 
 /// Formats a byte count for people (`10,240,000 bytes (9.8 MiB)`).
 pub fn human_bytes(n: usize) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
+    let grouped = grouped(n);
     if n >= 1024 * 1024 {
         format!("{grouped} bytes ({:.1} MiB)", n as f64 / 1048576.0)
     } else if n >= 1024 {
@@ -24,6 +17,19 @@ pub fn human_bytes(n: usize) -> String {
     } else {
         format!("{grouped} bytes")
     }
+}
+
+/// A number with its digits grouped by commas (`10,240,000`).
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The decoded size of a part body: base64 carries 3 bytes per 4 characters, line
@@ -37,6 +43,30 @@ fn decoded_size(body: &[u8], cte: Option<&str>) -> usize {
     }
 }
 
+/// SIZE001's message: the size as a file and on the wire (when they differ), the margin
+/// for what servers add on the way, and the limit.
+fn size_message(file: usize, wire: usize, margin: usize, receiver: &str, limit: usize) -> String {
+    let size = if wire == file {
+        format!("The message is {}", human_bytes(wire))
+    } else {
+        format!(
+            "The message is {} as a file and {} on the wire (line ends sent as CR LF)",
+            human_bytes(file),
+            human_bytes(wire)
+        )
+    };
+    let added = if margin > 0 {
+        format!(
+            "; with the {} bytes that servers add on the way (Received, DKIM-Signature), {}",
+            grouped(margin),
+            human_bytes(wire.saturating_add(margin))
+        )
+    } else {
+        String::new()
+    };
+    format!("{size}{added}, over {receiver} of {}", human_bytes(limit))
+}
+
 impl Check for SizeCheck {
     fn ids(&self) -> &'static [&'static str] {
         &[
@@ -46,9 +76,11 @@ impl Check for SizeCheck {
 
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
         let limits = &cx.config.limits;
-        let size = msg.raw.len();
         let limit = limits.message_limit();
-        if size > limit {
+        let file = msg.raw.len();
+        let wire = msg.facts.wire_size();
+        let margin = limits.size_margin_bytes;
+        if wire.saturating_add(margin) > limit {
             let receiver = if limits.max_message_bytes.is_some() {
                 "the configured limit"
             } else {
@@ -56,11 +88,7 @@ impl Check for SizeCheck {
             };
             cx.hit(
                 "SIZE001",
-                format!(
-                    "The message is {}, over {receiver} of {}",
-                    human_bytes(size),
-                    human_bytes(limit)
-                ),
+                size_message(file, wire, margin, receiver, limit),
                 vec![],
             );
         }
@@ -203,6 +231,64 @@ mod tests {
             );
         }
         assert!(ids(SizeProfile::Postfix, &padded(9 * mb)).is_empty());
+    }
+
+    /// An LF draft of `total` bytes in lines of 77 (76 and LF).
+    fn lf_draft(total: usize) -> Vec<u8> {
+        let mut m = b"From: a@example.com\nTo: b@example.org\nSubject: big\n\n".to_vec();
+        let line = [b"x".repeat(76), b"\n".to_vec()].concat();
+        while m.len() + line.len() <= total {
+            m.extend_from_slice(&line);
+        }
+        while m.len() < total - 1 {
+            m.push(b'y');
+        }
+        m.push(b'\n');
+        m
+    }
+
+    #[test]
+    fn message_size_is_measured_on_the_wire_with_the_margin() {
+        // The draft of issue 20: under the limit as a file, over it as sent.
+        let raw = lf_draft(10_199_999);
+        assert_eq!(raw.len(), 10_199_999);
+        let c = Config::default();
+        let report = crate::Engine::new(Config {
+            select: vec!["SIZE001".into()],
+            ..c.clone()
+        })
+        .unwrap()
+        .check(&raw, &crate::Envelope::default());
+        let m = &report.findings[0].message;
+        assert!(
+            m.contains("10,199,999 bytes (9.7 MiB) as a file and 10,332,4"),
+            "both figures: {m}"
+        );
+        assert!(m.contains("2,000 bytes that servers add"), "{m}");
+        // At the boundary: wire size plus margin equal to the limit passes, one more fails;
+        // a CRLF message of the same wire size gives the same answer.
+        let raw = lf_draft(5_000);
+        let wire = crate::message::raw::RawFacts::scan(&raw).wire_size();
+        let crlf = String::from_utf8(raw.clone())
+            .unwrap()
+            .replace('\n', "\r\n")
+            .into_bytes();
+        assert_eq!(crlf.len(), wire);
+        for (limit, margin, fires) in [
+            (wire + 100, 100, false),
+            (wire + 99, 100, true),
+            (wire, 0, false),
+            (wire - 1, 0, true),
+            (raw.len(), 0, true),
+        ] {
+            let mut c = Config::default();
+            c.limits.max_message_bytes = Some(limit);
+            c.limits.size_margin_bytes = margin;
+            for r in [&raw, &crlf] {
+                let ids = super::super::fired("SIZE001", c.clone(), r);
+                assert_eq!(!ids.is_empty(), fires, "limit {limit}, margin {margin}");
+            }
+        }
     }
 
     #[test]

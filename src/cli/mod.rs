@@ -10,7 +10,9 @@
 //! Exit status of `check`: 0 every message passes, 1 at least one is flagged, 2 at least
 //! one would be refused. Errors use sysexits(3): 64 usage, 65 an input is not a mail
 //! message, 66 an input cannot be opened, 74 a read error, 78 a configuration or rule pack
-//! error. When some inputs fail and others are checked, the error status wins.
+//! error. When some inputs fail and others are checked, every report is printed and the
+//! status follows one precedence, the same for `scan` ([`crate::scan::exit_status`]): a
+//! refusal (2) first, then the highest error status, then a flag (1).
 
 use std::io::{IsTerminal, Read, Write};
 use std::net::IpAddr;
@@ -52,8 +54,10 @@ struct Cli {
 enum Command {
     /// Check messages and report what a receiver would refuse.
     ///
-    /// Exit status: 0 pass, 1 flag, 2 reject (the worst over all inputs); 64 usage,
-    /// 65 not a mail message, 66 cannot open, 74 read error, 78 configuration error.
+    /// An mbox gives a report per message (`file#3`). Exit status: 0 pass, 1 flag,
+    /// 2 reject (the worst over all inputs); 64 usage, 65 not a mail message, 66 cannot
+    /// open, 74 read error, 78 configuration error. A reject wins over an input error,
+    /// and an input error over a flag, as in `scan`.
     Check(CheckArgs),
     /// List, explain and test the rules.
     #[command(subcommand)]
@@ -94,7 +98,8 @@ struct ScanArgs {
     /// Directories (recursive), mbox files, Maildir folders and message files.
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Read more paths, one per line, from FILE ("-" for standard input).
+    /// Read more paths, one per line, from FILE ("-" for standard input); blank lines
+    /// and lines starting with `#` are left out.
     #[arg(long, value_name = "FILE")]
     files_from: Option<String>,
     /// Worker threads (default: every core).
@@ -107,6 +112,8 @@ struct ScanArgs {
     format: ScanFormat,
     /// Evaluation mode: a TSV of path and label (like MANIFEST.tsv); the summary gives per
     /// label the share of pass, flag and reject, and per rule how often it fires on each.
+    /// Relative paths in FILE are read from FILE's own folder; a warning says so when
+    /// fewer than half of the drafts find a label.
     #[arg(long, value_name = "FILE")]
     labels: Option<PathBuf>,
     /// No progress bar and no notices about skipped files.
@@ -222,7 +229,8 @@ struct Common {
 /// Which rules run and how: shared by `check` and `scan`.
 #[derive(Args, Debug)]
 struct Selection {
-    /// Only run these rules: ids, id prefixes, families or names (comma-separated).
+    /// Only run these rules: ids, id prefixes, families or names (comma-separated); one
+    /// that names no rule is a usage error.
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     select: Vec<String>,
     /// Never run these rules: ids, id prefixes, families or names (comma-separated).
@@ -232,8 +240,9 @@ struct Selection {
     /// microsoft 35 MB).
     #[arg(long, value_enum)]
     profile: Option<Profile>,
-    /// Reference time for the Date checks: Unix seconds, 2026-11-23, 2026-11-23T10:00:00Z
-    /// or an RFC 5322 date. Default: now.
+    /// Reference time for the Date checks: Unix seconds, a date (2026-11-23: the end of
+    /// that day, UTC), a time (2026-11-23T10:00:00Z; UTC unless it has an offset) or an
+    /// RFC 5322 date. Default: now.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
 }
@@ -414,7 +423,11 @@ fn load_config(file: &Option<PathBuf>, rules_dirs: &[PathBuf]) -> Result<Config,
     Ok(config)
 }
 
-/// Parses `--now`: Unix seconds, `YYYY-MM-DD[THH:MM[:SS]][Z]` (UTC) or an RFC 5322 date.
+/// The forms `--now` takes, as its error names them.
+const NOW_FORMS: &str = "Unix seconds (1795435200), a date (2026-11-23: the end of that day, 23:59:59 UTC), a time (2026-11-23T10:00:00Z or 2026-11-23 10:00, UTC unless it ends in an offset such as +01:00) or an RFC 5322 date (Mon, 23 Nov 2026 10:00:00 +0000)";
+
+/// Parses `--now`: Unix seconds, `YYYY-MM-DD` (the end of that day, UTC),
+/// `YYYY-MM-DD[T ]HH:MM[:SS]` with `Z`, an offset or nothing (UTC), or an RFC 5322 date.
 fn parse_now(s: &str) -> Result<i64, Error> {
     let s = s.trim();
     if let Ok(n) = s.parse::<i64>() {
@@ -423,34 +436,63 @@ fn parse_now(s: &str) -> Result<i64, Error> {
     if let Some(t) = parse_iso(s) {
         return Ok(t);
     }
-    crate::checks::headers::parse_date(s).map_err(|why| {
+    crate::checks::headers::parse_date(s).map_err(|_| {
         Error::new(
             ErrorKind::Usage,
-            format!("--now {s:?}: expected Unix seconds, 2026-11-23T10:00:00Z or an RFC 5322 date ({why})"),
+            format!("--now {s:?}: not a time; expected {NOW_FORMS}"),
         )
     })
 }
 
 fn parse_iso(s: &str) -> Option<i64> {
-    let s = s.strip_suffix('Z').unwrap_or(s);
-    let (date, time) = s.split_once(['T', ' ']).unwrap_or((s, "00:00:00"));
+    let (date, time) = match s.split_once(['T', 't', ' ']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
     let d: Vec<i64> = date
         .split('-')
         .map(|p| p.parse().ok())
         .collect::<Option<_>>()?;
-    let t: Vec<i64> = time
+    let [y, m, day] = d[..] else { return None };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let midnight = crate::checks::headers::days_from_civil(y, m, day) * 86_400;
+    let Some(time) = time else {
+        // A bare date is the whole of that day: a draft written that morning is not "in
+        // the future" (midnight would make it so).
+        return Some(midnight + 86_399);
+    };
+    // The offset: `Z`, `+HH:MM`, `-HH:MM`, `+HHMM` or none (UTC).
+    let (clock, offset) = if let Some(c) = time.strip_suffix(['Z', 'z']) {
+        (c, 0)
+    } else if let Some(at) = time.rfind(['+', '-']) {
+        let (c, o) = time.split_at(at);
+        let sign = if o.starts_with('-') { -1 } else { 1 };
+        let digits: String = o[1..].chars().filter(|&ch| ch != ':').collect();
+        if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (oh, om): (i64, i64) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
+        if oh > 23 || om > 59 {
+            return None;
+        }
+        (c, sign * (oh * 3600 + om * 60))
+    } else {
+        (time, 0)
+    };
+    let t: Vec<i64> = clock
         .split(':')
         .map(|p| p.parse().ok())
         .collect::<Option<_>>()?;
-    if d.len() != 3 || !(2..=3).contains(&t.len()) {
+    if !(2..=3).contains(&t.len()) {
         return None;
     }
-    let (y, m, day) = (d[0], d[1], d[2]);
     let (h, mi, sec) = (t[0], t[1], t.get(2).copied().unwrap_or(0));
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || mi > 59 || sec > 60 {
+    if !(0..=23).contains(&h) || !(0..=59).contains(&mi) || !(0..=60).contains(&sec) {
         return None;
     }
-    Some(crate::checks::headers::days_from_civil(y, m, day) * 86_400 + h * 3600 + mi * 60 + sec)
+    Some(midnight + h * 3600 + mi * 60 + sec - offset)
 }
 
 fn read_input(name: &str) -> Result<Vec<u8>, (i32, String)> {
@@ -465,14 +507,123 @@ fn read_input(name: &str) -> Result<Vec<u8>, (i32, String)> {
     let mut f =
         std::fs::File::open(name).map_err(|e| (EX_NOINPUT, format!("{name}: cannot open: {e}")))?;
     if f.metadata().is_ok_and(|m| m.is_dir()) {
+        let path = std::path::Path::new(name);
+        let what = if path.join("cur").is_dir() && path.join("new").is_dir() {
+            "a Maildir folder"
+        } else {
+            "a directory"
+        };
         return Err((
             EX_NOINPUT,
-            format!("{name}: is a directory (use `preflight scan` for folders)"),
+            format!("{name}: is {what}; check the drafts in it with `preflight scan {name}`"),
         ));
     }
     f.read_to_end(&mut buf)
         .map_err(|e| (EX_IOERR, format!("{name}: read error: {e}")))?;
     Ok(buf)
+}
+
+/// Loads the rules and builds the engine; a `--select` or `--ignore` on the command line
+/// that names no rule is a usage error (64), not a rule-pack error.
+fn engine_for(config: Config, selection: &Selection) -> Result<Engine, Error> {
+    let rules = RuleSet::load(&config.rules_dirs)?;
+    for (option, list) in [
+        ("--select", &selection.select),
+        ("--ignore", &selection.ignore),
+    ] {
+        for sel in list {
+            if !rules.rules().iter().any(|r| selector_matches(sel, r)) {
+                return Err(Error::new(
+                    ErrorKind::Usage,
+                    format!(
+                        "{option} {sel}: matches no rule id, id prefix, family or name (see `preflight rules list`)"
+                    ),
+                ));
+            }
+        }
+    }
+    Engine::with_rules(config, rules)
+}
+
+/// What `check` has printed and seen so far, over every input.
+struct CheckRun<'a> {
+    engine: &'a Engine,
+    envelope: Envelope,
+    format: Format,
+    opts: HumanOptions,
+    /// Several reports (several inputs, or an mbox): an array, or a summary line.
+    many: bool,
+    counts: [usize; 3],
+    errors: usize,
+    worst: Verdict,
+    worst_error: i32,
+    array: render::json::ArrayWriter,
+    single: Option<String>,
+}
+
+impl CheckRun<'_> {
+    fn error(&mut self, err: &mut dyn Write, code: i32, msg: &str) {
+        let _ = writeln!(err, "preflight: {msg}");
+        self.errors += 1;
+        self.worst_error = self.worst_error.max(code);
+    }
+
+    /// Checks one draft and prints its report (or why it is not mail).
+    fn draft(
+        &mut self,
+        shown: &str,
+        raw: &[u8],
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Result<(), Error> {
+        let report = match self.engine.try_check(raw, &self.envelope) {
+            Ok(r) => r,
+            Err(e) => {
+                self.error(err, e.exit_code(), &format!("{shown}: {e}"));
+                return Ok(());
+            }
+        };
+        self.counts[report.verdict.exit_code() as usize] += 1;
+        self.worst = self.worst.max(report.verdict);
+        match self.format {
+            Format::Json if self.many => self
+                .array
+                .element(out, &render::json::report_text(&report, Some(shown)))
+                .map_err(io_err)?,
+            Format::Json => self.single = Some(render::json::report_text(&report, None)),
+            Format::Human => {
+                let text = render::human::report(shown, &report, &self.opts);
+                if self.many && self.counts.iter().sum::<usize>() > 1 {
+                    writeln!(out).map_err(io_err)?;
+                }
+                out.write_all(text.as_bytes()).map_err(io_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks every message of an mbox, each shown as `file#N`.
+    fn mbox(
+        &mut self,
+        shown: &str,
+        raw: &[u8],
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Result<(), Error> {
+        let mut n = 0;
+        for m in crate::scan::MboxReader::new(raw) {
+            n += 1;
+            self.draft(&format!("{shown}#{n}"), &m, out, err)?;
+        }
+        if n == 0 {
+            self.error(
+                err,
+                EX_DATAERR,
+                &format!("{shown}: not an mbox: no message starts with a `From ` line"),
+            );
+        }
+        Ok(())
+    }
 }
 
 fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
@@ -484,22 +635,27 @@ fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, 
             "standard input (\"-\") can be read only once",
         ));
     }
-    let engine = Engine::new(config)?;
-    let envelope = Envelope {
-        mail_from: a.mail_from.clone(),
-        rcpt_to: a.rcpt_to.clone(),
-        client_ip: a.ip,
-        helo: a.helo.clone(),
-        auth_user: a.auth_user.clone(),
-        queue_id: None,
+    let engine = engine_for(config, &a.selection)?;
+    let mut run = CheckRun {
+        engine: &engine,
+        envelope: Envelope {
+            mail_from: a.mail_from.clone(),
+            rcpt_to: a.rcpt_to.clone(),
+            client_ip: a.ip,
+            helo: a.helo.clone(),
+            auth_user: a.auth_user.clone(),
+            queue_id: None,
+        },
+        format: a.common.format,
+        opts: human_options(&a.common, a.brief),
+        many: a.files.len() > 1,
+        counts: [0; 3],
+        errors: 0,
+        worst: Verdict::Pass,
+        worst_error: 0,
+        array: render::json::ArrayWriter::default(),
+        single: None,
     };
-    let opts = human_options(&a.common, a.brief);
-    let many = a.files.len() > 1;
-    let mut counts = [0usize; 3];
-    let mut worst = Verdict::Pass;
-    let mut error_code = None;
-    let mut array = render::json::ArrayWriter::default();
-    let mut single: Option<String> = None;
     for name in &a.files {
         let shown = if name == "-" {
             "<stdin>"
@@ -509,52 +665,36 @@ fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, 
         let raw = match read_input(name) {
             Ok(r) => r,
             Err((code, msg)) => {
-                let _ = writeln!(err, "preflight: {msg}");
-                error_code.get_or_insert(code);
+                run.error(err, code, &msg);
                 continue;
             }
         };
-        if let Err(why) = crate::message::looks_like_mail(&raw) {
-            let _ = writeln!(err, "preflight: {shown}: not a mail message: {why}");
-            error_code.get_or_insert(EX_DATAERR);
-            continue;
-        }
-        let report = engine.check(&raw, &envelope);
-        counts[report.verdict.exit_code() as usize] += 1;
-        worst = worst.max(report.verdict);
-        match a.common.format {
-            Format::Json if many => array
-                .element(out, &render::json::report_text(&report, Some(shown)))
-                .map_err(io_err)?,
-            Format::Json => single = Some(render::json::report_text(&report, None)),
-            Format::Human => {
-                let text = render::human::report(shown, &report, &opts);
-                if many && counts.iter().sum::<usize>() > 1 {
-                    writeln!(out).map_err(io_err)?;
-                }
-                out.write_all(text.as_bytes()).map_err(io_err)?;
-            }
+        // An mbox (named so, or several messages after `From ` lines): every message.
+        let named = name != "-" && crate::scan::is_mbox_name(std::path::Path::new(name));
+        if named || crate::scan::holds_several_messages(&raw) {
+            run.many = true;
+            run.mbox(shown, &raw, out, err)?;
+        } else {
+            run.draft(shown, &raw, out, err)?;
         }
     }
-    match a.common.format {
-        Format::Json if many => array.finish(out).map_err(io_err)?,
+    match run.format {
+        Format::Json if run.many => std::mem::take(&mut run.array).finish(out).map_err(io_err)?,
         Format::Json => {
-            if error_code.is_none() {
-                let text = single.unwrap_or_else(|| "null".into());
+            if let Some(text) = &run.single {
                 out.write_all(text.as_bytes()).map_err(io_err)?;
                 out.write_all(b"\n").map_err(io_err)?;
             }
         }
-        Format::Human if many => {
-            let errors = a.files.len() - counts.iter().sum::<usize>();
-            let text = render::human::summary(counts, errors, &opts);
+        Format::Human if run.many => {
+            let text = render::human::summary(run.counts, run.errors, &run.opts);
             out.write_all(format!("\n{text}").as_bytes())
                 .map_err(io_err)?;
         }
         Format::Human => {}
     }
     out.flush().map_err(io_err)?;
-    Ok(error_code.unwrap_or(worst.exit_code()))
+    Ok(crate::scan::exit_status(run.worst, run.worst_error))
 }
 
 fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
@@ -578,12 +718,7 @@ fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Er
                 Error::with_source(ErrorKind::Io, format!("--files-from {list}: {e}"), e)
             })?
         };
-        paths.extend(
-            text.lines()
-                .map(|l| l.trim_end_matches('\r'))
-                .filter(|l| !l.trim().is_empty())
-                .map(PathBuf::from),
-        );
+        paths.extend(list_paths(&text).map(PathBuf::from));
     }
     if paths.is_empty() {
         return Err(Error::new(
@@ -600,7 +735,7 @@ fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Er
         .map(Labels::load)
         .transpose()?
         .map(std::sync::Arc::new);
-    let engine = Engine::new(config)?;
+    let engine = engine_for(config, &a.selection)?;
     let opts = options_for(a.color, false);
     let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| {
         let pb = indicatif::ProgressBar::new(0);
@@ -636,6 +771,8 @@ fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Er
         labels: labels.clone(),
     };
     let mut write_err: Option<std::io::Error> = None;
+    // Drafts counted in the evaluation, and how many of them have a label.
+    let (mut counted, mut labelled) = (0usize, 0usize);
     let result = crate::scan::scan(
         &engine,
         &paths,
@@ -647,6 +784,10 @@ fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Er
         },
         |item| {
             let label = labels.as_ref().and_then(|l| l.get(&item.draft.path));
+            if !matches!(item.outcome, Outcome::Skipped { .. }) {
+                counted += 1;
+                labelled += usize::from(label.is_some());
+            }
             summary.add(&item, label);
             let text = match a.format {
                 ScanFormat::Human => r::human_line(&item, &opts),
@@ -693,6 +834,11 @@ fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Er
     if let Err(e) = result {
         return Err(io_err(write_err.unwrap_or(e)));
     }
+    if let (Some(file), Some(l)) = (&a.labels, &labels)
+        && let Some(warning) = labels_warning(file, l, counted, labelled)
+    {
+        let _ = err.write_all(warning.as_bytes());
+    }
     let seconds = start.elapsed().as_secs_f64();
     let tail = match a.format {
         ScanFormat::Human => r::human_summary(&summary, seconds, &opts),
@@ -706,6 +852,44 @@ fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Er
     out.write_all(tail.as_bytes()).map_err(io_err)?;
     out.flush().map_err(io_err)?;
     Ok(summary.exit_code())
+}
+
+/// The paths of a `--files-from` list: one a line; blank lines and lines that start with
+/// `#` (after white space) are left out, so a list can carry comments (a file whose name
+/// starts with `#` is given as `./#name`).
+fn list_paths(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+}
+
+/// A warning when fewer than half of the drafts found a label in `--labels FILE` (none
+/// matching is nearly always paths written relative to another folder).
+fn labels_warning(
+    file: &std::path::Path,
+    labels: &crate::scan::Labels,
+    counted: usize,
+    labelled: usize,
+) -> Option<String> {
+    if counted == 0 || labelled * 2 >= counted {
+        return None;
+    }
+    let base = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let base = std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf());
+    let how = if labelled == 0 {
+        "none of the".to_string()
+    } else {
+        format!("only {labelled} of {counted}")
+    };
+    Some(format!(
+        "preflight: warning: --labels {}: {how} drafts have a label there ({} paths are labelled); drafts without one are counted as \"(unlabelled)\". Relative paths in a labels file are read from its own folder, {}, not from the current directory.\n",
+        file.display(),
+        labels.len(),
+        base.display()
+    ))
 }
 
 fn broken_pipe(e: &Error) -> bool {
@@ -799,13 +983,54 @@ mod tests {
     #[test]
     fn now_accepts_unix_iso_and_rfc5322() {
         assert_eq!(parse_now("1795392000").unwrap(), 1_795_392_000);
-        assert_eq!(parse_now("2026-11-23").unwrap(), 1_795_392_000);
         assert_eq!(parse_now("2026-11-23T00:00:00Z").unwrap(), 1_795_392_000);
         assert_eq!(parse_now("2026-11-23 01:00").unwrap(), 1_795_395_600);
+        assert_eq!(
+            parse_now("2026-11-23T01:00:00+01:00").unwrap(),
+            1_795_392_000
+        );
+        assert_eq!(parse_now("2026-11-23T00:00-0130").unwrap(), 1_795_397_400);
         assert_eq!(
             parse_now("Mon, 23 Nov 2026 00:00:00 +0000").unwrap(),
             1_795_392_000
         );
-        assert_eq!(parse_now("yesterday").unwrap_err().kind(), ErrorKind::Usage);
+        for bad in [
+            "2026-11-23T25:00Z",
+            "2026-13-01",
+            "2026-11-23T10:00+5",
+            "23/11/2026",
+        ] {
+            assert!(parse_now(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// A bare date is the end of that day (UTC), so a draft dated that morning is not in
+    /// the future; the error for a word names every accepted form.
+    #[test]
+    fn now_takes_a_bare_date_as_the_end_of_the_day() {
+        assert_eq!(parse_now("2026-11-23").unwrap(), 1_795_392_000 + 86_399);
+        assert_eq!(parse_now("2026-12-02").unwrap(), 1_796_255_999);
+        let e = parse_now("yesterday").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Usage);
+        let text = e.to_string();
+        for form in [
+            "Unix seconds",
+            "2026-11-23",
+            "end of that day",
+            "T10:00:00Z",
+            "+01:00",
+            "RFC 5322",
+        ] {
+            assert!(text.contains(form), "{form}: {text}");
+        }
+    }
+
+    #[test]
+    fn files_from_skips_blank_and_comment_lines() {
+        let list = "# drafts for the spring campaign\na.eml\n\n  # indented comment\r\nb.eml\r\n./#c.eml\n   \n";
+        assert_eq!(
+            list_paths(list).collect::<Vec<_>>(),
+            ["a.eml", "b.eml", "./#c.eml"]
+        );
     }
 }

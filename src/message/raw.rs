@@ -331,6 +331,16 @@ impl RawFacts {
     pub fn has_no_headers(&self) -> bool {
         self.headers().is_empty()
     }
+
+    /// The size of the message as an SMTP client sends it in DATA: every line ended by
+    /// CR LF (a bare LF becomes two bytes, an unterminated last line gets its CR LF) and
+    /// without the dot-stuffing, which the server takes off before it counts (Postfix's
+    /// smtpd counts each line's length plus 2). For a CRLF message, as the milter gets
+    /// it, this is its length.
+    pub fn wire_size(&self) -> usize {
+        let unterminated = self.line_starts.last().is_some_and(|&s| s < self.size);
+        self.size + self.bare_lf.count + if unterminated { 2 } else { 0 }
+    }
 }
 
 #[cfg(test)]
@@ -388,6 +398,19 @@ mod tests {
         assert_eq!(f.long_lines.count, 1);
         assert_eq!(f.max_line_len, 1000);
         assert_eq!(f.nul.count, 1);
+    }
+
+    #[test]
+    fn wire_size_counts_crlf_line_ends() {
+        for (raw, wire) in [
+            (&b"Subject: x\n\nbody\n"[..], 20),
+            (b"Subject: x\r\n\r\nbody\r\n", 20),
+            (b"Subject: x\r\n\r\nbody", 20),
+            (b"Subject: x\n\r\nbody\nmore", 26),
+            (b"", 0),
+        ] {
+            assert_eq!(RawFacts::scan(raw).wire_size(), wire, "{raw:?}");
+        }
     }
 
     #[test]

@@ -51,10 +51,23 @@ pub fn looks_like_mail(raw: &[u8]) -> Result<(), String> {
     // not the line structure of the whole input: `Engine::check` scans that once later.
     let head = &raw[..raw.len().min(256 * 1024)];
     let start = header_start(head);
-    let block = parse_header_block(head, start, head.len(), &|_| 0);
     let valid_name = |n: &str| !n.is_empty() && n.bytes().all(|b| (33..=126).contains(&b));
-    let first_is_field = block.fields.first().is_some_and(|h| h.start == start)
-        && block.fields.iter().any(|h| valid_name(&h.name));
+    // Nearly always the first line is a well-formed field, and that settles it: read only
+    // that line (this test runs before every check, in the library too).
+    let first_line_end = head[start..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(head.len(), |p| start + p + 1);
+    let first = parse_header_block(head, start, first_line_end, &|_| 0);
+    let settled = first
+        .fields
+        .first()
+        .is_some_and(|h| h.start == start && valid_name(&h.name));
+    let first_is_field = settled || {
+        let block = parse_header_block(head, start, head.len(), &|_| 0);
+        block.fields.first().is_some_and(|h| h.start == start)
+            && block.fields.iter().any(|h| valid_name(&h.name))
+    };
     if !first_is_field {
         let end = raw[start..]
             .iter()

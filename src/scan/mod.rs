@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
 pub use mbox::MboxReader;
-pub use summary::{LabelTally, Labels, RuleTally, Summary};
+pub use summary::{LabelTally, Labels, RuleTally, Summary, exit_status};
 
 use crate::engine::Engine;
 use crate::envelope::Envelope;
@@ -346,22 +346,17 @@ fn run_job(
                 }
             };
             // An mbox with several messages: each is a draft.
-            if bytes.starts_with(b"From ") {
-                let mut reader = MboxReader::new(&bytes[..]);
-                if let (Some(one), Some(two)) = (reader.next(), reader.next()) {
-                    return [one, two]
-                        .into_iter()
-                        .chain(reader)
-                        .enumerate()
-                        .map(|(i, m)| {
-                            let d = Draft {
-                                path: draft.path.clone(),
-                                index: Some(i + 1),
-                            };
-                            check_one(engine, dedup, d, &m)
-                        })
-                        .collect();
-                }
+            if holds_several_messages(&bytes) {
+                return MboxReader::new(&bytes[..])
+                    .enumerate()
+                    .map(|(i, m)| {
+                        let d = Draft {
+                            path: draft.path.clone(),
+                            index: Some(i + 1),
+                        };
+                        check_one(engine, dedup, d, &m)
+                    })
+                    .collect();
             }
             if let Err(why) = crate::message::looks_like_mail(&bytes) {
                 let labelled = labels.is_some_and(|l| l.get(&draft.path).is_some());
@@ -377,6 +372,19 @@ fn run_job(
             vec![check_one(engine, dedup, draft, &bytes)]
         }
     }
+}
+
+/// Whether `bytes` is an mbox of more than one message: it starts with a `From ` line
+/// and another follows after a blank line. (A file that holds one message after a `From `
+/// line is that message; a file named `.mbox` or `.mbx` is an mbox however many it holds,
+/// see [`is_mbox_name`].)
+pub fn holds_several_messages(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"From ") && MboxReader::new(bytes).nth(1).is_some()
+}
+
+/// Whether a file's name says it is an mbox (`.mbox`, `.mbx`).
+pub fn is_mbox_name(path: &Path) -> bool {
+    matches!(extension(path).as_deref(), Some("mbox" | "mbx"))
 }
 
 fn not_mail(why: &str) -> Outcome {
@@ -467,9 +475,7 @@ fn walk_input(input: &Path, send: &mut dyn FnMut(Job) -> bool) -> bool {
 
 /// A file: an mbox to stream, or one to read in the pool.
 fn file(path: &Path, len: u64, strict: bool, send: &mut dyn FnMut(Job) -> bool) -> bool {
-    let ext = extension(path);
-    let named_mbox = matches!(ext.as_deref(), Some("mbox" | "mbx"));
-    if named_mbox || (len > STREAM_MBOX_BYTES && starts_with_from(path)) {
+    if is_mbox_name(path) || (len > STREAM_MBOX_BYTES && starts_with_from(path)) {
         return stream_mbox(path, send);
     }
     send(Job::File {

@@ -168,19 +168,31 @@ impl Summary {
         v
     }
 
-    /// The exit status: 2 when a draft would be refused; else the worst error (74 cannot
-    /// read, 70 internal error, 66 a given path does not exist, 65 not mail); else 1 when
-    /// a draft is flagged; else 0.
+    /// The exit status: see [`exit_status`].
     pub fn exit_code(&self) -> i32 {
-        if self.reject > 0 {
-            2
-        } else if self.worst_error > 0 {
-            self.worst_error
+        let worst = if self.reject > 0 {
+            Verdict::Reject
         } else if self.flag > 0 {
-            1
+            Verdict::Flag
         } else {
-            0
-        }
+            Verdict::Pass
+        };
+        exit_status(worst, self.worst_error)
+    }
+}
+
+/// The exit status of `preflight check` and `preflight scan` over all their drafts, the
+/// same for both: 2 when a draft would be refused, even if other inputs could not be
+/// read or are not mail (a refusal is what a pre-send check must not hide); else the
+/// highest error status (74 cannot read, 70 internal error, 66 a given path does not
+/// exist, 65 not mail); else 1 when a draft is flagged; else 0. `worst` is the worst
+/// verdict of the drafts that were checked (`Pass` when none was), `worst_error` the
+/// highest error status (0 for none).
+pub fn exit_status(worst: Verdict, worst_error: i32) -> i32 {
+    match worst {
+        Verdict::Reject => Verdict::Reject.exit_code(),
+        _ if worst_error > 0 => worst_error,
+        v => v.exit_code(),
     }
 }
 
