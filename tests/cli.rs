@@ -777,3 +777,23 @@ fn envelope_options_change_the_report() {
     assert!(ids(&["--mail-from", "bounce@esp.example.net"]).contains(&"AUTH002".to_string()));
     assert_eq!(ids(&["--rcpt", "bob@@example.org"]), ["RCPT001"]);
 }
+
+/// A draft that opens with a stray continuation line is mail with a finding, not "not mail".
+#[test]
+fn stray_continuation_first_is_checked() {
+    let o = run(&[
+        "check",
+        NOW,
+        "--format",
+        "json",
+        "tests/fixtures/rules/HDR019-1.eml",
+    ]);
+    assert_ne!(code(&o), 65, "{}", stderr(&o));
+    let ids: Vec<&str> = json(&o)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"HDR019"), "{ids:?}");
+}

@@ -10,7 +10,8 @@
 //! * binary data: more than 10% of the first 1,024 bytes are control bytes other than
 //!   TAB, CR and LF (NUL included), which text never has and an image or archive always has;
 //! * no header field at all at the start (after an optional mbox `From ` line): the first
-//!   line must read `Name: value`, and at least one field of the header block must have a
+//!   line must read `Name: value` (after at most eight stray continuation lines, which
+//!   are a finding, HDR019), and at least one field of the header block must have a
 //!   name of printable ASCII (RFC 5322 §3.6.8 `ftext`; the obsolete white space before the
 //!   colon is tolerated).
 
@@ -50,7 +51,23 @@ pub fn looks_like_mail(raw: &[u8]) -> Result<(), String> {
     // Only the header block is parsed (it stops at the first line that is not a field),
     // not the line structure of the whole input: `Engine::check` scans that once later.
     let head = &raw[..raw.len().min(256 * 1024)];
-    let start = header_start(head);
+    let mut start = header_start(head);
+    let first_line = start;
+    // A draft that opens with a few stray continuation lines (white space first, some
+    // text) is still mail, with an HDR019 finding: the fields after them decide.
+    for _ in 0..8 {
+        let rest = &head[start..];
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(rest.len(), |p| p + 1);
+        let line = &rest[..end];
+        let indented = matches!(line.first(), Some(b' ' | b'\t'));
+        if !indented || line.iter().all(u8::is_ascii_whitespace) || end == rest.len() {
+            break;
+        }
+        start += end;
+    }
     let valid_name = |n: &str| !n.is_empty() && n.bytes().all(|b| (33..=126).contains(&b));
     // Nearly always the first line is a well-formed field, and that settles it: read only
     // that line (this test runs before every check, in the library too).
@@ -69,6 +86,7 @@ pub fn looks_like_mail(raw: &[u8]) -> Result<(), String> {
             && block.fields.iter().any(|h| valid_name(&h.name))
     };
     if !first_is_field {
+        let start = first_line;
         let end = raw[start..]
             .iter()
             .position(|&b| b == b'\n')
@@ -105,6 +123,8 @@ mod tests {
             b"Subject: a NUL\n\nbo\0dy with a NUL byte among plenty of ordinary text\n",
             b"X-Only: header",
             b"Fr om: a\nSubject: x\n\nx\n",
+            // Stray continuation lines before the first field (HDR019's case).
+            b" X-Stray: 1\nFrom: a@example.com\nSubject: hi\n\nbody\n",
         ];
         for raw in ok {
             assert!(
@@ -121,6 +141,7 @@ mod tests {
             b": x\n",
             b"Fr om: a\n\nx\n",
             b"\0\0\0\0Subject: x\n",
+            b"   indented prose\n   more prose\n",
         ];
         for raw in bad {
             assert!(
