@@ -789,7 +789,8 @@ fn stray_continuation_first_is_checked() {
         "tests/fixtures/rules/HDR019-1.eml",
     ]);
     assert_ne!(code(&o), 65, "{}", stderr(&o));
-    let ids: Vec<&str> = json(&o)["findings"]
+    let report = json(&o);
+    let ids: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
