@@ -528,6 +528,48 @@ mod tests {
         assert_send_sync::<Engine>();
     }
 
+    /// A check that always panics, claiming an HTML rule.
+    struct Panics;
+
+    impl Check for Panics {
+        fn ids(&self) -> &'static [&'static str] {
+            &["HTML001"]
+        }
+        fn run(&self, _: &Message<'_>, _: &mut Ctx<'_>) {
+            panic!("a bug in a check");
+        }
+    }
+
+    #[test]
+    fn a_panicking_check_is_named_and_the_others_still_run() {
+        let mut engine = Engine::new(Config::default()).unwrap();
+        engine.checks.push(Box::new(Panics));
+        let r = engine.check(
+            include_bytes!("../samples/canary.eml"),
+            &Envelope::default(),
+        );
+        assert_eq!(r.internal_errors, ["the html check panicked"]);
+        assert_eq!(r.unchecked, ["html"]);
+        // The rest was checked: the canary is still rejected by the content rules.
+        assert!(r.findings.iter().any(|f| f.id == "CNT001"), "{r:?}");
+        // And the milter judges it by those, saying what was not checked.
+        let settings = crate::config::MilterConfig::default();
+        let (replies, _) = crate::milter::reply::decide(&settings, &r);
+        assert!(
+            matches!(&replies[..], [crate::milter::protocol::Response::ReplyCode(t)] if t.starts_with("554 5.7.1")),
+            "{replies:?}"
+        );
+        let good = engine.check(
+            include_bytes!("../samples/good-personal-reply.eml"),
+            &Envelope::default(),
+        );
+        let (replies, _) = crate::milter::reply::decide(&settings, &good);
+        assert!(
+            matches!(&replies[0], crate::milter::protocol::Response::AddHeader { value, .. } if value.ends_with("; unchecked=html")),
+            "{replies:?}"
+        );
+    }
+
     #[test]
     fn gtube_is_rejected() {
         let e = Engine::new(Config::default()).unwrap();
