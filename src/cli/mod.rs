@@ -278,19 +278,21 @@ struct CheckArgs {
     brief: bool,
     #[command(flatten)]
     selection: Selection,
-    /// Envelope sender (MAIL FROM); "" for the null sender.
+    /// Envelope sender (MAIL FROM); "" for the null sender. Checked against From
+    /// (AUTH002) and the login (AUTH001).
     #[arg(long, value_name = "ADDR")]
     mail_from: Option<String>,
-    /// Envelope recipient (RCPT TO). Repeatable.
+    /// Envelope recipient (RCPT TO), repeatable: syntax and count (RCPT001, RCPT002).
     #[arg(long = "rcpt", value_name = "ADDR")]
     rcpt_to: Vec<String>,
-    /// SMTP client IP address.
+    /// SMTP client IP address (kept in the envelope for the DNS checks; no check reads it
+    /// yet).
     #[arg(long, value_name = "IP")]
     ip: Option<IpAddr>,
-    /// HELO/EHLO name of the client.
+    /// HELO/EHLO name of the client (kept for the DNS checks; no check reads it yet).
     #[arg(long, value_name = "NAME")]
     helo: Option<String>,
-    /// SMTP AUTH user name.
+    /// SMTP AUTH login: the addresses it may send as are `senders.logins` (AUTH001).
     #[arg(long, value_name = "USER")]
     auth_user: Option<String>,
 }
