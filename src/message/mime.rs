@@ -115,6 +115,10 @@ pub struct MimeTree {
     pub max_depth: usize,
     /// Whether building stopped at [`HARD_MAX_DEPTH`] or [`HARD_MAX_PARTS`].
     pub truncated: bool,
+    /// Where it first stopped: the header offset of the first part not recorded. The
+    /// decoder (mail-parser) is given only the bytes before it, so what is parsed and
+    /// kept is bounded like the tree.
+    pub stopped_at: Option<usize>,
 }
 
 /// Splits a structured header value on `;` outside quotes, returning the first item
@@ -205,6 +209,11 @@ impl Builder<'_> {
     ) {
         if self.tree.parts.len() >= HARD_MAX_PARTS || depth > HARD_MAX_DEPTH {
             self.tree.truncated = true;
+            let at = self
+                .tree
+                .stopped_at
+                .map_or(header_start, |s| s.min(header_start));
+            self.tree.stopped_at = Some(at);
             return;
         }
         self.tree.max_depth = self.tree.max_depth.max(depth);
@@ -213,7 +222,7 @@ impl Builder<'_> {
             let b = &self.facts.header_block;
             (b.fields.clone(), b.body_start, b.has_separator)
         } else {
-            let b = parse_header_block(raw, header_start, end, &|o| self.facts.line_of(o));
+            let b = parse_header_block(raw, header_start, end, &|o| self.facts.line_of(raw, o));
             (b.fields, b.body_start, b.has_separator)
         };
         let value = |name: &str| headers.iter().find(|h| h.is(name)).map(|h| h.unfolded(raw));
@@ -370,6 +379,25 @@ impl MimeTree {
     /// The whole-message part.
     pub fn root(&self) -> &MimePart {
         &self.parts[0]
+    }
+
+    /// The leaf part whose header starts at `header_start`. Parts are in document order,
+    /// so their header offsets never decrease and a binary search finds it (a linear
+    /// search per decoded part was quadratic in the part count).
+    pub fn leaf_with_header_at(&self, header_start: usize) -> Option<&MimePart> {
+        let from = self
+            .parts
+            .partition_point(|p| p.header_start < header_start);
+        self.parts[from..]
+            .iter()
+            .take_while(|p| p.header_start == header_start)
+            .find(|p| p.is_leaf())
+    }
+
+    /// The bytes of `raw` the decoder needs: all of them, or those before the first part
+    /// the tree did not record.
+    pub fn decodable<'r>(&self, raw: &'r [u8]) -> &'r [u8] {
+        &raw[..self.stopped_at.unwrap_or(raw.len()).min(raw.len())]
     }
 
     /// Leaf parts (text, images, attachments), in document order.

@@ -83,7 +83,11 @@ impl<'a> Message<'a> {
         let mime = MimeTree::build(raw, &facts);
         // Received and other trace fields stay unparsed text: nothing reads them structured,
         // and mail-parser's Received tokenizer is a large share of parse time.
-        let parsed = PARSER.parse(raw);
+        // Only what the strict tree recorded is decoded: past its caps (10,000 parts, 64
+        // levels) mail-parser would still parse and keep every part (830,000 tiny parts
+        // cost 876 MB, and a deep enough nest of attached messages overflowed the stack
+        // when its parse was dropped).
+        let parsed = PARSER.parse(mime.decodable(raw));
         let text = DecodedText::build(raw, parsed.as_ref(), &mime);
         Message {
             raw,
@@ -132,7 +136,7 @@ impl<'a> Message<'a> {
 
     /// 1-based line number of a raw byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
-        self.facts.line_of(offset)
+        self.facts.line_of(self.raw, offset)
     }
 
     /// MIME part `path`; the message itself for a single-part message (`path` empty or
@@ -218,15 +222,18 @@ impl<'a> Message<'a> {
     /// [`SNIPPET_MAX`] bytes around it) as the snippet, so a reader sees the context.
     pub fn line_evidence(&self, at: usize) -> Evidence {
         let at = at.min(self.raw.len());
-        let line_start = self.raw[..at]
+        // Only the bytes a snippet can show are searched, so a line of megabytes costs
+        // no more than a short one.
+        let back = at.saturating_sub(SNIPPET_MAX / 2);
+        // Three bytes more, for the step back to a UTF-8 boundary below.
+        let window = back.saturating_sub(3);
+        let line_start = self.raw[window..at]
             .iter()
             .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
-        let line_end = self.raw[at..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(self.raw.len(), |p| at + p);
-        let mut from = line_start.max(at.saturating_sub(SNIPPET_MAX / 2));
+            .map_or(window, |p| window + p + 1);
+        let ahead = (at + SNIPPET_MAX).min(self.raw.len());
+        let line_end = memchr::memchr(b'\n', &self.raw[at..ahead]).map_or(ahead, |p| at + p);
+        let mut from = line_start.max(back);
         // Start on a UTF-8 boundary so the snippet stays text.
         while from > line_start && from < at && (self.raw[from] & 0xC0) == 0x80 {
             from -= 1;

@@ -688,9 +688,7 @@ impl DecodedText {
 
 /// The leaf part of `mime` whose header starts at `header_start`.
 pub(crate) fn leaf_at(mime: &MimeTree, header_start: usize) -> Option<&MimePart> {
-    mime.parts
-        .iter()
-        .find(|p| p.header_start == header_start && p.is_leaf())
+    mime.leaf_with_header_at(header_start)
         // mail-parser starts a single-part message at 0, before an mbox "From " line
         // the tree skips.
         .or_else(|| {
