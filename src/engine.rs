@@ -324,16 +324,20 @@ impl Engine {
                     }
                     for (ri, hs) in by_rule {
                         let rule = &self.rules.rules()[ri];
-                        let quoted: Vec<String> = hs
-                            .iter()
-                            .map(|h| {
-                                format!(
-                                    "\u{201c}{}\u{201d}",
-                                    crate::util::truncate_str(&h.matched, 100)
-                                )
-                            })
-                            .collect();
-                        let message = format!("{}: {}", rule.summary, quoted.join(", "));
+                        // Each distinct match quoted once, with its count.
+                        let mut quoted: Vec<(String, usize)> = Vec::new();
+                        for h in &hs {
+                            let q = format!(
+                                "\u{201c}{}\u{201d}",
+                                crate::util::truncate_str(&h.matched, 100)
+                            );
+                            match quoted.iter_mut().find(|(m, _)| *m == q) {
+                                Some((_, n)) => *n += 1,
+                                None => quoted.push((q, 1)),
+                            }
+                        }
+                        let message = format!("{}: ", rule.summary);
+                        let message = join_messages(message, &quoted, 0, ", ");
                         findings.push(self.finding(
                             rule,
                             message,
@@ -403,32 +407,54 @@ impl Engine {
     }
 
     fn merge_hits(&self, hits: Vec<Hit>) -> Vec<Finding> {
-        // One finding per rule id: messages joined, evidence concatenated (bounded).
-        // A weight from a data list stands in for the rule's score; a hit without one keeps
-        // the rule's own action for the whole finding.
-        type Merged = (usize, String, Vec<crate::report::Evidence>, Option<f64>);
+        // One finding per rule id: the distinct messages joined (each once, with its
+        // count), evidence concatenated without repeats, both bounded, and how many more
+        // hits there were. A weight from a data list stands in for the rule's score; a hit
+        // without one keeps the rule's own action for the whole finding.
+        struct Merged {
+            rule: usize,
+            messages: Vec<(String, usize)>,
+            evidence: Vec<crate::report::Evidence>,
+            weight: Option<f64>,
+            more: usize,
+        }
+        let cap = self.config.max_evidence;
         let mut out: Vec<Merged> = Vec::new();
         for h in hits {
             let Some(i) = self.index.get(h.id) else {
                 continue;
             };
-            match out.iter_mut().find(|(j, ..)| *j == i) {
-                Some((_, m, ev, w)) => {
-                    m.push_str("; ");
-                    m.push_str(&h.message);
-                    ev.extend(h.evidence);
-                    *w = match (*w, h.score) {
-                        (Some(a), Some(b)) => Some(a.max(b)),
-                        _ => None,
-                    };
+            let m = match out.iter().position(|m| m.rule == i) {
+                Some(k) => {
+                    let m = &mut out[k];
+                    m.weight = checks::join_weights(m.weight, h.score);
+                    m
                 }
-                None => out.push((i, h.message, h.evidence, h.score)),
+                None => {
+                    out.push(Merged {
+                        rule: i,
+                        messages: Vec::new(),
+                        evidence: Vec::new(),
+                        weight: h.score,
+                        more: 0,
+                    });
+                    out.last_mut().expect("just pushed")
+                }
+            };
+            m.more += h.more;
+            if !h.message.is_empty() {
+                match m.messages.iter_mut().find(|(t, _)| *t == h.message) {
+                    Some((_, n)) => *n += h.times,
+                    None => m.messages.push((h.message, h.times)),
+                }
             }
+            checks::add_evidence(&mut m.evidence, h.evidence, cap);
         }
         out.into_iter()
-            .map(|(i, m, ev, w)| {
-                let mut f = self.finding(&self.rules.rules()[i], m, ev);
-                if let Some(w) = w {
+            .map(|m| {
+                let message = join_messages(String::new(), &m.messages, m.more, "; ");
+                let mut f = self.finding(&self.rules.rules()[m.rule], message, m.evidence);
+                if let Some(w) = m.weight {
                     f.action = Action::Score;
                     f.score = w;
                 }
@@ -440,10 +466,15 @@ impl Engine {
     fn finding(
         &self,
         rule: &Rule,
-        message: String,
-        mut evidence: Vec<crate::report::Evidence>,
+        mut message: String,
+        evidence: Vec<crate::report::Evidence>,
     ) -> Finding {
-        evidence.truncate(self.config.max_evidence);
+        // Every finding is bounded here, whatever built it: the message in bytes, the
+        // evidence in count (without repeats) and each snippet in bytes.
+        crate::report::cut_message(&mut message);
+        let mut kept = Vec::with_capacity(evidence.len().min(self.config.max_evidence));
+        checks::add_evidence(&mut kept, evidence, self.config.max_evidence);
+        let evidence = kept;
         Finding {
             id: rule.id.clone(),
             name: rule.name.clone(),
@@ -461,6 +492,40 @@ impl Engine {
             evidence,
         }
     }
+}
+
+/// `head` followed by `items` (`message`, times seen) joined with `sep`, a count after
+/// those seen more than once, while the whole stays within [`crate::report::MESSAGE_MAX`];
+/// what does not fit, and `more` hits that kept no message, end it as "and N more".
+fn join_messages(mut out: String, items: &[(String, usize)], more: usize, sep: &str) -> String {
+    use crate::report::MESSAGE_MAX;
+    // Room kept for the ending ("; and 18446744073709551615 more").
+    const ENDING: usize = 32;
+    let start = out.len();
+    let mut left = more;
+    for (k, (text, times)) in items.iter().enumerate() {
+        let piece = if *times > 1 {
+            format!("{text} ({times} times)")
+        } else {
+            text.clone()
+        };
+        let sep_len = if out.len() > start { sep.len() } else { 0 };
+        if out.len() > start && out.len() + sep_len + piece.len() + ENDING > MESSAGE_MAX {
+            left += items[k..].iter().map(|(_, n)| n).sum::<usize>();
+            break;
+        }
+        if sep_len > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(&piece);
+    }
+    if left > 0 {
+        if out.len() > start {
+            out.push_str(sep);
+        }
+        out.push_str(&format!("and {left} more"));
+    }
+    out
 }
 
 #[cfg(test)]
