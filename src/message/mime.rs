@@ -115,7 +115,8 @@ pub struct MimeTree {
     pub max_depth: usize,
     /// Whether building stopped at [`HARD_MAX_DEPTH`] or [`HARD_MAX_PARTS`].
     pub truncated: bool,
-    /// Where it first stopped: the header offset of the first part not recorded. The
+    /// Where recording first stopped: the header offset of the first part not recorded,
+    /// or the first header field past a block's [`super::raw::HARD_MAX_FIELDS`]. The
     /// decoder (mail-parser) is given only the bytes before it, so what is parsed and
     /// kept is bounded like the tree.
     pub stopped_at: Option<usize>,
@@ -218,13 +219,22 @@ impl Builder<'_> {
         }
         self.tree.max_depth = self.tree.max_depth.max(depth);
         let raw = self.raw;
-        let (headers, body_start, has_separator) = if top {
+        let (headers, body_start, has_separator, fields_stopped) = if top {
             let b = &self.facts.header_block;
-            (b.fields.clone(), b.body_start, b.has_separator)
+            (
+                b.fields.clone(),
+                b.body_start,
+                b.has_separator,
+                b.stopped_at,
+            )
         } else {
             let b = parse_header_block(raw, header_start, end, &|o| self.facts.line_of(raw, o));
-            (b.fields, b.body_start, b.has_separator)
+            (b.fields, b.body_start, b.has_separator, b.stopped_at)
         };
+        // A header block past its field cap: the decoder stops there too.
+        if let Some(at) = fields_stopped {
+            self.tree.stopped_at = Some(self.tree.stopped_at.map_or(at, |s| s.min(at)));
+        }
         let value = |name: &str| headers.iter().find(|h| h.is(name)).map(|h| h.unfolded(raw));
         let ct = value("Content-Type");
         let default_ct = if digest_child {

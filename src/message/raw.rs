@@ -6,6 +6,11 @@ pub const MAX_POSITIONS: usize = 16;
 /// Bytes per block of the line index (see [`RawFacts::line_of`]).
 pub const LINE_BLOCK: usize = 1024;
 
+/// Header fields recorded per header block; the rest are counted ([`HeaderBlock::count`])
+/// and the block records where recording stopped. 35 MB of two-byte fields would
+/// otherwise be 12 million entries here and as many in the decoder.
+pub const HARD_MAX_FIELDS: usize = 10_000;
+
 /// The line terminator the message uses, judged by its first line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LineEnding {
@@ -92,8 +97,13 @@ pub fn unfold(v: &[u8]) -> String {
 /// A header block parsed strictly.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HeaderBlock {
-    /// The fields in order.
+    /// The fields in order (the first [`HARD_MAX_FIELDS`]).
     pub fields: Vec<HeaderField>,
+    /// How many fields the block has, recorded or not.
+    pub count: usize,
+    /// Where the first field that was not recorded starts, when there were more than
+    /// [`HARD_MAX_FIELDS`].
+    pub stopped_at: Option<usize>,
     /// Offset where the body starts (after the empty line), or where the header block
     /// stopped when there is no empty line.
     pub body_start: usize,
@@ -150,6 +160,7 @@ pub fn parse_header_block(
         }
         if line[0] == b' ' || line[0] == b'\t' {
             match block.fields.last_mut() {
+                Some(_) if block.stopped_at.is_some() => {}
                 Some(f) => f.end = next,
                 None => {
                     if block.orphan_continuation.is_none() {
@@ -194,14 +205,19 @@ pub fn parse_header_block(
         } else {
             None
         };
-        block.fields.push(HeaderField {
-            name: String::from_utf8_lossy(name).into_owned(),
-            start: at,
-            value_start: at + colon + 1,
-            end: next,
-            line: line_no,
-            malformed,
-        });
+        block.count += 1;
+        if block.fields.len() >= HARD_MAX_FIELDS {
+            block.stopped_at.get_or_insert(at);
+        } else {
+            block.fields.push(HeaderField {
+                name: String::from_utf8_lossy(name).into_owned(),
+                start: at,
+                value_start: at + colon + 1,
+                end: next,
+                line: line_no,
+                malformed,
+            });
+        }
         at = next;
         line_no += 1;
     }
@@ -413,6 +429,28 @@ mod tests {
         }
         assert_eq!(f.line_of(&raw, raw.len() + 10), f.line_of(&raw, raw.len()));
         assert_eq!(RawFacts::scan(b"").line_of(b"", 0), 1);
+    }
+
+    #[test]
+    fn fields_past_the_cap_are_counted_not_kept() {
+        let mut raw = Vec::new();
+        for i in 0..HARD_MAX_FIELDS + 5 {
+            raw.extend(format!("X-{i}: v\n continued\n").as_bytes());
+        }
+        let stop = raw.len() - 5 * "X-10000: v\n continued\n".len();
+        raw.extend(b"\nbody\n");
+        let f = RawFacts::scan(&raw);
+        let b = &f.header_block;
+        assert_eq!(
+            (b.fields.len(), b.count),
+            (HARD_MAX_FIELDS, HARD_MAX_FIELDS + 5)
+        );
+        assert_eq!(b.stopped_at, Some(stop));
+        assert!(b.has_separator);
+        // The last field kept ends where it ended, its continuation included.
+        assert_eq!(b.fields.last().map(|h| h.end), Some(stop));
+        let tree = crate::message::MimeTree::build(&raw, &f);
+        assert_eq!(tree.decodable(&raw).len(), stop);
     }
 
     #[test]
