@@ -8,7 +8,8 @@
 //! - `HOSTILE_KINDS`: only these kinds, comma-separated (default all);
 //! - `HOSTILE_RUNS`: runs per row, the median is shown (default 3);
 //! - `HOSTILE_ARGS`: more arguments for `preflight check` (`--ignore URL011,URL012`);
-//! - `HOSTILE_KEEP`: a directory to write the messages to and leave them (for profiling).
+//! - `HOSTILE_KEEP`: a directory to write the messages to and leave them (for profiling);
+//! - `HOSTILE_BIN`: another `preflight` binary to measure (an older build, to compare).
 //!
 //! Peak memory comes from GNU time (`/usr/bin/time`, Debian package `time`).
 
@@ -36,7 +37,10 @@ fn main() {
         eprintln!("{} is missing (apt-get install time)", measure::TIME);
         std::process::exit(1);
     }
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_preflight"));
+    let bin = std::env::var_os("HOSTILE_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_preflight")),
+        PathBuf::from,
+    );
     let keep = std::env::var_os("HOSTILE_KEEP").map(PathBuf::from);
     let dir = keep
         .clone()

@@ -548,6 +548,46 @@ mod tests {
     }
 
     #[test]
+    fn messages_join_distinct_hits_with_counts_and_stay_bounded() {
+        let items = vec![("a".to_string(), 3), ("b".to_string(), 1)];
+        assert_eq!(
+            join_messages(String::new(), &items, 0, "; "),
+            "a (3 times); b"
+        );
+        assert_eq!(
+            join_messages("S: ".into(), &items, 4, ", "),
+            "S: a (3 times), b, and 4 more"
+        );
+        let long: Vec<(String, usize)> = (0..100).map(|i| (format!("{i:0>100}"), 1)).collect();
+        let m = join_messages(String::new(), &long, 900, "; ");
+        assert!(m.len() <= crate::report::MESSAGE_MAX, "{}", m.len());
+        // Nine pieces fit; the other 91 and the 900 counted ones are the rest.
+        assert!(m.ends_with("; and 991 more"), "{m}");
+    }
+
+    #[test]
+    fn a_phrase_seen_in_several_texts_is_quoted_once() {
+        let e = Engine::new(Config {
+            select: vec!["CNT032".into()],
+            ..Config::default()
+        })
+        .unwrap();
+        let raw = "From: a@b.example\nSubject: ACT NOW\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=B\n\n--B\nContent-Type: text/plain\n\nACT NOW please\n--B\nContent-Type: text/html\n\n<p>ACT NOW please</p>\n--B--\n";
+        let r = e.check(raw.as_bytes(), &Envelope::default());
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.id == "CNT032")
+            .expect("CNT032");
+        assert!(
+            f.message.ends_with(": \u{201c}ACT NOW\u{201d} (3 times)"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.evidence.len(), 3);
+    }
+
+    #[test]
     fn selectors_must_match_something() {
         let c = Config {
             select: vec!["NOPE".into()],

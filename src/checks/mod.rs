@@ -286,3 +286,87 @@ pub(crate) fn fired(select: &str, mut config: crate::Config, raw: &[u8]) -> Vec<
         .map(|f| f.id)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Frame, Snippet, Span};
+
+    fn ev(at: usize, snippet: &str) -> Evidence {
+        Evidence {
+            frame: Frame::Raw,
+            part: None,
+            span: Span {
+                start: at,
+                end: at + 1,
+            },
+            line: Some(1),
+            snippet: Snippet::Text(snippet.to_string()),
+        }
+    }
+
+    fn with_ctx(enabled: &dyn Fn(&str) -> bool, f: impl FnOnce(&mut Ctx<'_>)) -> Vec<Hit> {
+        let config = Config::default();
+        let envelope = Envelope::default();
+        let lists = Lists::default();
+        let mut cx = Ctx::new(&config, &envelope, 0, &lists, enabled);
+        f(&mut cx);
+        cx.into_hits()
+    }
+
+    #[test]
+    fn a_rule_keeps_its_first_hits_and_counts_the_rest() {
+        let built = std::cell::Cell::new(0);
+        let hits = with_ctx(&|id| id != "OFF", |cx| {
+            for i in 0..1000 {
+                cx.hit_with("URL011", None, || {
+                    built.set(built.get() + 1);
+                    (format!("link {i}"), vec![ev(i, "x")])
+                });
+                cx.hit_with("OFF", None, || {
+                    built.set(built.get() + 1000);
+                    (String::new(), vec![])
+                });
+            }
+        });
+        // Five hits built and kept (max_evidence), 995 only counted, nothing for the
+        // rule that is off.
+        assert_eq!(built.get(), 5);
+        assert_eq!(hits.len(), 5);
+        assert_eq!(hits.iter().map(|h| h.more).sum::<usize>(), 995);
+        assert!(hits.iter().all(|h| h.id == "URL011"));
+    }
+
+    #[test]
+    fn repeats_are_counted_once_and_evidence_has_no_duplicates() {
+        let hits = with_ctx(&|_| true, |cx| {
+            for _ in 0..3 {
+                cx.hit("CNT010", "same words", vec![ev(7, "here"), ev(7, "here")]);
+            }
+            cx.hit("CNT010", "other words", vec![ev(9, &"y".repeat(5000))]);
+            cx.hit("CNT010", "x".repeat(100_000), vec![]);
+        });
+        assert_eq!(hits.len(), 3);
+        assert_eq!((hits[0].message.as_str(), hits[0].times), ("same words", 3));
+        assert_eq!(hits[0].evidence, vec![ev(7, "here")]);
+        let Snippet::Text(t) = &hits[1].evidence[0].snippet else {
+            panic!("text snippet")
+        };
+        assert_eq!(t.len(), crate::message::SNIPPET_MAX);
+        assert!(hits[2].message.len() <= crate::report::MESSAGE_MAX);
+        assert!(hits[2].message.ends_with('\u{2026}'));
+    }
+
+    #[test]
+    fn weights_join_over_counted_hits() {
+        let hits = with_ctx(&|_| true, |cx| {
+            for i in 0..10 {
+                let w = if i == 9 { None } else { Some(i as f64) };
+                cx.hit_with("ATT002", w, || (format!("file {i}"), vec![]));
+            }
+        });
+        // The last hit, counted only, had no weight: the rule's own action stands.
+        assert_eq!(hits.iter().map(|h| h.more).sum::<usize>(), 5);
+        assert_eq!(hits.last().map(|h| h.score), Some(None));
+    }
+}

@@ -45,6 +45,11 @@ pub fn kinds() -> &'static [Kind] {
             build: links_javascript,
         },
         Kind {
+            name: "links-tiny",
+            about: "the shortest links and images there are (<a href=x>, <img src=y>)",
+            build: links_tiny,
+        },
+        Kind {
             name: "text-urls",
             about: "URLs written in a text/plain part",
             build: text_urls,
@@ -65,9 +70,44 @@ pub fn kinds() -> &'static [Kind] {
             build: rfc822_nesting,
         },
         Kind {
+            name: "alternatives-many",
+            about: "multipart/alternative parts whose text and HTML link to different sites",
+            build: alternatives_many,
+        },
+        Kind {
+            name: "attachments-many",
+            about: "small attachments with dangerous double extensions",
+            build: attachments_many,
+        },
+        Kind {
+            name: "parts-8bit",
+            about: "parts with raw 8-bit text, no charset and no transfer encoding",
+            build: parts_8bit,
+        },
+        Kind {
             name: "headers-many",
             about: "header fields",
             build: headers_many,
+        },
+        Kind {
+            name: "headers-tiny",
+            about: "the shortest header fields there are (a:)",
+            build: headers_tiny,
+        },
+        Kind {
+            name: "headers-8bit",
+            about: "fields of distinct names with raw 8-bit bytes and glued encoded words",
+            build: headers_8bit,
+        },
+        Kind {
+            name: "headers-duplicate",
+            about: "the single-use fields (Subject, From, Date, ...) over and over",
+            build: headers_duplicate,
+        },
+        Kind {
+            name: "recipients-encoded",
+            about: "To addresses with encoded-word display names in one folded field",
+            build: recipients_encoded,
         },
         Kind {
             name: "recipients-many",
@@ -83,6 +123,11 @@ pub fn kinds() -> &'static [Kind] {
             name: "long-line",
             about: "one text/plain line of the whole size",
             build: long_line,
+        },
+        Kind {
+            name: "empty-lines",
+            about: "a body of empty lines",
+            build: empty_lines,
         },
         Kind {
             name: "long-lines",
@@ -214,6 +259,20 @@ fn links_plain(bytes: usize) -> Vec<u8> {
     )
 }
 
+fn links_tiny(bytes: usize) -> Vec<u8> {
+    html(
+        bytes,
+        |i, s| {
+            s.push_str(if i % 2 == 0 {
+                "<a href=x>y</a>"
+            } else {
+                "<img src=y>"
+            });
+        },
+        false,
+    )
+}
+
 fn links_javascript(bytes: usize) -> Vec<u8> {
     html(
         bytes,
@@ -226,13 +285,17 @@ fn links_javascript(bytes: usize) -> Vec<u8> {
 
 fn text_urls(bytes: usize) -> Vec<u8> {
     repeat("Content-Type: text/plain\n", bytes, "\n", |i, s| {
-        let _ = writeln!(
-            s,
-            "see https://www{i}.example{}.net/page?id={i} and http://10.0.{}.{}/x",
-            i % 97,
-            i % 250,
-            i % 200
-        );
+        if i % 2 == 0 {
+            let _ = writeln!(
+                s,
+                "see https://www{i}.example{}.net/page?id={i} and http://10.0.{}.{}/x",
+                i % 97,
+                i % 250,
+                i % 200
+            );
+        } else {
+            s.push_str("http://a.bc http://d.ef http://g.hi http://j.kl\n");
+        }
     })
 }
 
@@ -274,6 +337,104 @@ fn rfc822_nesting(bytes: usize) -> Vec<u8> {
         i += 1;
     }
     s.push_str("\nthe end\n");
+    s.into_bytes()
+}
+
+fn alternatives_many(bytes: usize) -> Vec<u8> {
+    repeat(
+        "Content-Type: multipart/mixed; boundary=\"m\"\n",
+        bytes,
+        "--m--\n",
+        |i, s| {
+            let _ = write!(
+                s,
+                "--m\nContent-Type: multipart/alternative; boundary=\"a{i}\"\n\n--a{i}\nContent-Type: text/plain\n\nSee https://www.plain{i}.example.com/ for the offer number {i} today\n--a{i}\nContent-Type: text/html\n\n<p>Something else entirely <a href=\"https://www.other{i}.example.net/\">here</a></p>\n--a{i}--\n"
+            );
+        },
+    )
+}
+
+fn attachments_many(bytes: usize) -> Vec<u8> {
+    repeat(
+        "Content-Type: multipart/mixed; boundary=\"b\"\n",
+        bytes,
+        "--b--\n",
+        |i, s| {
+            let _ = write!(
+                s,
+                "--b\nContent-Type: application/octet-stream; name=\"invoice{i}.pdf.exe\"\nContent-Disposition: attachment; filename=\"invoice{i}.pdf.exe\"\nContent-Transfer-Encoding: base64\n\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\n"
+            );
+        },
+    )
+}
+
+fn parts_8bit(bytes: usize) -> Vec<u8> {
+    repeat(
+        "Content-Type: multipart/mixed; boundary=\"b\"\n",
+        bytes,
+        "--b--\n",
+        |i, s| {
+            let _ = write!(
+                s,
+                "--b\nContent-Type: text/plain\n\ncaf\u{e9} cr\u{e8}me {i}\n"
+            );
+        },
+    )
+}
+
+fn headers_tiny(bytes: usize) -> Vec<u8> {
+    let mut s = String::with_capacity(bytes + 64);
+    s.push_str(HEAD);
+    while s.len() < bytes {
+        s.push_str("a:\n");
+    }
+    s.push_str("Content-Type: text/plain\n\nhello\n");
+    s.into_bytes()
+}
+
+fn headers_8bit(bytes: usize) -> Vec<u8> {
+    let mut s = String::with_capacity(bytes + 64);
+    s.push_str(HEAD);
+    let mut i = 0;
+    while s.len() < bytes {
+        let _ = writeln!(
+            s,
+            "X-Caf\u{e9}-{i}: cr\u{e8}me br\u{fb}l\u{e9}e x=?utf-8?q?glued?=y"
+        );
+        i += 1;
+    }
+    s.push_str("Content-Type: text/plain\n\nhello\n");
+    s.into_bytes()
+}
+
+fn headers_duplicate(bytes: usize) -> Vec<u8> {
+    let mut s = String::with_capacity(bytes + 64);
+    s.push_str(HEAD);
+    let mut i = 0;
+    while s.len() < bytes {
+        let _ = write!(
+            s,
+            "Subject: again {i}\nFrom: Other <o{i}@example.net>\nDate: Tue, 02 Jun 2026 10:00:00 +0000\nMessage-ID: <{i}@example.net>\nTo: r{i}@example.org\n"
+        );
+        i += 1;
+    }
+    s.push_str("Content-Type: text/plain\n\nhello\n");
+    s.into_bytes()
+}
+
+fn recipients_encoded(bytes: usize) -> Vec<u8> {
+    let mut s = String::with_capacity(bytes + 64);
+    s.push_str("From: Sender <news@sender.example.com>\nSubject: hostile\nTo: a@example.org");
+    let mut i = 0;
+    while s.len() < bytes {
+        let _ = write!(
+            s,
+            ",\n =?utf-8?q?Reader_{i}?= \"x\" <reader{i}@example{}.org>",
+            i % 50
+        );
+        i += 1;
+    }
+    s.push_str("\nContent-Type: text/plain\n\nhello\n");
     s.into_bytes()
 }
 
@@ -320,6 +481,12 @@ fn subject_huge(bytes: usize) -> Vec<u8> {
 fn long_line(bytes: usize) -> Vec<u8> {
     repeat("Content-Type: text/plain\n", bytes, "\n", |i, s| {
         let _ = write!(s, "word{} ", i % 1000);
+    })
+}
+
+fn empty_lines(bytes: usize) -> Vec<u8> {
+    repeat("Content-Type: text/plain\n", bytes, "end\n", |_, s| {
+        s.push('\n')
     })
 }
 
