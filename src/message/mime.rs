@@ -312,19 +312,26 @@ impl Builder<'_> {
             let Some(boundary) = boundary else { return };
             let digest = content_type == "multipart/digest";
             let b = boundary.as_bytes();
-            let mut at = body_start;
             let mut open: Option<usize> = None; // start of the current part's content
             let mut n = 0;
             let mut delimiters = 0;
             let mut terminated = false;
-            while at < end {
+            // Candidates are found by searching for `--boundary` (not line by line: each
+            // of 64 nested levels reads its whole body) and count at a line start only.
+            let dashed = [b"--", b].concat();
+            let finder = memchr::memmem::Finder::new(&dashed);
+            let mut from = body_start;
+            while let Some(p) = finder.find(&raw[from..end]) {
+                let at = from + p;
+                from = at + 1;
+                if at > body_start && raw[at - 1] != b'\n' {
+                    continue;
+                }
                 let next = match memchr::memchr(b'\n', &raw[at..end]) {
                     Some(p) => at + p + 1,
                     None => end,
                 };
-                if raw[at] == b'-'
-                    && let Some(close) = delimiter_kind(&raw[at..next], b)
-                {
+                if let Some(close) = delimiter_kind(&raw[at..next], b) {
                     delimiters += 1;
                     if let Some(s) = open.take() {
                         n += 1;
@@ -336,8 +343,8 @@ impl Builder<'_> {
                         break;
                     }
                     open = Some(next);
+                    from = next;
                 }
-                at = next;
             }
             if let Some(s) = open {
                 n += 1;
@@ -485,6 +492,40 @@ mod tests {
         assert_eq!(t.parts[2].depth, 2);
         assert!(t.parts[2].body_8bit);
         assert_eq!(t.parts[2].headers[0].name, "Subject");
+    }
+
+    #[test]
+    fn delimiters_count_only_at_line_starts() {
+        // The same delimiters a line-by-line reading finds: `--b` inside a line, longer
+        // boundaries that start with `b`, CR LF, white space after, the body's first line.
+        let cases: &[(&[u8], usize, bool, &[&[u8]])] = &[
+            (
+                b"--b\n\none --b\n--bb\n--b \t\r\n\ntwo\n--b--\n",
+                3,
+                true,
+                &[b"one --b\n--bb", b"two"],
+            ),
+            (b"x--b\n--b\r\n\r\nA\r\n--b--", 2, true, &[b"A"]),
+            (b"--b-\n--b\n\nlast", 1, false, &[b"last"]),
+            (b"\n---b\n--b--x\n--b--\n", 1, true, &[]),
+        ];
+        for (body, delimiters, terminated, bodies) in cases {
+            let mut raw = b"Content-Type: multipart/mixed; boundary=b\n\n".to_vec();
+            raw.extend_from_slice(body);
+            let t = tree(&raw);
+            let root = t.root();
+            let got: Vec<&[u8]> = root
+                .children
+                .iter()
+                .map(|&c| &raw[t.parts[c].body_start..t.parts[c].end])
+                .collect();
+            assert_eq!(
+                (root.delimiters, root.terminated, got.as_slice()),
+                (*delimiters, *terminated, *bodies),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[test]
