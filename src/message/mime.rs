@@ -498,7 +498,9 @@ mod tests {
     fn delimiters_count_only_at_line_starts() {
         // The same delimiters a line-by-line reading finds: `--b` inside a line, longer
         // boundaries that start with `b`, CR LF, white space after, the body's first line.
-        let cases: &[(&[u8], usize, bool, &[&[u8]])] = &[
+        // (body, delimiter lines, closed, the parts' bodies)
+        type Case<'c> = (&'c [u8], usize, bool, &'c [&'c [u8]]);
+        let cases: &[Case<'_>] = &[
             (
                 b"--b\n\none --b\n--bb\n--b \t\r\n\ntwo\n--b--\n",
                 3,
