@@ -509,15 +509,24 @@ fn join_messages(mut out: String, items: &[(String, usize)], more: usize, sep: &
         } else {
             text.clone()
         };
-        let sep_len = if out.len() > start { sep.len() } else { 0 };
-        if out.len() > start && out.len() + sep_len + piece.len() + ENDING > MESSAGE_MAX {
+        let first = out.len() == start;
+        let sep_len = if first { 0 } else { sep.len() };
+        let room = MESSAGE_MAX.saturating_sub(out.len() + sep_len + ENDING);
+        if piece.len() > room && !first {
             left += items[k..].iter().map(|(_, n)| n).sum::<usize>();
             break;
         }
-        if sep_len > 0 {
+        if !first {
             out.push_str(sep);
         }
-        out.push_str(&piece);
+        if piece.len() > room {
+            // The first message alone is too long: cut, so the ending still fits.
+            let cut = crate::util::truncate_str(&piece, room.saturating_sub(3));
+            out.push_str(cut);
+            out.push('\u{2026}');
+        } else {
+            out.push_str(&piece);
+        }
     }
     if left > 0 {
         if out.len() > start {
@@ -563,6 +572,11 @@ mod tests {
         assert!(m.len() <= crate::report::MESSAGE_MAX, "{}", m.len());
         // Nine pieces fit; the other 91 and the 900 counted ones are the rest.
         assert!(m.ends_with("; and 991 more"), "{m}");
+        // A first message of the whole size is cut so that the count still shows.
+        let huge = vec![("x".repeat(crate::report::MESSAGE_MAX), 2)];
+        let m = join_messages(String::new(), &huge, 7, "; ");
+        assert!(m.len() <= crate::report::MESSAGE_MAX, "{}", m.len());
+        assert!(m.ends_with("x\u{2026}; and 7 more"), "{m}");
     }
 
     #[test]
