@@ -234,6 +234,21 @@ fn links_are_read_up_to_a_cap() {
     assert_eq!((links, images), (MAX_ITEMS, MAX_ITEMS));
     let n = msg.links().len();
     assert!(n <= 2 * MAX_ITEMS + MAX_TEXT_LINKS, "{n} links");
+    // Three HTML parts of 8,000 links each: the parts keep 20,000 together.
+    let mut raw = b"From: a@example.com\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n".to_vec();
+    for _ in 0..3 {
+        raw.extend(b"--b\nContent-Type: text/html\n\n");
+        raw.extend("<a href=x>y</a>".repeat(8000).as_bytes());
+        raw.extend(b"\n");
+    }
+    raw.extend(b"--b--\n");
+    let msg = Message::parse(&raw);
+    let kept: Vec<usize> = msg
+        .html_facts()
+        .iter()
+        .map(|(_, f)| f.links.len())
+        .collect();
+    assert_eq!(kept, [8000, 8000, 4000]);
 }
 
 /// How deep attached messages nest in mail-parser's parse.
