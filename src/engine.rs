@@ -354,16 +354,20 @@ impl Engine {
                     }
                     for (ri, hs) in by_rule {
                         let rule = &self.rules.rules()[ri];
-                        let quoted: Vec<String> = hs
-                            .iter()
-                            .map(|h| {
-                                format!(
-                                    "\u{201c}{}\u{201d}",
-                                    crate::util::truncate_str(&h.matched, 100)
-                                )
-                            })
-                            .collect();
-                        let message = format!("{}: {}", rule.summary, quoted.join(", "));
+                        // Each distinct match quoted once, with its count.
+                        let mut quoted: Vec<(String, usize)> = Vec::new();
+                        for h in &hs {
+                            let q = format!(
+                                "\u{201c}{}\u{201d}",
+                                crate::util::truncate_str(&h.matched, 100)
+                            );
+                            match quoted.iter_mut().find(|(m, _)| *m == q) {
+                                Some((_, n)) => *n += 1,
+                                None => quoted.push((q, 1)),
+                            }
+                        }
+                        let message = format!("{}: ", rule.summary);
+                        let message = join_messages(message, &quoted, 0, ", ");
                         findings.push(self.finding(
                             rule,
                             message,
@@ -433,35 +437,57 @@ impl Engine {
     }
 
     fn merge_hits(&self, hits: Vec<Hit>) -> Vec<Finding> {
-        // One finding per rule id: messages joined, evidence concatenated (bounded).
-        // A weight from a data list stands in for the rule's score; a hit without one keeps
-        // the rule's own action for the whole finding.
-        type Merged = (usize, String, Vec<crate::report::Evidence>, Option<f64>);
+        // One finding per rule id: the distinct messages joined (each once, with its
+        // count), evidence concatenated without repeats, both bounded, and how many more
+        // hits there were. A weight from a data list stands in for the rule's score; a hit
+        // without one keeps the rule's own action for the whole finding.
+        struct Merged {
+            rule: usize,
+            messages: Vec<(String, usize)>,
+            evidence: Vec<crate::report::Evidence>,
+            weight: Option<f64>,
+            more: usize,
+        }
+        let cap = self.config.max_evidence;
         let places: Vec<(&str, Option<&str>)> = hits.iter().map(|h| (h.id, h.place)).collect();
         let mut out: Vec<Merged> = Vec::new();
         for h in hits {
             let Some(i) = self.index.get(h.id) else {
                 continue;
             };
-            match out.iter_mut().find(|(j, ..)| *j == i) {
-                Some((_, m, ev, w)) => {
-                    m.push_str("; ");
-                    m.push_str(&h.message);
-                    ev.extend(h.evidence);
-                    *w = match (*w, h.score) {
-                        (Some(a), Some(b)) => Some(a.max(b)),
-                        _ => None,
-                    };
+            let m = match out.iter().position(|m| m.rule == i) {
+                Some(k) => {
+                    let m = &mut out[k];
+                    m.weight = checks::join_weights(m.weight, h.score);
+                    m
                 }
-                None => out.push((i, h.message, h.evidence, h.score)),
+                None => {
+                    out.push(Merged {
+                        rule: i,
+                        messages: Vec::new(),
+                        evidence: Vec::new(),
+                        weight: h.score,
+                        more: 0,
+                    });
+                    out.last_mut().expect("just pushed")
+                }
+            };
+            m.more += h.more;
+            if !h.message.is_empty() {
+                match m.messages.iter_mut().find(|(t, _)| *t == h.message) {
+                    Some((_, n)) => *n += h.times,
+                    None => m.messages.push((h.message, h.times)),
+                }
             }
+            checks::add_evidence(&mut m.evidence, h.evidence, cap);
         }
         out.into_iter()
-            .map(|(i, m, ev, w)| {
-                let rule = &self.rules.rules()[i];
-                let mut f = self.finding(rule, m, ev);
+            .map(|m| {
+                let message = join_messages(String::new(), &m.messages, m.more, "; ");
+                let rule = &self.rules.rules()[m.rule];
+                let mut f = self.finding(rule, message, m.evidence);
                 f.fix = fix_for(rule, &places);
-                if let Some(w) = w {
+                if let Some(w) = m.weight {
                     f.action = Action::Score;
                     f.score = w;
                 }
@@ -473,10 +499,15 @@ impl Engine {
     fn finding(
         &self,
         rule: &Rule,
-        message: String,
-        mut evidence: Vec<crate::report::Evidence>,
+        mut message: String,
+        evidence: Vec<crate::report::Evidence>,
     ) -> Finding {
-        evidence.truncate(self.config.max_evidence);
+        // Every finding is bounded here, whatever built it: the message in bytes, the
+        // evidence in count (without repeats) and each snippet in bytes.
+        crate::report::cut_message(&mut message);
+        let mut kept = Vec::with_capacity(evidence.len().min(self.config.max_evidence));
+        checks::add_evidence(&mut kept, evidence, self.config.max_evidence);
+        let evidence = kept;
         Finding {
             id: rule.id.clone(),
             name: rule.name.clone(),
@@ -515,6 +546,49 @@ fn fix_for(rule: &Rule, places: &[(&str, Option<&str>)]) -> String {
         return rule.fix.clone();
     }
     parts.join(" ")
+}
+
+/// `head` followed by `items` (`message`, times seen) joined with `sep`, a count after
+/// those seen more than once, while the whole stays within [`crate::report::MESSAGE_MAX`];
+/// what does not fit, and `more` hits that kept no message, end it as "and N more".
+fn join_messages(mut out: String, items: &[(String, usize)], more: usize, sep: &str) -> String {
+    use crate::report::MESSAGE_MAX;
+    // Room kept for the ending ("; and 18446744073709551615 more").
+    const ENDING: usize = 32;
+    let start = out.len();
+    let mut left = more;
+    for (k, (text, times)) in items.iter().enumerate() {
+        let piece = if *times > 1 {
+            format!("{text} ({times} times)")
+        } else {
+            text.clone()
+        };
+        let first = out.len() == start;
+        let sep_len = if first { 0 } else { sep.len() };
+        let room = MESSAGE_MAX.saturating_sub(out.len() + sep_len + ENDING);
+        if piece.len() > room && !first {
+            left += items[k..].iter().map(|(_, n)| n).sum::<usize>();
+            break;
+        }
+        if !first {
+            out.push_str(sep);
+        }
+        if piece.len() > room {
+            // The first message alone is too long: cut, so the ending still fits.
+            let cut = crate::util::truncate_str(&piece, room.saturating_sub(3));
+            out.push_str(cut);
+            out.push('\u{2026}');
+        } else {
+            out.push_str(&piece);
+        }
+    }
+    if left > 0 {
+        if out.len() > start {
+            out.push_str(sep);
+        }
+        out.push_str(&format!("and {left} more"));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -610,6 +684,51 @@ mod tests {
         // Not in the JSON of a message.
         let json = serde_json::to_string(&e.check(b"Subject: x\n\nhi\n", &env)).unwrap();
         assert!(!json.contains("not_mail"), "{json}");
+    }
+
+    #[test]
+    fn messages_join_distinct_hits_with_counts_and_stay_bounded() {
+        let items = vec![("a".to_string(), 3), ("b".to_string(), 1)];
+        assert_eq!(
+            join_messages(String::new(), &items, 0, "; "),
+            "a (3 times); b"
+        );
+        assert_eq!(
+            join_messages("S: ".into(), &items, 4, ", "),
+            "S: a (3 times), b, and 4 more"
+        );
+        let long: Vec<(String, usize)> = (0..100).map(|i| (format!("{i:0>100}"), 1)).collect();
+        let m = join_messages(String::new(), &long, 900, "; ");
+        assert!(m.len() <= crate::report::MESSAGE_MAX, "{}", m.len());
+        // Nine pieces fit; the other 91 and the 900 counted ones are the rest.
+        assert!(m.ends_with("; and 991 more"), "{m}");
+        // A first message of the whole size is cut so that the count still shows.
+        let huge = vec![("x".repeat(crate::report::MESSAGE_MAX), 2)];
+        let m = join_messages(String::new(), &huge, 7, "; ");
+        assert!(m.len() <= crate::report::MESSAGE_MAX, "{}", m.len());
+        assert!(m.ends_with("x\u{2026}; and 7 more"), "{m}");
+    }
+
+    #[test]
+    fn a_phrase_seen_in_several_texts_is_quoted_once() {
+        let e = Engine::new(Config {
+            select: vec!["CNT032".into()],
+            ..Config::default()
+        })
+        .unwrap();
+        let raw = "From: a@b.example\nSubject: ACT NOW\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=B\n\n--B\nContent-Type: text/plain\n\nACT NOW please\n--B\nContent-Type: text/html\n\n<p>ACT NOW please</p>\n--B--\n";
+        let r = e.check(raw.as_bytes(), &Envelope::default());
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.id == "CNT032")
+            .expect("CNT032");
+        assert!(
+            f.message.ends_with(": \u{201c}ACT NOW\u{201d} (3 times)"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.evidence.len(), 3);
     }
 
     #[test]

@@ -47,6 +47,19 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Most bytes of a finding's `message`. A rule that fires many times quotes its first
+/// hits and ends with "and N more"; a single hit's message is cut with an ellipsis.
+pub const MESSAGE_MAX: usize = 1024;
+
+/// Cuts `message` to [`MESSAGE_MAX`] bytes at a char boundary, ending it with `…`.
+pub fn cut_message(message: &mut String) {
+    if message.len() > MESSAGE_MAX {
+        let n = crate::util::truncate_str(message, MESSAGE_MAX - '\u{2026}'.len_utf8()).len();
+        message.truncate(n);
+        message.push('\u{2026}');
+    }
+}
+
 /// The overall decision for one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
@@ -150,6 +163,26 @@ impl Snippet {
         let (s, e) = crate::util::snippet_bounds(&text.as_bytes()[ls..le], at - ls, 40, max);
         // The bounds are on UTF-8 boundaries; `get` keeps a wrong one from panicking.
         Snippet::Text(text.get(ls + s..ls + e).unwrap_or_default().to_string())
+    }
+    /// Cuts the snippet to at most `max` bytes of what it shows (text at a char
+    /// boundary; for bytes, the decoded bytes, encoded again).
+    pub fn cut(&mut self, max: usize) {
+        match self {
+            Snippet::Text(t) => {
+                let n = crate::util::truncate_str(t, max).len();
+                t.truncate(n);
+            }
+            // Base64 of `max` bytes is at most this long; only longer ones are decoded.
+            Snippet::Bytes(b) if b.len() > max.div_ceil(3) * 4 => {
+                if let Some(mut v) = crate::util::base64_decode(b) {
+                    v.truncate(max);
+                    *b = crate::util::base64(&v);
+                } else {
+                    b.clear();
+                }
+            }
+            Snippet::Bytes(_) => {}
+        }
     }
     /// The snippet as displayable text: bytes that are not UTF-8 shown as `\xNN`.
     pub fn display(&self) -> String {

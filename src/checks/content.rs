@@ -547,19 +547,24 @@ impl Check for ContentCheck {
                 }
             }
         }
-        // Body formatting.
+        // Body formatting, each pass only for a rule that runs.
+        let (cnt022, cnt026, cnt027) = (cx.on("CNT022"), cx.on("CNT026"), cx.on("CNT027"));
+        if !(cnt022 || cnt026 || cnt027) {
+            return;
+        }
         let mut punct: Vec<Evidence> = Vec::new();
         let mut gappy: Vec<(String, Evidence)> = Vec::new();
         let (mut up, mut letters) = (0usize, 0usize);
         let mut caps_part: Option<&TextPart> = None;
         for tp in body_parts(msg) {
-            for m in PUNCT_RUN.find_iter(&tp.decoded) {
-                if punct.len() < 5 {
+            if cnt022 {
+                // Five are all the rule reports.
+                for m in PUNCT_RUN.find_iter(&tp.decoded).take(5 - punct.len()) {
                     punct.push(evidence(tp, m.start(), m.end()));
                 }
             }
             // Spaced-out letters are what the skeleton joins: no skeleton, no runs.
-            let gappy_runs = if tp.skeleton.as_ref().is_some_and(|s| s.spaced) {
+            let gappy_runs = if cnt027 && tp.skeleton.as_ref().is_some_and(|s| s.spaced) {
                 GAPPY.captures_iter(&tp.decoded).collect::<Vec<_>>()
             } else {
                 Vec::new()
@@ -571,6 +576,9 @@ impl Check for ContentCheck {
                 {
                     gappy.push((word, evidence(tp, g.start(), g.end())));
                 }
+            }
+            if !cnt026 {
+                continue;
             }
             let (r, l) = capitals(&tp.decoded);
             let u = (r * l as f64).round() as usize;

@@ -14,14 +14,12 @@ fn evidence_at(msg: &Message<'_>, p: &Positions, width: usize) -> Vec<crate::rep
         .iter()
         .take(3)
         .map(|&at| {
-            let line = msg.line_of(at);
-            let start = msg
-                .facts
-                .line_starts
-                .get(line - 1)
-                .copied()
-                .unwrap_or(at)
-                .max(at.saturating_sub(width));
+            // The line's start, or `width` bytes back when the line started earlier.
+            let lo = at.min(msg.raw.len()).saturating_sub(width);
+            let start = msg.raw[lo..at.min(msg.raw.len())]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(lo, |p| lo + p + 1);
             msg.raw_evidence(start, (at + 1).min(msg.raw.len()))
         })
         .collect()
@@ -195,12 +193,14 @@ impl Check for EncodingCheck {
                 evidence_at(msg, &f.nul, 40),
             );
         }
-        if f.header_8bit.count > 0 {
+        if f.header_8bit.count > 0 && cx.on("ENC005") {
+            // The first few names; a set counts the rest (each field may have its own).
             let mut names: Vec<&str> = Vec::new();
+            let mut distinct = std::collections::HashSet::new();
             let mut ev = Vec::new();
             for h in f.headers() {
-                if msg.raw[h.start..h.end].iter().any(|&b| b >= 0x80) {
-                    if !names.contains(&h.name.as_str()) {
+                if !msg.raw[h.start..h.end].is_ascii() {
+                    if distinct.insert(h.name.to_ascii_lowercase()) && names.len() < 5 {
                         names.push(&h.name);
                     }
                     if ev.len() < 3 {
@@ -208,23 +208,31 @@ impl Check for EncodingCheck {
                     }
                 }
             }
-            let names = if names.is_empty() {
-                "the header block".to_string()
-            } else {
-                names.join(", ")
+            let names = match distinct.len() {
+                0 => "the header block".to_string(),
+                n if n > names.len() => {
+                    format!("{}, and {} more", names.join(", "), n - names.len())
+                }
+                _ => names.join(", "),
             };
             cx.hit("ENC005", format!("{} raw 8-bit byte(s) in header fields ({names}) instead of RFC 2047 encoded-words", f.header_8bit.count), ev);
         }
         // Plain ASCII text hidden behind base64.
         if cx.on("ENC009") {
+            // The paths of text parts that decode to ASCII, looked up per part.
+            let ascii: std::collections::HashSet<&str> = msg
+                .text
+                .parts
+                .iter()
+                .filter(|t| !t.decoded.trim().is_empty() && t.decoded.is_ascii())
+                .map(|t| t.part.as_str())
+                .collect();
             let hidden = msg.mime.parts.iter().find(|p| {
                 p.is_leaf()
                     && p.is_text()
                     && !p.is_attachment()
                     && p.cte.as_deref() == Some("base64")
-                    && msg.text.parts.iter().any(|t| {
-                        t.part == p.path && !t.decoded.trim().is_empty() && t.decoded.is_ascii()
-                    })
+                    && ascii.contains(p.path.as_str())
             });
             if let Some(p) = hidden {
                 let ev = p
@@ -248,13 +256,19 @@ impl Check for EncodingCheck {
             if let Some(c) = cte
                 && !known
             {
-                let ev = p
-                    .header("Content-Transfer-Encoding")
-                    .map(|h| vec![msg.header_evidence(h)])
-                    .unwrap_or_default();
-                cx.hit("ENC007", format!("{} has Content-Transfer-Encoding \u{201c}{c}\u{201d}, which receivers cannot decode", p.noun()), ev);
+                cx.hit_with("ENC007", None, || {
+                    let ev = p
+                        .header("Content-Transfer-Encoding")
+                        .map(|h| vec![msg.header_evidence(h)])
+                        .unwrap_or_default();
+                    (
+                        format!("{} has Content-Transfer-Encoding \u{201c}{c}\u{201d}, which receivers cannot decode", p.noun()),
+                        ev,
+                    )
+                });
             }
             if p.body_8bit
+                && cx.on("ENC006")
                 && matches!(cte, None | Some("7bit"))
                 && (top_is_mime || !p.path.is_empty() || cte.is_some())
             {
@@ -267,31 +281,36 @@ impl Check for EncodingCheck {
                 } else {
                     "with no Content-Transfer-Encoding (so 7bit)"
                 };
-                cx.hit(
-                    "ENC006",
-                    format!("{} has raw 8-bit bytes but is {declared}", p.noun()),
-                    vec![msg.line_evidence(at)],
-                );
+                cx.hit_with("ENC006", None, || {
+                    (
+                        format!("{} has raw 8-bit bytes but is {declared}", p.noun()),
+                        vec![msg.line_evidence(at)],
+                    )
+                });
             }
-            if p.is_text() && p.param("charset").is_none_or(|c| c.trim().is_empty()) {
+            if p.is_text()
+                && cx.on("ENC008")
+                && p.param("charset").is_none_or(|c| c.trim().is_empty())
+            {
                 let body = &msg.raw[p.body_start..p.end];
                 let eight = match cte {
                     Some("quoted-printable") => qp_has_8bit(body),
                     _ => p.body_8bit,
                 };
                 if eight {
-                    let ev = p
-                        .header("Content-Type")
-                        .map(|h| vec![msg.header_evidence(h)])
-                        .unwrap_or_else(|| vec![msg.raw_evidence(p.body_start, p.body_start)]);
-                    cx.hit(
-                        "ENC008",
-                        format!(
-                            "{} is text with 8-bit characters but names no charset",
-                            p.noun()
-                        ),
-                        ev,
-                    );
+                    cx.hit_with("ENC008", None, || {
+                        let ev = p
+                            .header("Content-Type")
+                            .map(|h| vec![msg.header_evidence(h)])
+                            .unwrap_or_else(|| vec![msg.raw_evidence(p.body_start, p.body_start)]);
+                        (
+                            format!(
+                                "{} is text with 8-bit characters but names no charset",
+                                p.noun()
+                            ),
+                            ev,
+                        )
+                    });
                 }
             }
         }

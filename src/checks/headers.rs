@@ -330,18 +330,31 @@ impl HeadersCheck {
         if msg.header("Message-ID").is_none() {
             cx.hit("HDR003", "The message has no Message-ID header", vec![]);
         }
+        if !cx.on("HDR004") {
+            return;
+        }
         let mut dups = Vec::new();
         let mut evidence = Vec::new();
+        let cap = cx.kept_per_rule();
         for name in SINGLE {
             let found: Vec<&HeaderField> = msg.headers_named(name).collect();
             if found.len() > 1 {
-                let lines: Vec<String> = found.iter().map(|h| h.line.to_string()).collect();
+                // The first few lines and evidence: a field repeated 100,000 times is
+                // said in one line.
+                let lines: Vec<String> = found.iter().take(5).map(|h| h.line.to_string()).collect();
+                let more = if found.len() > 5 { ", ..." } else { "" };
                 dups.push(format!(
-                    "{name} appears {} times (lines {})",
+                    "{name} appears {} times (lines {}{more})",
                     found.len(),
                     lines.join(", ")
                 ));
-                evidence.extend(found.iter().skip(1).map(|h| msg.header_evidence(h)));
+                evidence.extend(
+                    found
+                        .iter()
+                        .skip(1)
+                        .take(cap.saturating_sub(evidence.len()))
+                        .map(|h| msg.header_evidence(h)),
+                );
             }
         }
         if !dups.is_empty() {
@@ -605,7 +618,12 @@ impl HeadersCheck {
             "Return-Path",
         ];
         const ADDRESS: &[&str] = &["From", "To", "Cc", "Bcc", "Reply-To", "Sender"];
+        if !cx.on("HDR013") {
+            return;
+        }
+        // The fields with a problem (the first few) and how many there are.
         let mut found: Vec<(String, &HeaderField)> = Vec::new();
+        let mut fields = 0;
         for h in msg.facts.headers() {
             let raw = h.raw_value(msg.raw);
             if memchr::memmem::find(raw, b"=?").is_none() {
@@ -613,15 +631,24 @@ impl HeadersCheck {
             }
             let v = String::from_utf8_lossy(raw);
             let name = h.name.as_str();
+            // Quotes and angle brackets before the current word, counted as the words go
+            // by (counting from the start for each word was quadratic in a long field).
+            let (mut seen, mut quotes, mut in_angle) = (0, 0, false);
             for m in ENCODED_WORD.find_iter(&v) {
                 let problem = if FORBIDDEN.iter().any(|f| f.eq_ignore_ascii_case(name)) {
                     Some(format!("in {name}, where RFC 2047 §5 allows none"))
                 } else if ADDRESS.iter().any(|f| f.eq_ignore_ascii_case(name)) {
                     let before = &v[..m.start()];
-                    let in_quotes = before.matches('"').count() % 2 == 1;
-                    let in_angle = before
-                        .rfind('<')
-                        .is_some_and(|lt| before.rfind('>').is_none_or(|gt| gt < lt));
+                    for b in v.as_bytes()[seen..m.start()].iter() {
+                        match b {
+                            b'"' => quotes += 1,
+                            b'<' => in_angle = true,
+                            b'>' => in_angle = false,
+                            _ => {}
+                        }
+                    }
+                    seen = m.start();
+                    let in_quotes = quotes % 2 == 1;
                     if in_quotes {
                         Some(format!("inside a quoted string in {name}"))
                     } else if in_angle || v[m.end()..].starts_with('@') || before.ends_with('@') {
@@ -635,25 +662,36 @@ impl HeadersCheck {
                     (b.is_some_and(|c| c.is_alphanumeric()) || a.is_some_and(|c| c.is_alphanumeric())).then(|| format!("glued to other text in {name} (RFC 2047 §5 needs white space around it)"))
                 };
                 if let Some(p) = problem {
-                    found.push((
-                        format!(
-                            "\u{201c}{}\u{201d} {p}",
-                            crate::util::truncate_str(m.as_str(), 60)
-                        ),
-                        h,
-                    ));
+                    fields += 1;
+                    if found.len() < 5 {
+                        found.push((
+                            format!(
+                                "\u{201c}{}\u{201d} {p}",
+                                crate::util::truncate_str(m.as_str(), 60)
+                            ),
+                            h,
+                        ));
+                    }
                     break;
                 }
             }
         }
         if !found.is_empty() {
             let msgs: Vec<String> = found.iter().map(|(m, _)| m.clone()).collect();
+            let more = match fields - found.len() {
+                0 => String::new(),
+                n => format!("; and {n} more field(s)"),
+            };
             let evs = found
                 .iter()
                 .take(3)
                 .map(|(_, h)| msg.header_evidence(h))
                 .collect();
-            cx.hit("HDR013", format!("Encoded-word {}", msgs.join("; ")), evs);
+            cx.hit(
+                "HDR013",
+                format!("Encoded-word {}{more}", msgs.join("; ")),
+                evs,
+            );
         }
     }
 

@@ -40,9 +40,15 @@ impl Check for HtmlCheck {
             );
         }
         self.image_mostly(msg, cx);
+        // Whether no text/plain part says anything: asked once, not per HTML part.
+        let alone = !msg
+            .text
+            .parts
+            .iter()
+            .any(|t| t.kind == TextKind::Plain && !t.decoded.trim().is_empty());
         for (i, facts) in msg.html_facts() {
             let tp = &msg.text.parts[*i];
-            markup(msg, tp, facts, cx);
+            markup(msg, tp, facts, alone, cx);
         }
         alternatives_disagree(msg, cx);
     }
@@ -68,7 +74,8 @@ fn remote(url: &str) -> bool {
 /// Gmail clips HTML past about 102 KB ("[Message clipped] View entire message").
 const GMAIL_CLIP: usize = 102 * 1024;
 
-fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
+/// The markup rules for one HTML part; `alone`: no text/plain part has any text.
+fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, alone: bool, cx: &mut Ctx<'_>) {
     let part = part_name(tp);
     let html = tp.html.as_deref().unwrap_or("");
     let pixels: Vec<&str> = f
@@ -78,50 +85,55 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
         .map(|i| i.src.as_str())
         .collect();
     if !pixels.is_empty() {
-        cx.hit(
-            "HTML003",
-            format!(
-                "Part {part} loads {} tracking pixel(s) (1x1 or zero-sized remote images), e.g. {}",
-                pixels.len(),
-                crate::util::truncate_str(pixels[0], 100)
-            ),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML003", None, || {
+            (
+                format!(
+                    "Part {part} loads {} tracking pixel(s) (1x1 or zero-sized remote images), e.g. {}",
+                    pixels.len(),
+                    crate::util::truncate_str(pixels[0], 100)
+                ),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
     let content_images: Vec<_> = f.images.iter().filter(|i| !i.is_pixel()).collect();
     let no_alt = content_images.iter().filter(|i| !i.alt).count();
     if content_images.len() >= 3 && no_alt == content_images.len() {
-        cx.hit(
-            "HTML004",
-            format!("None of the {no_alt} images in part {part} has alt text"),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML004", None, || {
+            (
+                format!("None of the {no_alt} images in part {part} has alt text"),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
     let hidden_words: usize = f.hidden.iter().map(|h| h.words()).sum();
     if hidden_words >= 30 {
         let first = &f.hidden[0];
-        cx.hit(
-            "HTML005",
-            format!(
-                "Part {part} hides {hidden_words} words from the reader ({}: \u{201c}{}\u{201d})",
-                first.how,
-                crate::util::truncate_str(&first.text, 80)
-            ),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML005", None, || {
+            (
+                format!(
+                    "Part {part} hides {hidden_words} words from the reader ({}: \u{201c}{}\u{201d})",
+                    first.how,
+                    crate::util::truncate_str(&first.text, 80)
+                ),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
     if !f.hidden.is_empty() && cx.on("HTML006") {
         hidden_bait(msg, tp, f, cx);
     }
     if f.scripts > 0 {
-        cx.hit(
-            "HTML007",
-            format!("Part {part} has {} <script> element(s)", f.scripts),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML007", None, || {
+            (
+                format!("Part {part} has {} <script> element(s)", f.scripts),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
     for form in &f.forms {
-        let target = form.action.as_deref().unwrap_or("(no action)");
+        let target =
+            crate::util::truncate_str(form.action.as_deref().unwrap_or("(no action)"), 100);
         if let Some(action) = form.action.as_deref()
             && let Some(to) = crate::message::links::make_public(action)
             && let Some(domain) = to.domain.as_deref()
@@ -134,127 +146,134 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>) {
             if sender_reg.as_deref() != Some(domain)
                 && sender.as_deref().map(owner_label) != Some(owner_label(domain))
             {
-                cx.hit(
-                    "HTML020",
-                    format!(
-                        "Part {part} has a form that sends what is typed to {} (the sender is {})",
-                        crate::render::human::defang(domain),
-                        sender.as_deref().unwrap_or("unknown")
-                    ),
-                    msg.find_evidence(&tp.part, action),
-                );
+                cx.hit_with("HTML020", None, || {
+                    (
+                        format!(
+                            "Part {part} has a form that sends what is typed to {} (the sender is {})",
+                            crate::render::human::defang(domain),
+                            sender.as_deref().unwrap_or("unknown")
+                        ),
+                        msg.find_evidence(&tp.part, action),
+                    )
+                });
             }
         }
         if form.password {
-            cx.hit(
-                "HTML009",
-                format!("Part {part} has a form with a password field (action {target})"),
-                msg.part_evidence(&tp.part),
-            );
+            cx.hit_with("HTML009", None, || {
+                (
+                    format!("Part {part} has a form with a password field (action {target})"),
+                    msg.part_evidence(&tp.part),
+                )
+            });
         } else {
-            cx.hit(
-                "HTML008",
-                format!("Part {part} has a form (action {target})"),
-                msg.part_evidence(&tp.part),
-            );
+            cx.hit_with("HTML008", None, || {
+                (
+                    format!("Part {part} has a form (action {target})"),
+                    msg.part_evidence(&tp.part),
+                )
+            });
         }
     }
     if !f.frames.is_empty() {
-        cx.hit(
-            "HTML010",
-            format!(
-                "Part {part} embeds {} frame(s), e.g. {}",
-                f.frames.len(),
-                crate::util::truncate_str(&f.frames[0], 100)
-            ),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML010", None, || {
+            (
+                format!(
+                    "Part {part} embeds {} frame(s), e.g. {}",
+                    f.frames.len(),
+                    crate::util::truncate_str(&f.frames[0], 100)
+                ),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
     if f.objects > 0 {
-        cx.hit(
-            "HTML011",
-            format!(
-                "Part {part} has {} <object>/<embed>/<applet> element(s)",
-                f.objects
-            ),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML011", None, || {
+            (
+                format!(
+                    "Part {part} has {} <object>/<embed>/<applet> element(s)",
+                    f.objects
+                ),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
     if let Some(to) = &f.meta_refresh {
-        cx.hit(
-            "HTML012",
-            format!(
-                "Part {part} redirects by <meta http-equiv=refresh> to {}",
-                crate::util::truncate_str(to, 100)
-            ),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML012", None, || {
+            (
+                format!(
+                    "Part {part} redirects by <meta http-equiv=refresh> to {}",
+                    crate::util::truncate_str(to, 100)
+                ),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
     let sheets: Vec<_> = f.stylesheets.iter().filter(|h| remote(h)).collect();
     if !sheets.is_empty() {
-        cx.hit(
-            "HTML013",
-            format!(
-                "Part {part} loads an external style sheet: {}",
-                crate::util::truncate_str(sheets[0], 100)
-            ),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML013", None, || {
+            (
+                format!(
+                    "Part {part} loads an external style sheet: {}",
+                    crate::util::truncate_str(sheets[0], 100)
+                ),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
     if let Some(d) = f.data_uris.first() {
-        cx.hit(
-            "HTML014",
-            format!(
-                "Part {part} has {} data: URI(s) in src or href, e.g. {}",
-                f.data_uris.len(),
-                crate::util::truncate_str(d, 60)
-            ),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML014", None, || {
+            (
+                format!(
+                    "Part {part} has {} data: URI(s) in src or href, e.g. {}",
+                    f.data_uris.len(),
+                    crate::util::truncate_str(d, 60)
+                ),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
     if f.unclosed >= 5 {
-        cx.hit(
-            "HTML015",
-            format!(
-                "Part {part} leaves {} container tags (div, span, a, table, font, ...) unclosed",
-                f.unclosed
-            ),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML015", None, || {
+            (
+                format!(
+                    "Part {part} leaves {} container tags (div, span, a, table, font, ...) unclosed",
+                    f.unclosed
+                ),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
     if let Some(m) = f.split_words.first() {
-        cx.hit(
-            "HTML016",
-            format!(
-                "Part {part} splits words with comments or empty tags: {}",
-                crate::util::truncate_str(m, 80)
-            ),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML016", None, || {
+            (
+                format!(
+                    "Part {part} splits words with comments or empty tags: {}",
+                    crate::util::truncate_str(m, 80)
+                ),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
-    let alone = !msg
-        .text
-        .parts
-        .iter()
-        .any(|t| t.kind == TextKind::Plain && !t.decoded.trim().is_empty());
     if alone && f.visible_words == 0 && f.images.is_empty() {
-        cx.hit(
-            "HTML017",
-            format!(
-                "Part {part} is HTML with no text and no images: the reader sees an empty message"
-            ),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML017", None, || {
+            (
+                format!(
+                    "Part {part} is HTML with no text and no images: the reader sees an empty message"
+                ),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
     if html.len() > GMAIL_CLIP {
-        cx.hit(
-            "HTML019",
-            format!(
-                "Part {part} is {} of HTML; Gmail clips messages past about 102 KB and hides the rest",
-                super::size::human_bytes(html.len())
-            ),
-            msg.part_evidence(&tp.part),
-        );
+        cx.hit_with("HTML019", None, || {
+            (
+                format!(
+                    "Part {part} is {} of HTML; Gmail clips messages past about 102 KB and hides the rest",
+                    super::size::human_bytes(html.len())
+                ),
+                msg.part_evidence(&tp.part),
+            )
+        });
     }
 }
 
@@ -302,15 +321,16 @@ fn hidden_bait(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, cx: &mut Ctx<'_>
             )
         })
         .collect();
-    cx.hit(
-        "HTML006",
-        format!(
-            "Part {} hides text the content rules catch: {}",
-            part_name(tp),
-            list.join(", ")
-        ),
-        msg.part_evidence(&tp.part),
-    );
+    cx.hit_with("HTML006", None, || {
+        (
+            format!(
+                "Part {} hides text the content rules catch: {}",
+                part_name(tp),
+                list.join(", ")
+            ),
+            msg.part_evidence(&tp.part),
+        )
+    });
 }
 
 /// Words of each alternative compared: the first few thousand say what a text is about,
@@ -355,76 +375,100 @@ fn shared_words(a: &[&str], b: &[&str]) -> usize {
 
 /// A text/plain and a text/html alternative that say different things.
 fn alternatives_disagree(msg: &Message<'_>, cx: &mut Ctx<'_>) {
+    use std::collections::HashMap;
     let mime = &msg.mime;
+    if !mime
+        .parts
+        .iter()
+        .any(|p| p.content_type == "multipart/alternative")
+        || !(cx.on("HTML018") || cx.on("HTML021"))
+    {
+        return;
+    }
+    // Text parts and link domains by part path, built once: looked up per alternative,
+    // a search of every text part and every link was quadratic in the part count.
+    let mut texts: HashMap<(&str, bool), &TextPart> = HashMap::new();
+    for t in &msg.text.parts {
+        if matches!(t.kind, TextKind::Plain | TextKind::Html) {
+            texts
+                .entry((t.part.as_str(), t.kind == TextKind::Html))
+                .or_insert(t);
+        }
+    }
+    // Click trackers stand in for the real sites in the HTML of most campaigns.
+    let mut link_domains: HashMap<&str, HashSet<&str>> = HashMap::new();
+    if cx.on("HTML021") {
+        for l in msg.links() {
+            if l.is_web()
+                && l.source != Source::Src
+                && !l
+                    .host
+                    .as_deref()
+                    .is_some_and(|h| cx.lists.is_click_tracker(h))
+                && let Some(d) = l.domain.as_deref()
+            {
+                link_domains.entry(l.part.as_str()).or_default().insert(d);
+            }
+        }
+    }
     for alt in mime
         .parts
         .iter()
         .filter(|p| p.content_type == "multipart/alternative")
     {
-        let kids: Vec<&str> = alt
-            .children
-            .iter()
-            .map(|&c| mime.parts[c].path.as_str())
-            .collect();
-        let find = |kind: TextKind| {
-            msg.text
-                .parts
+        // The first text part of each kind among the alternative's children.
+        let find = |html: bool| {
+            alt.children
                 .iter()
-                .find(|t| t.kind == kind && kids.contains(&t.part.as_str()))
+                .find_map(|&c| texts.get(&(mime.parts[c].path.as_str(), html)).copied())
         };
-        let (Some(plain), Some(html)) = (find(TextKind::Plain), find(TextKind::Html)) else {
+        let (Some(plain), Some(html)) = (find(false), find(true)) else {
             continue;
         };
-        let (a, b) = (words(&plain.normalized), words(&html.normalized));
-        // Click trackers stand in for the real sites in the HTML of most campaigns.
-        let link_domains = |part: &str| -> HashSet<&str> {
-            msg.links()
-                .iter()
-                .filter(|l| l.part == part && l.is_web() && l.source != Source::Src)
-                .filter(|l| {
-                    !l.host
-                        .as_deref()
-                        .is_some_and(|h| cx.lists.is_click_tracker(h))
-                })
-                .filter_map(|l| l.domain.as_deref())
-                .collect()
-        };
-        let (la, lb) = (link_domains(&plain.part), link_domains(&html.part));
-        if !la.is_empty() && !lb.is_empty() && la.is_disjoint(&lb) {
-            let mut pa: Vec<&str> = la.into_iter().collect();
-            let mut pb: Vec<&str> = lb.into_iter().collect();
+        let none = HashSet::new();
+        let la = link_domains.get(plain.part.as_str()).unwrap_or(&none);
+        let lb = link_domains.get(html.part.as_str()).unwrap_or(&none);
+        if !la.is_empty() && !lb.is_empty() && la.is_disjoint(lb) {
+            let mut pa: Vec<&str> = la.iter().copied().collect();
+            let mut pb: Vec<&str> = lb.iter().copied().collect();
             pa.sort_unstable();
             pb.sort_unstable();
             pa.truncate(3);
             pb.truncate(3);
-            cx.hit(
-                "HTML021",
-                format!(
-                    "The text/plain ({}) and text/html ({}) alternatives link to different sites: {} against {}",
-                    plain.part,
-                    html.part,
-                    crate::render::human::defang(&pa.join(", ")),
-                    crate::render::human::defang(&pb.join(", "))
-                ),
-                msg.part_evidence(&html.part),
-            );
+            cx.hit_with("HTML021", None, || {
+                (
+                    format!(
+                        "The text/plain ({}) and text/html ({}) alternatives link to different sites: {} against {}",
+                        plain.part,
+                        html.part,
+                        crate::render::human::defang(&pa.join(", ")),
+                        crate::render::human::defang(&pb.join(", "))
+                    ),
+                    msg.part_evidence(&html.part),
+                )
+            });
         }
+        if !cx.on("HTML018") {
+            continue;
+        }
+        let (a, b) = (words(&plain.normalized), words(&html.normalized));
         if a.len() < 20 || b.len() < 20 {
             continue;
         }
         let shared = shared_words(&a, &b);
         let overlap = shared as f64 / a.len().min(b.len()) as f64;
         if overlap < 0.1 {
-            cx.hit(
-                "HTML018",
-                format!(
-                    "The text/plain ({}) and text/html ({}) alternatives share {:.0}% of their words: they say different things",
-                    plain.part,
-                    html.part,
-                    overlap * 100.0
-                ),
-                msg.part_evidence(&html.part),
-            );
+            cx.hit_with("HTML018", None, || {
+                (
+                    format!(
+                        "The text/plain ({}) and text/html ({}) alternatives share {:.0}% of their words: they say different things",
+                        plain.part,
+                        html.part,
+                        overlap * 100.0
+                    ),
+                    msg.part_evidence(&html.part),
+                )
+            });
         }
     }
 }
@@ -457,14 +501,15 @@ impl HtmlCheck {
                 .count();
             let words = tp.decoded.split_whitespace().count();
             if images >= 1 && words < FEW_WORDS {
-                cx.hit(
-                    "HTML001",
-                    format!(
-                        "Part {} is {images} image(s) ({remote_images} loaded from the web) and only {words} word(s) of text",
-                        part_name(tp)
-                    ),
-                    msg.part_evidence(&tp.part),
-                );
+                cx.hit_with("HTML001", None, || {
+                    (
+                        format!(
+                            "Part {} is {images} image(s) ({remote_images} loaded from the web) and only {words} word(s) of text",
+                            part_name(tp)
+                        ),
+                        msg.part_evidence(&tp.part),
+                    )
+                });
                 break;
             }
         }

@@ -135,6 +135,7 @@ impl Check for LinksCheck {
 
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
         use crate::render::human::defang;
+        use std::collections::HashSet;
         let links = msg.links();
         let sender = from_domain(msg);
         let sender_reg = sender
@@ -143,28 +144,44 @@ impl Check for LinksCheck {
         // A sender's own campaign domain under such a TLD (asus.click from asus.com) is
         // not a throwaway name.
         let from_owner = sender.as_deref().map(|d| owner_label(d).to_string());
+        // Which rules run, asked once: the work for a rule that is off is skipped.
+        let on = |id| cx.on(id);
+        let (url001, url002, url010, url011, url012) = (
+            on("URL001"),
+            on("URL002"),
+            on("URL010"),
+            on("URL011"),
+            on("URL012"),
+        );
+        let punycode = on("URL008") || on("URL009");
         let mut ip_links: Vec<&Link> = Vec::new();
-        let mut abused: Vec<(String, String, &Link)> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut domains = std::collections::HashSet::new();
+        let mut ip_seen: HashSet<&str> = HashSet::new();
+        let mut abused: Option<(String, String, &Link)> = None;
+        let mut abused_hosts: HashSet<&str> = HashSet::new();
+        let mut seen = HashSet::new();
+        let mut domains = HashSet::new();
         for l in links {
             if !seen.insert((l.raw.as_str(), l.source as u8, l.text.as_deref())) {
                 continue;
             }
-            // Where the link is, for the messages (built only when a rule fires).
+            // Where the link is, for the messages: built only for the hits a rule keeps.
             let ev = || link_evidence(msg, l);
-            if matches!(l.source, Source::Href | Source::Src | Source::Action)
+            if url010
+                && matches!(l.source, Source::Href | Source::Src | Source::Action)
                 && l.raw.chars().any(invisible)
             {
-                cx.hit(
-                    "URL010",
-                    format!(
-                        "A link in {w} holds invisible or direction-changing characters: {}",
-                        defang(&l.raw.replace(invisible, "\u{fffd}")),
-                        w = link_place(l)
-                    ),
-                    ev(),
-                );
+                cx.hit_with("URL010", None, || {
+                    let shown =
+                        crate::util::truncate_str(&l.raw, 200).replace(invisible, "\u{fffd}");
+                    (
+                        format!(
+                            "A link in {w} holds invisible or direction-changing characters: {}",
+                            defang(&shown),
+                            w = link_place(l)
+                        ),
+                        ev(),
+                    )
+                });
             }
             let Some(scheme) = l.scheme.as_deref() else {
                 continue;
@@ -172,67 +189,79 @@ impl Check for LinksCheck {
             if matches!(l.source, Source::Href | Source::Action | Source::Src)
                 && matches!(scheme, "javascript" | "vbscript" | "file")
             {
-                cx.hit(
-                    "URL005",
-                    format!(
-                        "A link in {w} uses the {scheme}: scheme: {}",
-                        crate::util::truncate_str(&l.raw, 80),
-                        w = link_place(l)
-                    ),
-                    ev(),
-                );
+                cx.hit_with("URL005", None, || {
+                    (
+                        format!(
+                            "A link in {w} uses the {scheme}: scheme: {}",
+                            crate::util::truncate_str(&l.raw, 80),
+                            w = link_place(l)
+                        ),
+                        ev(),
+                    )
+                });
             }
             if !matches!(scheme, "http" | "https") {
                 continue;
             }
             if l.source == Source::Subject {
-                cx.hit(
-                    "URL014",
-                    format!("The Subject holds a link: {}", defang(&l.raw)),
-                    ev(),
-                );
+                cx.hit_with("URL014", None, || {
+                    (
+                        format!(
+                            "The Subject holds a link: {}",
+                            defang(crate::util::truncate_str(&l.raw, 200))
+                        ),
+                        ev(),
+                    )
+                });
             }
             let host = l.host.as_deref().unwrap_or("");
             if let Some(d) = &l.domain
                 && l.source == Source::Href
             {
-                domains.insert(d.clone());
+                domains.insert(d.as_str());
             }
             if l.ip {
-                if !ip_links.iter().any(|i| i.raw == l.raw) {
+                if url001 && ip_seen.insert(l.raw.as_str()) {
                     ip_links.push(l);
                 }
-            } else if let Some(t) = cx.lists.abused_tld(host)
-                && !abused.iter().any(|(a, _, _)| a == host)
+            } else if url002
+                && !abused_hosts.contains(host)
+                && let Some(t) = cx.lists.abused_tld(host)
                 && from_owner.as_deref() != Some(owner_label(host))
             {
-                abused.push((host.to_string(), t.to_string(), l));
+                abused_hosts.insert(host);
+                if abused.is_none() {
+                    abused = Some((host.to_string(), t.to_string(), l));
+                }
             }
             if let Some(user) = &l.userinfo {
-                cx.hit(
-                    "URL003",
-                    format!(
-                        "A link in {w} carries user information before its host ({user}@): {}",
-                        defang(&l.raw),
-                        w = link_place(l)
-                    ),
-                    ev(),
-                );
+                cx.hit_with("URL003", None, || {
+                    (
+                        format!(
+                            "A link in {w} carries user information before its host ({}@): {}",
+                            crate::util::truncate_str(user, 80),
+                            defang(crate::util::truncate_str(&l.raw, 200)),
+                            w = link_place(l)
+                        ),
+                        ev(),
+                    )
+                });
             }
             if let Some(port) = l.port
                 && !matches!(port, 80 | 443)
             {
-                cx.hit(
-                    "URL004",
-                    format!(
-                        "A link in {w} uses port {port}: {}",
-                        defang(&l.raw),
-                        w = link_place(l)
-                    ),
-                    ev(),
-                );
+                cx.hit_with("URL004", None, || {
+                    (
+                        format!(
+                            "A link in {w} uses port {port}: {}",
+                            defang(crate::util::truncate_str(&l.raw, 200)),
+                            w = link_place(l)
+                        ),
+                        ev(),
+                    )
+                });
             }
-            if host.split('.').any(|label| label.starts_with("xn--")) {
+            if punycode && host.split('.').any(|label| label.starts_with("xn--")) {
                 let (unicode, _) = idna::domain_to_unicode(host);
                 let mixed = unicode
                     .split('.')
@@ -243,20 +272,23 @@ impl Check for LinksCheck {
                 } else {
                     "is an internationalised (punycode) name"
                 };
-                cx.hit(
-                    id,
-                    format!(
-                        "A link in {w} goes to {} ({unicode}), which {how}",
-                        defang(host),
-                        w = link_place(l)
-                    ),
-                    ev(),
-                );
+                cx.hit_with(id, None, || {
+                    (
+                        format!(
+                            "A link in {w} goes to {} ({}), which {how}",
+                            defang(crate::util::truncate_str(host, 200)),
+                            crate::util::truncate_str(&unicode, 200),
+                            w = link_place(l)
+                        ),
+                        ev(),
+                    )
+                });
             }
             if l.source == Source::Href
                 && let Some(text) = l.text.as_deref()
             {
-                if let Some(shown) = shown_domain(text)
+                if url011
+                    && let Some(shown) = shown_domain(text)
                     && let Some(real) = &l.domain
                     && &shown != real
                     && sender_reg.as_deref() != Some(shown.as_str())
@@ -267,38 +299,40 @@ impl Check for LinksCheck {
                 {
                     // Showing a brand's own domain and going elsewhere is the strong case.
                     let brand = cx.lists.is_brand_domain(&shown);
-                    cx.hit_weighted(
-                        "URL011",
-                        brand.then_some(4.0),
-                        format!(
-                            "A link in {w} shows {} but goes to {}",
-                            defang(crate::util::truncate_str(text.trim(), 80)),
-                            defang(&l.raw),
-                            w = link_place(l)
-                        ),
-                        ev(),
-                    );
+                    cx.hit_with("URL011", brand.then_some(4.0), || {
+                        (
+                            format!(
+                                "A link in {w} shows {} but goes to {}",
+                                defang(crate::util::truncate_str(text.trim(), 80)),
+                                defang(crate::util::truncate_str(&l.raw, 200)),
+                                w = link_place(l)
+                            ),
+                            ev(),
+                        )
+                    });
                 }
                 let t = text.trim_start();
-                if t.get(..8)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+                if url012
+                    && t.get(..8)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
                     && scheme == "http"
                 {
-                    cx.hit(
-                        "URL012",
-                        format!(
-                            "A link in {w} shows an https:// address but goes to plain http: {}",
-                            defang(&l.raw),
-                            w = link_place(l)
-                        ),
-                        ev(),
-                    );
+                    cx.hit_with("URL012", None, || {
+                        (
+                            format!(
+                                "A link in {w} shows an https:// address but goes to plain http: {}",
+                                defang(crate::util::truncate_str(&l.raw, 200)),
+                                w = link_place(l)
+                            ),
+                            ev(),
+                        )
+                    });
                 }
             }
         }
         self.reputation_tricks(msg, links, sender_reg.as_deref(), cx);
         if domains.len() > MANY_DOMAINS {
-            let mut some: Vec<&String> = domains.iter().collect();
+            let mut some: Vec<&str> = domains.iter().copied().collect();
             some.sort_unstable();
             some.truncate(5);
             let some: Vec<String> = some.iter().map(|d| defang(d)).collect();
@@ -312,8 +346,8 @@ impl Check for LinksCheck {
                 vec![],
             );
         }
-        if let Some((host, tld, url)) = abused.first() {
-            let more = match abused.len() {
+        if let Some((host, tld, url)) = &abused {
+            let more = match abused_hosts.len() {
                 1 => String::new(),
                 n => format!(" and {} other host(s)", n - 1),
             };
@@ -323,7 +357,7 @@ impl Check for LinksCheck {
                     "A link in {} goes to {} (.{tld}){more}: {}",
                     link_place(url),
                     defang(host),
-                    defang(&url.raw)
+                    defang(crate::util::truncate_str(&url.raw, 200))
                 ),
                 link_evidence(msg, url),
             );
@@ -334,7 +368,7 @@ impl Check for LinksCheck {
                 format!(
                     "{} link(s) point at an IP address instead of a domain, e.g. {} in {}",
                     ip_links.len(),
-                    defang(&first.raw),
+                    defang(crate::util::truncate_str(&first.raw, 200)),
                     link_place(first)
                 ),
                 link_evidence(msg, first),
@@ -354,7 +388,17 @@ impl LinksCheck {
     ) {
         use crate::message::links::registrable;
         use crate::render::human::defang;
+        let (url006, url007, url015, url016) = (
+            cx.on("URL006"),
+            cx.on("URL007"),
+            cx.on("URL015"),
+            cx.on("URL016"),
+        );
+        if !(url006 || url007 || url015 || url016) {
+            return;
+        }
         let mut short: Vec<&Link> = Vec::new();
+        let mut short_seen = std::collections::HashSet::new();
         let mut redirect = None;
         let mut imitation = None;
         let mut borrowed = None;
@@ -364,10 +408,11 @@ impl LinksCheck {
             .filter(|l| l.is_web() && l.source != Source::Src)
         {
             let host = l.host.as_deref().unwrap_or("");
-            if cx.lists.is_shortener(host) && !short.iter().any(|s| s.raw == l.raw) {
+            if url006 && cx.lists.is_shortener(host) && short_seen.insert(l.raw.as_str()) {
                 short.push(l);
             }
-            if redirect.is_none()
+            if url007
+                && redirect.is_none()
                 && !cx.lists.is_click_tracker(host)
                 && let Some(target) = redirect_target(&l.raw)
                 && let Some(t) = crate::message::links::make_public(&target)
@@ -377,17 +422,22 @@ impl LinksCheck {
             {
                 redirect = Some((l, target));
             }
-            let Some(d) = &l.domain else { continue };
-            if !checked.insert(d.clone()) {
+            if !(url015 || url016) {
                 continue;
             }
-            if imitation.is_none()
+            let Some(d) = &l.domain else { continue };
+            if !checked.insert(d.as_str()) {
+                continue;
+            }
+            if url015
+                && imitation.is_none()
                 && let Some(b) = cx.lists.imitated_brand(d)
             {
                 imitation = Some((d.clone(), b.domains.first().cloned().unwrap_or_default(), l));
             }
             // A brand's domain used as a subdomain of another (paypal.com.secure.example).
-            if borrowed.is_none()
+            if url016
+                && borrowed.is_none()
                 && let Some(bd) = cx.lists.borrowed_brand_domain(host)
             {
                 borrowed = Some((host.to_string(), bd.to_string(), l));
@@ -399,7 +449,7 @@ impl LinksCheck {
                 format!(
                     "{} link(s) go through a URL shortener, e.g. {} in {}",
                     short.len(),
-                    defang(&first.raw),
+                    defang(crate::util::truncate_str(&first.raw, 200)),
                     link_place(first)
                 ),
                 link_evidence(msg, first),

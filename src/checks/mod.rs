@@ -28,13 +28,19 @@ use crate::rules::lists::Lists;
 pub struct Hit {
     /// Rule id.
     pub id: &'static str,
-    /// What was seen in this message (one sentence, no trailing period needed).
+    /// What was seen in this message (one sentence, no trailing period needed), at most
+    /// [`crate::report::MESSAGE_MAX`] bytes.
     pub message: String,
-    /// Where it was seen.
+    /// Where it was seen (no entry twice).
     pub evidence: Vec<Evidence>,
     /// A score for this hit in place of the rule's (a weight from a data list, such as
     /// the attachment extension weights); `None`: the rule's own score or action.
     pub score: Option<f64>,
+    /// How many times the check reported this same message (1 for most hits).
+    pub times: usize,
+    /// Hits of the same rule reported after this one that were only counted: past
+    /// [`Ctx::kept_per_rule`] hits a rule keeps no more messages or evidence.
+    pub more: usize,
     /// Where the defect is, when that changes the fix (`header`): the finding shows the
     /// rule's `fixes` entry for it instead of its `fix`.
     pub place: Option<&'static str>,
@@ -53,6 +59,8 @@ pub struct Ctx<'a> {
     enabled: &'a dyn Fn(&str) -> bool,
     probe: Option<&'a Probe<'a>>,
     hits: Vec<Hit>,
+    /// Per rule that fired: its id, the hits kept and the index of the last one kept.
+    tally: Vec<(&'static str, usize, usize)>,
 }
 
 /// Runs the content family's scoring phrase rules over a text that is not one of the
@@ -76,6 +84,7 @@ impl<'a> Ctx<'a> {
             enabled,
             probe: None,
             hits: Vec::new(),
+            tally: Vec::new(),
         }
     }
     /// The same context with a content phrase probe (see [`Ctx::content_phrases`]).
@@ -88,21 +97,34 @@ impl<'a> Ctx<'a> {
     pub fn content_phrases(&self, text: &crate::message::text::TextPart) -> Vec<(String, String)> {
         self.probe.map(|p| p(text)).unwrap_or_default()
     }
-    /// Whether rule `id` is enabled (skip expensive work when it is not).
+    /// Whether rule `id` is enabled. Checks ask before any work done only for that rule
+    /// (finding candidates, building messages or evidence), so a disabled rule costs
+    /// nothing.
     pub fn on(&self, id: &str) -> bool {
         (self.enabled)(id)
     }
-    /// Reports that rule `id` fired. Ignored when the rule is disabled.
+    /// How many hits of one rule keep their message and evidence (`max_evidence`, at
+    /// least one); later ones only add to the count the finding's message ends with
+    /// ("and N more").
+    pub fn kept_per_rule(&self) -> usize {
+        self.config.max_evidence.max(1)
+    }
+    /// Whether a hit of rule `id` reported now would keep its message and evidence:
+    /// the rule is on and has kept fewer than [`Ctx::kept_per_rule`] distinct hits.
+    /// [`Ctx::hit_with`] asks this before it builds anything.
+    pub fn wants(&self, id: &str) -> bool {
+        self.on(id) && self.kept(id) < self.kept_per_rule()
+    }
+    fn kept(&self, id: &str) -> usize {
+        self.tally.iter().find(|t| t.0 == id).map_or(0, |t| t.1)
+    }
+    /// Reports that rule `id` fired. Ignored when the rule is disabled; past
+    /// [`Ctx::kept_per_rule`] hits of the rule it is only counted. Messages are cut to
+    /// [`crate::report::MESSAGE_MAX`] bytes and snippets to
+    /// [`crate::message::SNIPPET_MAX`]. Build costly messages or evidence with
+    /// [`Ctx::hit_with`] instead, which builds them only when they are kept.
     pub fn hit(&mut self, id: &'static str, message: impl Into<String>, evidence: Vec<Evidence>) {
-        if self.on(id) {
-            self.hits.push(Hit {
-                id,
-                message: message.into(),
-                evidence,
-                score: None,
-                place: None,
-            });
-        }
+        self.hit_weighted(id, None, message, evidence);
     }
     /// Like [`Ctx::hit`] for a defect at `place` (`header`), whose fix the rule's
     /// `fixes:` gives for that place.
@@ -114,13 +136,8 @@ impl<'a> Ctx<'a> {
         evidence: Vec<Evidence>,
     ) {
         if self.on(id) {
-            self.hits.push(Hit {
-                id,
-                message: message.into(),
-                evidence,
-                score: None,
-                place: Some(place),
-            });
+            let message = message.into();
+            self.record(id, None, Some(place), Some((message, evidence)));
         }
     }
     /// Like [`Ctx::hit`], with a score from a data list in place of the rule's own score
@@ -134,18 +151,124 @@ impl<'a> Ctx<'a> {
         evidence: Vec<Evidence>,
     ) {
         if self.on(id) {
+            let message = message.into();
+            self.record(id, score, None, Some((message, evidence)));
+        }
+    }
+    /// Reports that rule `id` fired, with a score from a data list or `None` (see
+    /// [`Ctx::hit_weighted`]); `detail` builds the message and evidence and is called
+    /// only when the hit keeps them ([`Ctx::wants`]). Ignored when the rule is disabled.
+    pub fn hit_with(
+        &mut self,
+        id: &'static str,
+        score: Option<f64>,
+        detail: impl FnOnce() -> (String, Vec<Evidence>),
+    ) {
+        if !self.on(id) {
+            return;
+        }
+        let detail = self.wants(id).then(detail);
+        self.record(id, score, None, detail);
+    }
+    /// Keeps a hit or counts it: a message already kept for the rule counts as a repeat
+    /// (its new evidence joins the old), a new one is kept while the rule has room.
+    fn record(
+        &mut self,
+        id: &'static str,
+        score: Option<f64>,
+        place: Option<&'static str>,
+        detail: Option<(String, Vec<Evidence>)>,
+    ) {
+        let cap = self.kept_per_rule();
+        let t = match self.tally.iter().position(|t| t.0 == id) {
+            Some(t) => t,
+            None => {
+                self.tally.push((id, 0, 0));
+                self.tally.len() - 1
+            }
+        };
+        let (_, kept, last) = self.tally[t];
+        let Some((mut message, evidence)) = detail else {
+            self.count_more(t, score, place);
+            return;
+        };
+        crate::report::cut_message(&mut message);
+        if kept > 0 {
+            let from = self.hits.iter().position(|h| h.id == id).unwrap_or(last);
+            if let Some(h) = self.hits[from..=last]
+                .iter_mut()
+                .find(|h| h.id == id && h.message == message)
+            {
+                h.times += 1;
+                h.score = join_weights(h.score, score);
+                add_evidence(&mut h.evidence, evidence, cap);
+                return;
+            }
+        }
+        if kept >= cap {
+            self.count_more(t, score, place);
+            return;
+        }
+        let mut ev = Vec::with_capacity(evidence.len().min(cap));
+        add_evidence(&mut ev, evidence, cap);
+        self.hits.push(Hit {
+            id,
+            message,
+            evidence: ev,
+            score,
+            times: 1,
+            more: 0,
+            place,
+        });
+        self.tally[t] = (id, kept + 1, self.hits.len() - 1);
+    }
+    /// Counts a hit that keeps nothing on the last hit the rule kept (or keeps a bare
+    /// first hit, when a rule's first hit came without detail).
+    fn count_more(&mut self, t: usize, score: Option<f64>, place: Option<&'static str>) {
+        let (id, kept, last) = self.tally[t];
+        if kept == 0 {
             self.hits.push(Hit {
                 id,
-                message: message.into(),
-                evidence,
+                message: String::new(),
+                evidence: Vec::new(),
                 score,
-                place: None,
+                times: 1,
+                more: 0,
+                place,
             });
+            self.tally[t] = (id, 1, self.hits.len() - 1);
+            return;
         }
+        let h = &mut self.hits[last];
+        h.more += 1;
+        h.score = join_weights(h.score, score);
     }
     /// The hits so far.
     pub fn into_hits(self) -> Vec<Hit> {
         self.hits
+    }
+}
+
+/// Two hits' weights as one: the higher weight, or the rule's own score when either
+/// has none.
+pub(crate) fn join_weights(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        _ => None,
+    }
+}
+
+/// Adds `new` to `list`: entries already there are left out, snippets are cut to
+/// [`crate::message::SNIPPET_MAX`] bytes, and the list stops at `cap` entries.
+pub(crate) fn add_evidence(list: &mut Vec<Evidence>, new: Vec<Evidence>, cap: usize) {
+    for mut e in new {
+        if list.len() >= cap {
+            return;
+        }
+        e.snippet.cut(crate::message::SNIPPET_MAX);
+        if !list.contains(&e) {
+            list.push(e);
+        }
     }
 }
 
@@ -186,4 +309,88 @@ pub(crate) fn fired(select: &str, mut config: crate::Config, raw: &[u8]) -> Vec<
         .into_iter()
         .map(|f| f.id)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Frame, Snippet, Span};
+
+    fn ev(at: usize, snippet: &str) -> Evidence {
+        Evidence {
+            frame: Frame::Raw,
+            part: None,
+            span: Span {
+                start: at,
+                end: at + 1,
+            },
+            line: Some(1),
+            snippet: Snippet::Text(snippet.to_string()),
+        }
+    }
+
+    fn with_ctx(enabled: &dyn Fn(&str) -> bool, f: impl FnOnce(&mut Ctx<'_>)) -> Vec<Hit> {
+        let config = Config::default();
+        let envelope = Envelope::default();
+        let lists = Lists::default();
+        let mut cx = Ctx::new(&config, &envelope, 0, &lists, enabled);
+        f(&mut cx);
+        cx.into_hits()
+    }
+
+    #[test]
+    fn a_rule_keeps_its_first_hits_and_counts_the_rest() {
+        let built = std::cell::Cell::new(0);
+        let hits = with_ctx(&|id| id != "OFF", |cx| {
+            for i in 0..1000 {
+                cx.hit_with("URL011", None, || {
+                    built.set(built.get() + 1);
+                    (format!("link {i}"), vec![ev(i, "x")])
+                });
+                cx.hit_with("OFF", None, || {
+                    built.set(built.get() + 1000);
+                    (String::new(), vec![])
+                });
+            }
+        });
+        // Five hits built and kept (max_evidence), 995 only counted, nothing for the
+        // rule that is off.
+        assert_eq!(built.get(), 5);
+        assert_eq!(hits.len(), 5);
+        assert_eq!(hits.iter().map(|h| h.more).sum::<usize>(), 995);
+        assert!(hits.iter().all(|h| h.id == "URL011"));
+    }
+
+    #[test]
+    fn repeats_are_counted_once_and_evidence_has_no_duplicates() {
+        let hits = with_ctx(&|_| true, |cx| {
+            for _ in 0..3 {
+                cx.hit("CNT010", "same words", vec![ev(7, "here"), ev(7, "here")]);
+            }
+            cx.hit("CNT010", "other words", vec![ev(9, &"y".repeat(5000))]);
+            cx.hit("CNT010", "x".repeat(100_000), vec![]);
+        });
+        assert_eq!(hits.len(), 3);
+        assert_eq!((hits[0].message.as_str(), hits[0].times), ("same words", 3));
+        assert_eq!(hits[0].evidence, vec![ev(7, "here")]);
+        let Snippet::Text(t) = &hits[1].evidence[0].snippet else {
+            panic!("text snippet")
+        };
+        assert_eq!(t.len(), crate::message::SNIPPET_MAX);
+        assert!(hits[2].message.len() <= crate::report::MESSAGE_MAX);
+        assert!(hits[2].message.ends_with('\u{2026}'));
+    }
+
+    #[test]
+    fn weights_join_over_counted_hits() {
+        let hits = with_ctx(&|_| true, |cx| {
+            for i in 0..10 {
+                let w = if i == 9 { None } else { Some(i as f64) };
+                cx.hit_with("ATT002", w, || (format!("file {i}"), vec![]));
+            }
+        });
+        // The last hit, counted only, had no weight: the rule's own action stands.
+        assert_eq!(hits.iter().map(|h| h.more).sum::<usize>(), 5);
+        assert_eq!(hits.last().map(|h| h.score), Some(None));
+    }
 }

@@ -93,15 +93,29 @@ impl Check for SizeCheck {
             );
         }
         let hsize = msg.facts.header_size();
-        if hsize > limits.max_header_bytes {
-            let h = &msg.facts.header_block;
+        let h = &msg.facts.header_block;
+        if hsize > limits.max_header_bytes || h.stopped_at.is_some() {
+            let over = if hsize > limits.max_header_bytes {
+                format!(
+                    ", over the limit of {}",
+                    human_bytes(limits.max_header_bytes)
+                )
+            } else {
+                String::new()
+            };
+            let stopped = match h.stopped_at {
+                Some(_) => format!(
+                    "; inspection stopped after {} fields",
+                    crate::message::raw::HARD_MAX_FIELDS
+                ),
+                None => String::new(),
+            };
             cx.hit(
                 "SIZE002",
                 format!(
-                    "The header block is {} in {} fields, over the limit of {}",
+                    "The header block is {} in {} fields{over}{stopped}",
                     human_bytes(hsize),
-                    h.fields.len(),
-                    human_bytes(limits.max_header_bytes)
+                    h.count,
                 ),
                 vec![msg.raw_evidence(msg.facts.header_start, h.body_start)],
             );

@@ -210,6 +210,10 @@ const VOID: &[&str] = &[
 /// The deepest nesting followed; deeper elements are read but not tracked.
 const MAX_STACK: usize = 256;
 
+/// Links, images, forms, frames and style sheets recorded per part: past this many the
+/// rest are not kept (35 MB of `<a href=x>` would be two million entries).
+pub const MAX_ITEMS: usize = 20_000;
+
 /// Tags whose missing end tag means broken markup (others may omit it legitimately).
 const CONTAINERS: &[&str] = &[
     "div", "span", "a", "table", "font", "center", "form", "b", "i", "u", "strong", "em",
@@ -559,7 +563,9 @@ impl<'h> State<'h> {
         let mut anchor = false;
         match &*name {
             "a" | "area" => {
-                if let Some(h) = a.get("href") {
+                if let Some(h) = a.get("href")
+                    && f.links.len() < MAX_ITEMS
+                {
                     f.links.push(Link {
                         href: h.trim().to_string(),
                         text: String::new(),
@@ -570,7 +576,7 @@ impl<'h> State<'h> {
                     }
                 }
             }
-            "img" => {
+            "img" if f.images.len() < MAX_ITEMS => {
                 let style = a.get("style").unwrap_or("");
                 f.images.push(Image {
                     src: a.get("src").unwrap_or("").trim().to_string(),
@@ -585,7 +591,7 @@ impl<'h> State<'h> {
                     alt: a.has("alt"),
                 });
             }
-            "form" => f.forms.push(Form {
+            "form" if f.forms.len() < MAX_ITEMS => f.forms.push(Form {
                 action: a.get("action").map(|v| v.trim().to_string()),
                 password: false,
             }),
@@ -623,7 +629,9 @@ impl<'h> State<'h> {
                     }
                 }
             }
-            "iframe" | "frame" => f.frames.push(a.get("src").unwrap_or("").to_string()),
+            "iframe" | "frame" if f.frames.len() < MAX_ITEMS => {
+                f.frames.push(a.get("src").unwrap_or("").to_string())
+            }
             "object" | "embed" | "applet" => f.objects += 1,
             "meta"
                 if a.get("http-equiv")
@@ -647,6 +655,7 @@ impl<'h> State<'h> {
                 if a.get("rel")
                     .is_some_and(|r| r.to_ascii_lowercase().contains("stylesheet"))
                     && let Some(h) = a.get("href")
+                    && f.stylesheets.len() < MAX_ITEMS
                 {
                     f.stylesheets.push(h.to_string());
                 }

@@ -140,7 +140,13 @@ fn make(raw: &str, text: Option<String>, part: &str, source: Source) -> Link {
     link
 }
 
-/// Every link of `msg`, in document order (Subject last).
+/// URLs written in the text parts read per message, past those of the HTML markup
+/// (which the HTML parts bound together, see [`super::html::MAX_ITEMS`]).
+pub const MAX_TEXT_LINKS: usize = super::html::MAX_ITEMS;
+
+/// Every link of `msg`, in document order (Subject last): the HTML parts' links, images,
+/// frames and form actions, at most [`MAX_TEXT_LINKS`] URLs of the text parts, and the
+/// Subject's.
 pub fn extract(msg: &super::Message<'_>) -> Vec<Link> {
     use super::text::TextKind;
     let mut out = Vec::new();
@@ -169,14 +175,22 @@ pub fn extract(msg: &super::Message<'_>) -> Vec<Link> {
         }
     }
     // URLs written as text: plain parts, and the text HTML shows outside its anchors.
+    let mut text_links = 0;
     for tp in msg
         .text
         .parts
         .iter()
         .filter(|t| matches!(t.kind, TextKind::Plain | TextKind::Html))
     {
-        for u in text_urls(&finder, &tp.decoded) {
+        if text_links >= MAX_TEXT_LINKS {
+            break;
+        }
+        for u in text_urls(&finder, &tp.decoded)
+            .into_iter()
+            .take(MAX_TEXT_LINKS - text_links)
+        {
             out.push(make(u, None, &tp.part, Source::Text));
+            text_links += 1;
         }
     }
     if let Some(s) = &msg.text.subject {

@@ -115,6 +115,11 @@ pub struct MimeTree {
     pub max_depth: usize,
     /// Whether building stopped at [`HARD_MAX_DEPTH`] or [`HARD_MAX_PARTS`].
     pub truncated: bool,
+    /// Where recording first stopped: the header offset of the first part not recorded,
+    /// or the first header field past a block's [`super::raw::HARD_MAX_FIELDS`]. The
+    /// decoder (mail-parser) is given only the bytes before it, so what is parsed and
+    /// kept is bounded like the tree.
+    pub stopped_at: Option<usize>,
 }
 
 /// Splits a structured header value on `;` outside quotes, returning the first item
@@ -205,17 +210,31 @@ impl Builder<'_> {
     ) {
         if self.tree.parts.len() >= HARD_MAX_PARTS || depth > HARD_MAX_DEPTH {
             self.tree.truncated = true;
+            let at = self
+                .tree
+                .stopped_at
+                .map_or(header_start, |s| s.min(header_start));
+            self.tree.stopped_at = Some(at);
             return;
         }
         self.tree.max_depth = self.tree.max_depth.max(depth);
         let raw = self.raw;
-        let (headers, body_start, has_separator) = if top {
+        let (headers, body_start, has_separator, fields_stopped) = if top {
             let b = &self.facts.header_block;
-            (b.fields.clone(), b.body_start, b.has_separator)
+            (
+                b.fields.clone(),
+                b.body_start,
+                b.has_separator,
+                b.stopped_at,
+            )
         } else {
-            let b = parse_header_block(raw, header_start, end, &|o| self.facts.line_of(o));
-            (b.fields, b.body_start, b.has_separator)
+            let b = parse_header_block(raw, header_start, end, &|o| self.facts.line_of(raw, o));
+            (b.fields, b.body_start, b.has_separator, b.stopped_at)
         };
+        // A header block past its field cap: the decoder stops there too.
+        if let Some(at) = fields_stopped {
+            self.tree.stopped_at = Some(self.tree.stopped_at.map_or(at, |s| s.min(at)));
+        }
         let value = |name: &str| headers.iter().find(|h| h.is(name)).map(|h| h.unfolded(raw));
         let ct = value("Content-Type");
         let default_ct = if digest_child {
@@ -293,19 +312,26 @@ impl Builder<'_> {
             let Some(boundary) = boundary else { return };
             let digest = content_type == "multipart/digest";
             let b = boundary.as_bytes();
-            let mut at = body_start;
             let mut open: Option<usize> = None; // start of the current part's content
             let mut n = 0;
             let mut delimiters = 0;
             let mut terminated = false;
-            while at < end {
+            // Candidates are found by searching for `--boundary` (not line by line: each
+            // of 64 nested levels reads its whole body) and count at a line start only.
+            let dashed = [b"--", b].concat();
+            let finder = memchr::memmem::Finder::new(&dashed);
+            let mut from = body_start;
+            while let Some(p) = finder.find(&raw[from..end]) {
+                let at = from + p;
+                from = at + 1;
+                if at > body_start && raw[at - 1] != b'\n' {
+                    continue;
+                }
                 let next = match memchr::memchr(b'\n', &raw[at..end]) {
                     Some(p) => at + p + 1,
                     None => end,
                 };
-                if raw[at] == b'-'
-                    && let Some(close) = delimiter_kind(&raw[at..next], b)
-                {
+                if let Some(close) = delimiter_kind(&raw[at..next], b) {
                     delimiters += 1;
                     if let Some(s) = open.take() {
                         n += 1;
@@ -317,8 +343,8 @@ impl Builder<'_> {
                         break;
                     }
                     open = Some(next);
+                    from = next;
                 }
-                at = next;
             }
             if let Some(s) = open {
                 n += 1;
@@ -370,6 +396,25 @@ impl MimeTree {
     /// The whole-message part.
     pub fn root(&self) -> &MimePart {
         &self.parts[0]
+    }
+
+    /// The leaf part whose header starts at `header_start`. Parts are in document order,
+    /// so their header offsets never decrease and a binary search finds it (a linear
+    /// search per decoded part was quadratic in the part count).
+    pub fn leaf_with_header_at(&self, header_start: usize) -> Option<&MimePart> {
+        let from = self
+            .parts
+            .partition_point(|p| p.header_start < header_start);
+        self.parts[from..]
+            .iter()
+            .take_while(|p| p.header_start == header_start)
+            .find(|p| p.is_leaf())
+    }
+
+    /// The bytes of `raw` the decoder needs: all of them, or those before the first part
+    /// the tree did not record.
+    pub fn decodable<'r>(&self, raw: &'r [u8]) -> &'r [u8] {
+        &raw[..self.stopped_at.unwrap_or(raw.len()).min(raw.len())]
     }
 
     /// Leaf parts (text, images, attachments), in document order.
@@ -447,6 +492,42 @@ mod tests {
         assert_eq!(t.parts[2].depth, 2);
         assert!(t.parts[2].body_8bit);
         assert_eq!(t.parts[2].headers[0].name, "Subject");
+    }
+
+    #[test]
+    fn delimiters_count_only_at_line_starts() {
+        // The same delimiters a line-by-line reading finds: `--b` inside a line, longer
+        // boundaries that start with `b`, CR LF, white space after, the body's first line.
+        // (body, delimiter lines, closed, the parts' bodies)
+        type Case<'c> = (&'c [u8], usize, bool, &'c [&'c [u8]]);
+        let cases: &[Case<'_>] = &[
+            (
+                b"--b\n\none --b\n--bb\n--b \t\r\n\ntwo\n--b--\n",
+                3,
+                true,
+                &[b"one --b\n--bb", b"two"],
+            ),
+            (b"x--b\n--b\r\n\r\nA\r\n--b--", 2, true, &[b"A"]),
+            (b"--b-\n--b\n\nlast", 1, false, &[b"last"]),
+            (b"\n---b\n--b--x\n--b--\n", 1, true, &[]),
+        ];
+        for (body, delimiters, terminated, bodies) in cases {
+            let mut raw = b"Content-Type: multipart/mixed; boundary=b\n\n".to_vec();
+            raw.extend_from_slice(body);
+            let t = tree(&raw);
+            let root = t.root();
+            let got: Vec<&[u8]> = root
+                .children
+                .iter()
+                .map(|&c| &raw[t.parts[c].body_start..t.parts[c].end])
+                .collect();
+            assert_eq!(
+                (root.delimiters, root.terminated, got.as_slice()),
+                (*delimiters, *terminated, *bodies),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[test]

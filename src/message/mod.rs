@@ -83,7 +83,11 @@ impl<'a> Message<'a> {
         let mime = MimeTree::build(raw, &facts);
         // Received and other trace fields stay unparsed text: nothing reads them structured,
         // and mail-parser's Received tokenizer is a large share of parse time.
-        let parsed = PARSER.parse(raw);
+        // Only what the strict tree recorded is decoded: past its caps (10,000 parts, 64
+        // levels) mail-parser would still parse and keep every part (830,000 tiny parts
+        // cost 876 MB, and a deep enough nest of attached messages overflowed the stack
+        // when its parse was dropped).
+        let parsed = PARSER.parse(mime.decodable(raw));
         let text = DecodedText::build(raw, parsed.as_ref(), &mime);
         Message {
             raw,
@@ -132,7 +136,7 @@ impl<'a> Message<'a> {
 
     /// 1-based line number of a raw byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
-        self.facts.line_of(offset)
+        self.facts.line_of(self.raw, offset)
     }
 
     /// MIME part `path`; the message itself for a single-part message (`path` empty or

@@ -3,6 +3,14 @@
 /// How many positions of each kind of defect are kept as evidence (the count is exact).
 pub const MAX_POSITIONS: usize = 16;
 
+/// Bytes per block of the line index (see [`RawFacts::line_of`]).
+pub const LINE_BLOCK: usize = 1024;
+
+/// Header fields recorded per header block; the rest are counted ([`HeaderBlock::count`])
+/// and the block records where recording stopped. 35 MB of two-byte fields would
+/// otherwise be 12 million entries here and as many in the decoder.
+pub const HARD_MAX_FIELDS: usize = 10_000;
+
 /// The line terminator the message uses, judged by its first line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LineEnding {
@@ -89,8 +97,13 @@ pub fn unfold(v: &[u8]) -> String {
 /// A header block parsed strictly.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HeaderBlock {
-    /// The fields in order.
+    /// The fields in order (the first [`HARD_MAX_FIELDS`]).
     pub fields: Vec<HeaderField>,
+    /// How many fields the block has, recorded or not.
+    pub count: usize,
+    /// Where the first field that was not recorded starts, when there were more than
+    /// [`HARD_MAX_FIELDS`].
+    pub stopped_at: Option<usize>,
     /// Offset where the body starts (after the empty line), or where the header block
     /// stopped when there is no empty line.
     pub body_start: usize,
@@ -135,6 +148,8 @@ pub fn parse_header_block(
 ) -> HeaderBlock {
     let mut block = HeaderBlock::default();
     let mut at = start;
+    // Asked once, then counted: a line number per field cost a search per field.
+    let mut line_no = line_of(start);
     while at < end {
         let next = line_end(raw, at, end);
         let line = &raw[at..next];
@@ -145,6 +160,7 @@ pub fn parse_header_block(
         }
         if line[0] == b' ' || line[0] == b'\t' {
             match block.fields.last_mut() {
+                Some(_) if block.stopped_at.is_some() => {}
                 Some(f) => f.end = next,
                 None => {
                     if block.orphan_continuation.is_none() {
@@ -153,6 +169,7 @@ pub fn parse_header_block(
                 }
             }
             at = next;
+            line_no += 1;
             continue;
         }
         let colon = memchr::memchr(b':', line);
@@ -188,15 +205,21 @@ pub fn parse_header_block(
         } else {
             None
         };
-        block.fields.push(HeaderField {
-            name: String::from_utf8_lossy(name).into_owned(),
-            start: at,
-            value_start: at + colon + 1,
-            end: next,
-            line: line_of(at),
-            malformed,
-        });
+        block.count += 1;
+        if block.fields.len() >= HARD_MAX_FIELDS {
+            block.stopped_at.get_or_insert(at);
+        } else {
+            block.fields.push(HeaderField {
+                name: String::from_utf8_lossy(name).into_owned(),
+                start: at,
+                value_start: at + colon + 1,
+                end: next,
+                line: line_no,
+                malformed,
+            });
+        }
         at = next;
+        line_no += 1;
     }
     block.body_start = end;
     block
@@ -207,8 +230,11 @@ pub fn parse_header_block(
 pub struct RawFacts {
     /// Total size in bytes.
     pub size: usize,
-    /// Offsets where each line starts (line 1 starts at 0).
-    pub line_starts: Vec<usize>,
+    /// Line starts before each [`LINE_BLOCK`]-byte block: `block_lines[k]` counts the
+    /// lines that start before byte `k * LINE_BLOCK`, so a line number is this plus the
+    /// line feeds in at most one block. (A list of every line start cost 8 bytes a line:
+    /// 280 MB for 35 MB of empty lines.)
+    block_lines: Vec<usize>,
     /// The line terminator of the first line.
     pub line_ending: LineEnding,
     /// Lines terminated by CR LF.
@@ -223,6 +249,8 @@ pub struct RawFacts {
     pub long_lines: Positions,
     /// Length of the longest line (terminator excluded).
     pub max_line_len: usize,
+    /// Whether the last line has no line feed (the input does not end with LF).
+    pub unterminated: bool,
     /// Bytes >= 0x80 inside the top-level header block.
     pub header_8bit: Positions,
     /// Whether the input starts with an mbox `From ` envelope line (skipped).
@@ -241,8 +269,9 @@ impl RawFacts {
 
     /// Scans `raw` once for line structure and the top-level header block.
     pub fn scan(raw: &[u8]) -> RawFacts {
-        let mut line_starts = Vec::with_capacity(raw.len() / 40 + 1);
-        line_starts.push(0);
+        let mut block_lines = Vec::with_capacity(raw.len() / LINE_BLOCK + 1);
+        // Lines started so far (line 1 starts at 0).
+        let mut lines = 1;
         let mut crlf_lines = 0;
         let mut bare_lf = Positions::default();
         let mut bare_cr = Positions::default();
@@ -266,12 +295,19 @@ impl RawFacts {
                     }
                     max_line_len = max_line_len.max(len);
                     line_start = i + 1;
-                    line_starts.push(line_start);
+                    // Blocks that begin at or before this line feed have seen `lines`.
+                    while block_lines.len() * LINE_BLOCK <= i {
+                        block_lines.push(lines);
+                    }
+                    lines += 1;
                 }
                 b'\r' if raw.get(i + 1) != Some(&b'\n') => bare_cr.push(i),
                 0 => nul.push(i),
                 _ => {}
             }
+        }
+        while block_lines.len() * LINE_BLOCK <= raw.len() {
+            block_lines.push(lines);
         }
         let last_len = raw.len() - line_start;
         if last_len > 998 {
@@ -287,7 +323,8 @@ impl RawFacts {
         let header_start = header_start(raw);
         let mut facts = RawFacts {
             size: raw.len(),
-            line_starts,
+            unterminated: line_start < raw.len(),
+            block_lines,
             line_ending,
             crlf_lines,
             bare_lf,
@@ -300,7 +337,7 @@ impl RawFacts {
             header_start,
             header_block: HeaderBlock::default(),
         };
-        let block = parse_header_block(raw, header_start, raw.len(), &|o| facts.line_of(o));
+        let block = parse_header_block(raw, header_start, raw.len(), &|o| facts.line_of(raw, o));
         let header_end = block.body_start;
         let head = &raw[header_start..header_end];
         if !head.is_ascii() {
@@ -314,12 +351,15 @@ impl RawFacts {
         facts
     }
 
-    /// 1-based line number of a byte offset.
-    pub fn line_of(&self, offset: usize) -> usize {
-        match self.line_starts.binary_search(&offset) {
-            Ok(i) => i + 1,
-            Err(i) => i,
-        }
+    /// 1-based line number of a byte offset of `raw` (the bytes these facts were
+    /// scanned from): the index's count at the offset's block plus the line feeds
+    /// between the block's start and the offset, so at most [`LINE_BLOCK`] bytes are read.
+    pub fn line_of(&self, raw: &[u8], offset: usize) -> usize {
+        let offset = offset.min(raw.len());
+        let k = (offset / LINE_BLOCK).min(self.block_lines.len().saturating_sub(1));
+        let base = self.block_lines.get(k).copied().unwrap_or(1);
+        let from = (k * LINE_BLOCK).min(offset);
+        base + memchr::memchr_iter(b'\n', &raw[from..offset]).count()
     }
 
     /// Size of the top-level header block in bytes (up to and including the empty line).
@@ -338,8 +378,7 @@ impl RawFacts {
     /// smtpd counts each line's length plus 2). For a CRLF message, as the milter gets
     /// it, this is its length.
     pub fn wire_size(&self) -> usize {
-        let unterminated = self.line_starts.last().is_some_and(|&s| s < self.size);
-        self.size + self.bare_lf.count + if unterminated { 2 } else { 0 }
+        self.size + self.bare_lf.count + if self.unterminated { 2 } else { 0 }
     }
 }
 
@@ -373,8 +412,57 @@ mod tests {
         assert_eq!(f.headers()[0].end, 16);
         assert_eq!(f.headers()[0].unfolded(raw), "a b");
         assert_eq!(f.headers()[1].line, 3);
-        assert_eq!(f.line_of(0), 1);
-        assert_eq!(f.line_of(12), 2);
+        assert_eq!(f.line_of(raw, 0), 1);
+        assert_eq!(f.line_of(raw, 12), 2);
+    }
+
+    #[test]
+    fn line_numbers_match_a_plain_count() {
+        // Lines of every length around the index's block size, and CR LF endings.
+        let mut raw = b"Subject: x\r\n\r\n".to_vec();
+        for n in [
+            0,
+            1,
+            LINE_BLOCK - 1,
+            LINE_BLOCK,
+            LINE_BLOCK + 1,
+            3 * LINE_BLOCK,
+            5,
+            0,
+        ] {
+            raw.extend(std::iter::repeat_n(b'a', n));
+            raw.extend(b"\r\n");
+        }
+        raw.extend(b"tail");
+        let f = RawFacts::scan(&raw);
+        for at in 0..=raw.len() {
+            let want = 1 + raw[..at].iter().filter(|&&b| b == b'\n').count();
+            assert_eq!(f.line_of(&raw, at), want, "offset {at}");
+        }
+        assert_eq!(f.line_of(&raw, raw.len() + 10), f.line_of(&raw, raw.len()));
+        assert_eq!(RawFacts::scan(b"").line_of(b"", 0), 1);
+    }
+
+    #[test]
+    fn fields_past_the_cap_are_counted_not_kept() {
+        let mut raw = Vec::new();
+        for i in 0..HARD_MAX_FIELDS + 5 {
+            raw.extend(format!("X-{i}: v\n continued\n").as_bytes());
+        }
+        let stop = raw.len() - 5 * "X-10000: v\n continued\n".len();
+        raw.extend(b"\nbody\n");
+        let f = RawFacts::scan(&raw);
+        let b = &f.header_block;
+        assert_eq!(
+            (b.fields.len(), b.count),
+            (HARD_MAX_FIELDS, HARD_MAX_FIELDS + 5)
+        );
+        assert_eq!(b.stopped_at, Some(stop));
+        assert!(b.has_separator);
+        // The last field kept ends where it ended, its continuation included.
+        assert_eq!(b.fields.last().map(|h| h.end), Some(stop));
+        let tree = crate::message::MimeTree::build(&raw, &f);
+        assert_eq!(tree.decodable(&raw).len(), stop);
     }
 
     #[test]

@@ -698,9 +698,7 @@ impl DecodedText {
 
 /// The leaf part of `mime` whose header starts at `header_start`.
 pub(crate) fn leaf_at(mime: &MimeTree, header_start: usize) -> Option<&MimePart> {
-    mime.parts
-        .iter()
-        .find(|p| p.header_start == header_start && p.is_leaf())
+    mime.leaf_with_header_at(header_start)
         // mail-parser starts a single-part message at 0, before an mbox "From " line
         // the tree skips.
         .or_else(|| {
@@ -758,6 +756,9 @@ fn collect(
     html: &mut Vec<(usize, HtmlFacts)>,
 ) {
     use mail_parser::{MimeHeaders, PartType};
+    // What all HTML parts keep together: as much as one part may (a message of 10,000
+    // parts with 20,000 links each would otherwise keep them all).
+    let mut left = [super::html::MAX_ITEMS; 5];
     walk_leaves(raw, msg, &mut |header_start, i, part| {
         if part
             .content_disposition()
@@ -773,6 +774,7 @@ fn collect(
             PartType::Html(h) => {
                 let path = path_for(mime, header_start, i);
                 let mut facts = super::html::scan(h);
+                keep_within(&mut facts, &mut left);
                 let text = std::mem::take(&mut facts.text);
                 html.push((out.len(), facts));
                 out.push(TextPart::new(
@@ -785,6 +787,20 @@ fn collect(
             _ => {}
         }
     });
+}
+
+/// Cuts the lists of `f` to what `left` allows (links, images, forms, frames, style
+/// sheets) and takes what they keep from it.
+fn keep_within(f: &mut HtmlFacts, left: &mut [usize; 5]) {
+    fn cut<T>(v: &mut Vec<T>, left: &mut usize) {
+        v.truncate(*left);
+        *left -= v.len();
+    }
+    cut(&mut f.links, &mut left[0]);
+    cut(&mut f.images, &mut left[1]);
+    cut(&mut f.forms, &mut left[2]);
+    cut(&mut f.frames, &mut left[3]);
+    cut(&mut f.stylesheets, &mut left[4]);
 }
 
 /// Finds where `sub` (a borrowed sub-slice of `raw`) starts in `raw`.
