@@ -113,6 +113,10 @@ pub struct Limits {
     pub archive_max_millis: u64,
     /// Recipients one message may have (overrides the profile's limit).
     pub max_recipients: Option<usize>,
+    /// Links read per message: this many from the HTML parts (and as many images, forms,
+    /// frames and style sheets) and this many URLs from the text. Past them links are only
+    /// counted (URL017), so a flood of links costs bounded time and memory.
+    pub max_links: usize,
 }
 
 impl Default for Limits {
@@ -134,6 +138,7 @@ impl Default for Limits {
             archive_max_depth: 8,
             archive_max_millis: 500,
             max_recipients: None,
+            max_links: crate::message::html::MAX_ITEMS,
         }
     }
 }

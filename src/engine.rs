@@ -310,7 +310,9 @@ impl Engine {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64)
         });
-        let parsed = catch_unwind(AssertUnwindSafe(|| Message::parse(raw)));
+        let parsed = catch_unwind(AssertUnwindSafe(|| {
+            Message::parse_with(raw, self.config.limits.max_links)
+        }));
         let Ok(msg) = parsed else {
             return Err("message parser panicked");
         };

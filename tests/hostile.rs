@@ -11,7 +11,6 @@
 use std::time::{Duration, Instant};
 
 use preflight::message::html::MAX_ITEMS;
-use preflight::message::links::MAX_TEXT_LINKS;
 use preflight::message::mime::HARD_MAX_PARTS;
 use preflight::message::raw::HARD_MAX_FIELDS;
 use preflight::message::{Message, SNIPPET_MAX};
@@ -233,7 +232,17 @@ fn links_are_read_up_to_a_cap() {
     });
     assert_eq!((links, images), (MAX_ITEMS, MAX_ITEMS));
     let n = msg.links().len();
-    assert!(n <= 2 * MAX_ITEMS + MAX_TEXT_LINKS, "{n} links");
+    assert!(n <= 3 * MAX_ITEMS, "{n} links");
+    // What was not read is counted, and reported.
+    assert!(msg.links_not_read() > 0);
+    let report = preflight::Engine::new(preflight::Config::default())
+        .unwrap()
+        .check(&raw, &preflight::Envelope::default());
+    assert!(
+        report.findings.iter().any(|f| f.id == "URL017"),
+        "{:?}",
+        report.rule_ids()
+    );
     // Three HTML parts of 8,000 links each: the parts keep 20,000 together.
     let mut raw = b"From: a@example.com\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n".to_vec();
     for _ in 0..3 {
@@ -249,6 +258,7 @@ fn links_are_read_up_to_a_cap() {
         .map(|(_, f)| f.links.len())
         .collect();
     assert_eq!(kept, [8000, 8000, 4000]);
+    assert_eq!(msg.links_not_read(), 4000);
 }
 
 /// How deep attached messages nest in mail-parser's parse.

@@ -130,6 +130,7 @@ impl Check for LinksCheck {
         &[
             "URL001", "URL002", "URL003", "URL004", "URL005", "URL006", "URL007", "URL008",
             "URL009", "URL010", "URL011", "URL012", "URL013", "URL014", "URL015", "URL016",
+            "URL017",
         ]
     }
 
@@ -137,6 +138,17 @@ impl Check for LinksCheck {
         use crate::render::human::defang;
         use std::collections::HashSet;
         let links = msg.links();
+        let not_read = msg.links_not_read();
+        if not_read > 0 {
+            cx.hit(
+                "URL017",
+                format!(
+                    "{not_read} links past the first {} of the message were not inspected",
+                    msg.max_links()
+                ),
+                Vec::new(),
+            );
+        }
         let sender = from_domain(msg);
         let sender_reg = sender
             .as_deref()

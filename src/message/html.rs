@@ -81,6 +81,8 @@ pub struct HtmlFacts {
     pub images: Vec<Image>,
     /// Forms.
     pub forms: Vec<Form>,
+    /// Links (`<a>`/`<area>` with an href) past [`MAX_ITEMS`], counted, not kept.
+    pub links_not_kept: usize,
     /// `<font>` tags with a huge size (5 to 7, or +2 and more).
     pub huge_fonts: usize,
     /// `<font>` tags in red.
@@ -116,6 +118,8 @@ pub struct HtmlFacts {
 #[derive(Default)]
 struct State<'h> {
     facts: HtmlFacts,
+    /// Links, images, forms, frames and style sheets kept (see [`MAX_ITEMS`]).
+    max_items: usize,
     /// The link whose anchor text is being collected.
     in_link: Option<usize>,
     /// Open elements: name (lower case), hidden how, whether it is an anchor.
@@ -551,6 +555,7 @@ impl<'h> State<'h> {
         // Tags separate words (an inline tag inside a word is an evasion, and counting
         // it as two words errs on the safe side).
         self.in_word = false;
+        let max_items = self.max_items;
         let f = &mut self.facts;
         for attr in ["src", "href"] {
             if let Some(v) = a.get(attr)
@@ -563,8 +568,11 @@ impl<'h> State<'h> {
         let mut anchor = false;
         match &*name {
             "a" | "area" => {
+                if a.get("href").is_some() && f.links.len() >= max_items {
+                    f.links_not_kept += 1;
+                }
                 if let Some(h) = a.get("href")
-                    && f.links.len() < MAX_ITEMS
+                    && f.links.len() < max_items
                 {
                     f.links.push(Link {
                         href: h.trim().to_string(),
@@ -576,7 +584,7 @@ impl<'h> State<'h> {
                     }
                 }
             }
-            "img" if f.images.len() < MAX_ITEMS => {
+            "img" if f.images.len() < max_items => {
                 let style = a.get("style").unwrap_or("");
                 f.images.push(Image {
                     src: a.get("src").unwrap_or("").trim().to_string(),
@@ -591,7 +599,7 @@ impl<'h> State<'h> {
                     alt: a.has("alt"),
                 });
             }
-            "form" if f.forms.len() < MAX_ITEMS => f.forms.push(Form {
+            "form" if f.forms.len() < max_items => f.forms.push(Form {
                 action: a.get("action").map(|v| v.trim().to_string()),
                 password: false,
             }),
@@ -629,7 +637,7 @@ impl<'h> State<'h> {
                     }
                 }
             }
-            "iframe" | "frame" if f.frames.len() < MAX_ITEMS => {
+            "iframe" | "frame" if f.frames.len() < max_items => {
                 f.frames.push(a.get("src").unwrap_or("").to_string())
             }
             "object" | "embed" | "applet" => f.objects += 1,
@@ -655,7 +663,7 @@ impl<'h> State<'h> {
                 if a.get("rel")
                     .is_some_and(|r| r.to_ascii_lowercase().contains("stylesheet"))
                     && let Some(h) = a.get("href")
-                    && f.stylesheets.len() < MAX_ITEMS
+                    && f.stylesheets.len() < max_items
                 {
                     f.stylesheets.push(h.to_string());
                 }
@@ -727,8 +735,17 @@ impl<'h> State<'h> {
 
 /// Scans one HTML document.
 pub fn scan(html: &str) -> HtmlFacts {
+    scan_with(html, MAX_ITEMS)
+}
+
+/// [`scan`], keeping at most `max_items` links, images, forms, frames and style sheets
+/// (`limits.max_links`).
+pub fn scan_with(html: &str, max_items: usize) -> HtmlFacts {
     let b = html.as_bytes();
-    let mut st = State::default();
+    let mut st = State {
+        max_items,
+        ..State::default()
+    };
     let mut at = 0;
     // One attribute buffer for every tag.
     let mut spare = Vec::new();

@@ -140,14 +140,17 @@ fn make(raw: &str, text: Option<String>, part: &str, source: Source) -> Link {
     link
 }
 
-/// URLs written in the text parts read per message, past those of the HTML markup
-/// (which the HTML parts bound together, see [`super::html::MAX_ITEMS`]).
-pub const MAX_TEXT_LINKS: usize = super::html::MAX_ITEMS;
-
 /// Every link of `msg`, in document order (Subject last): the HTML parts' links, images,
-/// frames and form actions, at most [`MAX_TEXT_LINKS`] URLs of the text parts, and the
+/// frames and form actions, at most the message's `max_links` URLs of the text parts, and the
 /// Subject's.
 pub fn extract(msg: &super::Message<'_>) -> Vec<Link> {
+    extract_counted(msg).0
+}
+
+/// [`extract`], and how many links were left unread past the message's cap
+/// ([`super::Message::parse_with`]: HTML links, and text URLs, past `max_links` each).
+pub fn extract_counted(msg: &super::Message<'_>) -> (Vec<Link>, usize) {
+    let mut not_read: usize = msg.html_facts().iter().map(|(_, f)| f.links_not_kept).sum();
     use super::text::TextKind;
     let mut out = Vec::new();
     let finder = {
@@ -182,13 +185,10 @@ pub fn extract(msg: &super::Message<'_>) -> Vec<Link> {
         .iter()
         .filter(|t| matches!(t.kind, TextKind::Plain | TextKind::Html))
     {
-        if text_links >= MAX_TEXT_LINKS {
-            break;
-        }
-        for u in text_urls(&finder, &tp.decoded)
-            .into_iter()
-            .take(MAX_TEXT_LINKS - text_links)
-        {
+        let urls = text_urls(&finder, &tp.decoded);
+        let take = urls.len().min(msg.max_links().saturating_sub(text_links));
+        not_read += urls.len() - take;
+        for u in urls.into_iter().take(take) {
             out.push(make(u, None, &tp.part, Source::Text));
             text_links += 1;
         }
@@ -198,7 +198,7 @@ pub fn extract(msg: &super::Message<'_>) -> Vec<Link> {
             out.push(make(u, None, "", Source::Subject));
         }
     }
-    out
+    (out, not_read)
 }
 
 /// `http(s)://` URLs with a numeric or bracketed host, which linkify does not take for

@@ -73,12 +73,20 @@ pub struct Message<'a> {
     /// Decoded subject and text parts, normalised for matching.
     pub text: DecodedText,
     /// Every link, computed on first use.
-    links: std::cell::OnceCell<Vec<links::Link>>,
+    max_links: usize,
+    links: std::cell::OnceCell<(Vec<links::Link>, usize)>,
 }
 
 impl<'a> Message<'a> {
     /// Parses `raw`. Never fails and never panics: whatever is malformed is recorded.
     pub fn parse(raw: &'a [u8]) -> Message<'a> {
+        Message::parse_with(raw, html::MAX_ITEMS)
+    }
+
+    /// [`Message::parse`], reading at most `max_links` links (and as many images, forms,
+    /// frames and style sheets) from the HTML and as many URLs from the text
+    /// (`limits.max_links`): past them they are only counted ([`Message::links_not_read`]).
+    pub fn parse_with(raw: &'a [u8], max_links: usize) -> Message<'a> {
         let facts = RawFacts::scan(raw);
         let mime = MimeTree::build(raw, &facts);
         // Received and other trace fields stay unparsed text: nothing reads them structured,
@@ -88,13 +96,14 @@ impl<'a> Message<'a> {
         // cost 876 MB, and a deep enough nest of attached messages overflowed the stack
         // when its parse was dropped).
         let parsed = PARSER.parse(mime.decodable(raw));
-        let text = DecodedText::build(raw, parsed.as_ref(), &mime);
+        let text = DecodedText::build(raw, parsed.as_ref(), &mime, max_links);
         Message {
             raw,
             facts,
             mime,
             parsed,
             text,
+            max_links,
             links: std::cell::OnceCell::new(),
         }
     }
@@ -102,13 +111,25 @@ impl<'a> Message<'a> {
     /// Every link of the message (HTML hrefs, srcs and form actions, URLs in the text
     /// and in the Subject), parsed, on first use.
     pub fn links(&self) -> &[links::Link] {
-        self.links.get_or_init(|| links::extract(self))
+        &self.links.get_or_init(|| links::extract_counted(self)).0
+    }
+
+    /// How many links were not read past the per-message cap (`limits.max_links` HTML
+    /// links, as many text URLs): what URL017 reports.
+    pub fn links_not_read(&self) -> usize {
+        // (The links are read once, with their count.)
+        self.links.get_or_init(|| links::extract_counted(self)).1
     }
 
     /// The facts of every HTML part (one streaming pass each, made with the text), with
     /// the index of its entry in `text.parts`.
     pub fn html_facts(&self) -> &[(usize, html::HtmlFacts)] {
         &self.text.html
+    }
+
+    /// The most links read from the HTML, and from the text ([`Message::parse_with`]).
+    pub fn max_links(&self) -> usize {
+        self.max_links
     }
 
     /// Top-level header fields named `name` (case-insensitive), in order.

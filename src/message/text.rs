@@ -661,6 +661,7 @@ impl DecodedText {
         raw: &[u8],
         parsed: Option<&mail_parser::Message<'_>>,
         mime: &MimeTree,
+        max_items: usize,
     ) -> DecodedText {
         let mut out = DecodedText::default();
         let Some(msg) = parsed else { return out };
@@ -686,7 +687,7 @@ impl DecodedText {
                 None,
             ));
         }
-        collect(raw, msg, mime, &mut out.parts, &mut out.html);
+        collect(raw, msg, mime, max_items, &mut out.parts, &mut out.html);
         out
     }
 
@@ -752,13 +753,14 @@ fn collect(
     raw: &[u8],
     msg: &mail_parser::Message<'_>,
     mime: &MimeTree,
+    max_items: usize,
     out: &mut Vec<TextPart>,
     html: &mut Vec<(usize, HtmlFacts)>,
 ) {
     use mail_parser::{MimeHeaders, PartType};
     // What all HTML parts keep together: as much as one part may (a message of 10,000
     // parts with 20,000 links each would otherwise keep them all).
-    let mut left = [super::html::MAX_ITEMS; 5];
+    let mut left = [max_items; 5];
     walk_leaves(raw, msg, &mut |header_start, i, part| {
         if part
             .content_disposition()
@@ -773,7 +775,7 @@ fn collect(
             }
             PartType::Html(h) => {
                 let path = path_for(mime, header_start, i);
-                let mut facts = super::html::scan(h);
+                let mut facts = super::html::scan_with(h, max_items);
                 keep_within(&mut facts, &mut left);
                 let text = std::mem::take(&mut facts.text);
                 html.push((out.len(), facts));
@@ -796,7 +798,9 @@ fn keep_within(f: &mut HtmlFacts, left: &mut [usize; 5]) {
         v.truncate(*left);
         *left -= v.len();
     }
+    let links = f.links.len();
     cut(&mut f.links, &mut left[0]);
+    f.links_not_kept += links - f.links.len();
     cut(&mut f.images, &mut left[1]);
     cut(&mut f.forms, &mut left[2]);
     cut(&mut f.frames, &mut left[3]);

@@ -270,7 +270,7 @@ fn fires(
             let fired = engine.fired_ids(raw, envelope).contains(&rule.id);
             return Ok((fired, None));
         }
-        let msg = Message::parse(raw);
+        let msg = Message::parse_with(raw, config.limits.max_links);
         match &rule.pattern {
             Some(spec) => {
                 let set = PatternSet::compile([(0, spec)]);
