@@ -108,19 +108,11 @@ impl Check for AuthCheck {
 
 #[cfg(test)]
 mod tests {
+    use crate::Envelope;
     use crate::config::Config;
-    use crate::{Engine, Envelope};
 
     fn fired(config: Config, env: &Envelope, raw: &str) -> Vec<String> {
-        let mut config = config;
-        config.select = vec!["auth".into()];
-        Engine::new(config)
-            .unwrap()
-            .check(raw.as_bytes(), env)
-            .findings
-            .into_iter()
-            .map(|f| f.id)
-            .collect()
+        crate::checks::fired_with("auth", config, env, raw.as_bytes())
     }
 
     const MSG: &str = "From: Ann <ann@mail.example.com>\nTo: b@example.org\nSubject: hi\n\nbody\n";

@@ -300,11 +300,22 @@ pub fn all() -> Vec<Box<dyn Check>> {
 /// Test helper: the ids that fire on `raw` with only the rules `select` names switched on,
 /// under `config` otherwise, in report order.
 #[cfg(test)]
-pub(crate) fn fired(select: &str, mut config: crate::Config, raw: &[u8]) -> Vec<String> {
+pub(crate) fn fired(select: &str, config: crate::Config, raw: &[u8]) -> Vec<String> {
+    fired_with(select, config, &crate::Envelope::default(), raw)
+}
+
+/// Test helper: [`fired`] under an envelope.
+#[cfg(test)]
+pub(crate) fn fired_with(
+    select: &str,
+    mut config: crate::Config,
+    envelope: &crate::Envelope,
+    raw: &[u8],
+) -> Vec<String> {
     config.select = vec![select.into()];
     crate::Engine::new(config)
         .expect("shipped rules load")
-        .check(raw, &crate::Envelope::default())
+        .check(raw, envelope)
         .findings
         .into_iter()
         .map(|f| f.id)

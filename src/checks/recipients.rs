@@ -253,8 +253,8 @@ impl Check for RecipientsCheck {
 #[cfg(test)]
 mod tests {
     use super::rcpt_syntax_error;
+    use crate::Envelope;
     use crate::config::Config;
-    use crate::{Engine, Envelope};
 
     #[test]
     fn rfc5321_mailbox_syntax() {
@@ -297,15 +297,7 @@ mod tests {
     }
 
     fn fired(config: Config, env: &Envelope, raw: &str) -> Vec<String> {
-        let mut config = config;
-        config.select = vec!["recipients".into()];
-        Engine::new(config)
-            .unwrap()
-            .check(raw.as_bytes(), env)
-            .findings
-            .into_iter()
-            .map(|f| f.id)
-            .collect()
+        crate::checks::fired_with("recipients", config, env, raw.as_bytes())
     }
 
     #[test]
