@@ -15,4 +15,4 @@ miltertest -D port=$PORT -D samples="$PWD/samples" -s tests/e2e/miltertest.lua
 rc=$?
 set -e
 if [ $rc -ne 0 ]; then echo "--- milter log"; cat "$LOG"; exit $rc; fi
-grep -c 'verdict=' "$LOG" | grep -q '^4$' || { echo "expected 4 verdict lines"; cat "$LOG"; exit 1; }
+grep -c 'verdict=' "$LOG" | grep -q '^5$' || { echo "expected 5 verdict lines"; cat "$LOG"; exit 1; }
