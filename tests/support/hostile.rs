@@ -188,14 +188,24 @@ fn repeat(
     headers: &str,
     bytes: usize,
     tail: &str,
+    unit: impl FnMut(usize, &mut String),
+) -> Vec<u8> {
+    let start = format!("{HEAD}{headers}\n");
+    grow(&start, bytes.saturating_sub(tail.len()), tail, unit)
+}
+
+/// `start`, then `unit(0)`, `unit(1)`, ... while the text is shorter than `bytes`, then
+/// `tail`.
+fn grow(
+    start: &str,
+    bytes: usize,
+    tail: &str,
     mut unit: impl FnMut(usize, &mut String),
 ) -> Vec<u8> {
-    let mut s = String::with_capacity(bytes + 1024);
-    s.push_str(HEAD);
-    s.push_str(headers);
-    s.push('\n');
+    let mut s = String::with_capacity(bytes + tail.len() + 1024);
+    s.push_str(start);
     let mut i = 0;
-    while s.len() + tail.len() < bytes {
+    while s.len() < bytes {
         unit(i, &mut s);
         i += 1;
     }
@@ -311,33 +321,21 @@ fn mime_parts(bytes: usize) -> Vec<u8> {
 }
 
 fn mime_nesting(bytes: usize) -> Vec<u8> {
-    let mut s = String::with_capacity(bytes + 64);
-    s.push_str(HEAD);
-    let mut i = 0;
-    while s.len() < bytes {
+    grow(HEAD, bytes, "\nthe end\n", |i, s| {
         let _ = write!(
             s,
             "Content-Type: multipart/mixed; boundary=\"b{i}\"\n\n--b{i}\n"
         );
-        i += 1;
-    }
-    s.push_str("\nthe end\n");
-    s.into_bytes()
+    })
 }
 
 fn rfc822_nesting(bytes: usize) -> Vec<u8> {
-    let mut s = String::with_capacity(bytes + 64);
-    s.push_str(HEAD);
-    let mut i = 0;
-    while s.len() < bytes {
+    grow(HEAD, bytes, "\nthe end\n", |i, s| {
         let _ = write!(
             s,
             "Content-Type: message/rfc822\n\nFrom: a{i}@example.com\nSubject: level {i}\n"
         );
-        i += 1;
-    }
-    s.push_str("\nthe end\n");
-    s.into_bytes()
+    })
 }
 
 fn alternatives_many(bytes: usize) -> Vec<u8> {
@@ -383,99 +381,94 @@ fn parts_8bit(bytes: usize) -> Vec<u8> {
 }
 
 fn headers_tiny(bytes: usize) -> Vec<u8> {
-    let mut s = String::with_capacity(bytes + 64);
-    s.push_str(HEAD);
-    while s.len() < bytes {
-        s.push_str("a:\n");
-    }
-    s.push_str("Content-Type: text/plain\n\nhello\n");
-    s.into_bytes()
+    grow(
+        HEAD,
+        bytes,
+        "Content-Type: text/plain\n\nhello\n",
+        |_, s| {
+            s.push_str("a:\n");
+        },
+    )
 }
 
 fn headers_8bit(bytes: usize) -> Vec<u8> {
-    let mut s = String::with_capacity(bytes + 64);
-    s.push_str(HEAD);
-    let mut i = 0;
-    while s.len() < bytes {
-        let _ = writeln!(
-            s,
-            "X-Caf\u{e9}-{i}: cr\u{e8}me br\u{fb}l\u{e9}e x=?utf-8?q?glued?=y"
-        );
-        i += 1;
-    }
-    s.push_str("Content-Type: text/plain\n\nhello\n");
-    s.into_bytes()
+    grow(
+        HEAD,
+        bytes,
+        "Content-Type: text/plain\n\nhello\n",
+        |i, s| {
+            let _ = writeln!(
+                s,
+                "X-Caf\u{e9}-{i}: cr\u{e8}me br\u{fb}l\u{e9}e x=?utf-8?q?glued?=y"
+            );
+        },
+    )
 }
 
 fn headers_duplicate(bytes: usize) -> Vec<u8> {
-    let mut s = String::with_capacity(bytes + 64);
-    s.push_str(HEAD);
-    let mut i = 0;
-    while s.len() < bytes {
-        let _ = write!(
-            s,
-            "Subject: again {i}\nFrom: Other <o{i}@example.net>\nDate: Tue, 02 Jun 2026 10:00:00 +0000\nMessage-ID: <{i}@example.net>\nTo: r{i}@example.org\n"
-        );
-        i += 1;
-    }
-    s.push_str("Content-Type: text/plain\n\nhello\n");
-    s.into_bytes()
+    grow(
+        HEAD,
+        bytes,
+        "Content-Type: text/plain\n\nhello\n",
+        |i, s| {
+            let _ = write!(
+                s,
+                "Subject: again {i}\nFrom: Other <o{i}@example.net>\nDate: Tue, 02 Jun 2026 10:00:00 +0000\nMessage-ID: <{i}@example.net>\nTo: r{i}@example.org\n"
+            );
+        },
+    )
 }
 
 fn recipients_encoded(bytes: usize) -> Vec<u8> {
-    let mut s = String::with_capacity(bytes + 64);
-    s.push_str("From: Sender <news@sender.example.com>\nSubject: hostile\nTo: a@example.org");
-    let mut i = 0;
-    while s.len() < bytes {
-        let _ = write!(
-            s,
-            ",\n =?utf-8?q?Reader_{i}?= \"x\" <reader{i}@example{}.org>",
-            i % 50
-        );
-        i += 1;
-    }
-    s.push_str("\nContent-Type: text/plain\n\nhello\n");
-    s.into_bytes()
+    grow(
+        "From: Sender <news@sender.example.com>\nSubject: hostile\nTo: a@example.org",
+        bytes,
+        "\nContent-Type: text/plain\n\nhello\n",
+        |i, s| {
+            let _ = write!(
+                s,
+                ",\n =?utf-8?q?Reader_{i}?= \"x\" <reader{i}@example{}.org>",
+                i % 50
+            );
+        },
+    )
 }
 
 fn headers_many(bytes: usize) -> Vec<u8> {
-    let mut s = String::with_capacity(bytes + 64);
-    s.push_str(HEAD);
-    let mut i = 0;
-    while s.len() < bytes {
-        let _ = writeln!(s, "X-Header-{}: value {i} =?utf-8?q?caf=C3=A9?=", i % 1000);
-        i += 1;
-    }
-    s.push_str("Content-Type: text/plain\n\nhello\n");
-    s.into_bytes()
+    grow(
+        HEAD,
+        bytes,
+        "Content-Type: text/plain\n\nhello\n",
+        |i, s| {
+            let _ = writeln!(s, "X-Header-{}: value {i} =?utf-8?q?caf=C3=A9?=", i % 1000);
+        },
+    )
 }
 
 fn recipients_many(bytes: usize) -> Vec<u8> {
-    let mut s = String::with_capacity(bytes + 64);
-    s.push_str("From: Sender <news@sender.example.com>\nSubject: hostile\nTo: a@example.org");
-    let mut i = 0;
-    while s.len() < bytes {
-        let _ = write!(s, ",\n \"Reader {i}\" <reader{i}@example{}.org>", i % 50);
-        i += 1;
-    }
-    s.push_str("\nContent-Type: text/plain\n\nhello\n");
-    s.into_bytes()
+    grow(
+        "From: Sender <news@sender.example.com>\nSubject: hostile\nTo: a@example.org",
+        bytes,
+        "\nContent-Type: text/plain\n\nhello\n",
+        |i, s| {
+            let _ = write!(s, ",\n \"Reader {i}\" <reader{i}@example{}.org>", i % 50);
+        },
+    )
 }
 
 fn subject_huge(bytes: usize) -> Vec<u8> {
-    let mut s = String::with_capacity(bytes + 64);
-    s.push_str("From: Sender <news@sender.example.com>\nTo: reader@example.org\nSubject: ACT NOW");
-    let mut i = 0;
-    while s.len() < bytes {
-        if i % 2 == 0 {
-            s.push_str("\n =?utf-8?q?FREE_caf=C3=A9_money!!!?=");
-        } else {
-            let _ = write!(s, "\n ACT NOW http://x{i}.example.com/ $$$ {i}");
-        }
-        i += 1;
-    }
-    s.push_str("\nContent-Type: text/plain\n\nhello\n");
-    s.into_bytes()
+    grow(
+        "From: Sender <news@sender.example.com>\nTo: reader@example.org\nSubject: ACT NOW",
+        bytes,
+        "\nContent-Type: text/plain\n\nhello\n",
+        |i, s| {
+            if i % 2 == 0 {
+                s.push_str("\n =?utf-8?q?FREE_caf=C3=A9_money!!!?=");
+            } else {
+                let _ = write!(s, "\n ACT NOW http://x{i}.example.com/ $$$ {i}");
+            }
+        },
+    )
 }
 
 fn long_line(bytes: usize) -> Vec<u8> {
