@@ -9,21 +9,11 @@ use crate::message::links::registrable;
 /// Sender ownership and alignment, from the envelope and From.
 pub struct AuthCheck;
 
-/// The addresses of the From field, lower-cased, from our own header table (exactly the
-/// field named From, parsed by mail-parser's address parser).
+/// The addresses of the From field, lower-cased.
 pub(crate) fn from_addresses(msg: &Message<'_>) -> Vec<String> {
-    let Some(from) = msg.header("From") else {
-        return Vec::new();
-    };
-    let mut buf = b"From:".to_vec();
-    buf.extend_from_slice(from.raw_value(msg.raw));
-    buf.extend_from_slice(b"\n\n");
-    let parsed = mail_parser::MessageParser::default().parse_headers(&buf[..]);
-    let Some(addr) = parsed.as_ref().and_then(|p| p.from()) else {
-        return Vec::new();
-    };
-    addr.iter()
-        .filter_map(|a| a.address.as_deref())
+    msg.from_mailboxes()
+        .iter()
+        .filter_map(|m| m.address.as_deref())
         .filter(|a| a.contains('@'))
         .map(str::to_ascii_lowercase)
         .collect()

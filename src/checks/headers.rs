@@ -285,24 +285,6 @@ fn valid_mailbox(addr: &str) -> bool {
         && (is_fqdn(domain) || (domain.starts_with('[') && domain.ends_with(']')))
 }
 
-/// Mailboxes of an address header, as (display name, address) pairs.
-fn mailboxes<'m>(a: &'m mail_parser::Address<'m>) -> Vec<(Option<&'m str>, Option<&'m str>)> {
-    match a {
-        mail_parser::Address::List(l) => l
-            .iter()
-            .map(|x| (x.name.as_deref(), x.address.as_deref()))
-            .collect(),
-        mail_parser::Address::Group(g) => g
-            .iter()
-            .flat_map(|g| {
-                g.addresses
-                    .iter()
-                    .map(|x| (x.name.as_deref(), x.address.as_deref()))
-            })
-            .collect(),
-    }
-}
-
 /// The date of the newest Received header (the message was in transit then).
 fn newest_received(msg: &Message<'_>) -> Option<i64> {
     msg.headers_named("Received")
@@ -366,16 +348,11 @@ impl HeadersCheck {
         let Some(from_h) = msg.header("From") else {
             return;
         };
-        // Parse exactly this field: mail-parser would also take `Fr om:` for From.
-        let mut buf = b"From:".to_vec();
-        buf.extend_from_slice(from_h.raw_value(msg.raw));
-        buf.extend_from_slice(b"\n\n");
-        let one = mail_parser::MessageParser::default().parse_headers(&buf[..]);
-        let boxes = one
-            .as_ref()
-            .and_then(|p| p.from())
-            .map(mailboxes)
-            .unwrap_or_default();
+        let boxes: Vec<(Option<&str>, Option<&str>)> = msg
+            .from_mailboxes()
+            .iter()
+            .map(|m| (m.name.as_deref(), m.address.as_deref()))
+            .collect();
         let raw_value = from_h.unfolded(msg.raw);
         let valid: Vec<&str> = boxes
             .iter()

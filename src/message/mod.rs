@@ -72,9 +72,21 @@ pub struct Message<'a> {
     pub parsed: Option<mail_parser::Message<'a>>,
     /// Decoded subject and text parts, normalised for matching.
     pub text: DecodedText,
-    /// Every link, computed on first use.
+    /// The most links read (see [`Message::parse_with`]).
     max_links: usize,
+    /// Every link and how many were not read, computed on first use.
     links: std::cell::OnceCell<(Vec<links::Link>, usize)>,
+    /// The mailboxes of the From field, parsed on first use.
+    from: std::cell::OnceCell<Vec<Mailbox>>,
+}
+
+/// One mailbox of an address field, as mail-parser reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mailbox {
+    /// The display name.
+    pub name: Option<String>,
+    /// The address (`local@domain`, or whatever stands in its place).
+    pub address: Option<String>,
 }
 
 impl<'a> Message<'a> {
@@ -105,6 +117,7 @@ impl<'a> Message<'a> {
             text,
             max_links,
             links: std::cell::OnceCell::new(),
+            from: std::cell::OnceCell::new(),
         }
     }
 
@@ -125,6 +138,32 @@ impl<'a> Message<'a> {
     /// the index of its entry in `text.parts`.
     pub fn html_facts(&self) -> &[(usize, html::HtmlFacts)] {
         &self.text.html
+    }
+
+    /// The mailboxes of the first top-level From field, parsed once (exactly the field
+    /// named From in our own header table: mail-parser would also take `Fr om:` for it).
+    pub fn from_mailboxes(&self) -> &[Mailbox] {
+        self.from.get_or_init(|| {
+            let Some(from) = self.header("From") else {
+                return Vec::new();
+            };
+            let mut buf = b"From:".to_vec();
+            buf.extend_from_slice(from.raw_value(self.raw));
+            buf.extend_from_slice(b"\n\n");
+            let one = mail_parser::MessageParser::default().parse_headers(&buf[..]);
+            let mailbox = |a: &mail_parser::Addr<'_>| Mailbox {
+                name: a.name.as_deref().map(str::to_string),
+                address: a.address.as_deref().map(str::to_string),
+            };
+            match one.as_ref().and_then(|p| p.from()) {
+                Some(mail_parser::Address::List(l)) => l.iter().map(mailbox).collect(),
+                Some(mail_parser::Address::Group(g)) => g
+                    .iter()
+                    .flat_map(|g| g.addresses.iter().map(mailbox))
+                    .collect(),
+                None => Vec::new(),
+            }
+        })
     }
 
     /// The most links read from the HTML, and from the text ([`Message::parse_with`]).
