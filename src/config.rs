@@ -18,6 +18,7 @@
 //! rules_dirs: [/etc/preflight/rules.d]
 //! select: []                      # only these ids or family prefixes (empty: all)
 //! ignore: [BULK]                  # never these ids or family prefixes
+//! model: { site: /var/lib/preflight/site.model }   # see [`ModelConfig`]
 //! ```
 
 use std::collections::BTreeMap;
@@ -229,6 +230,36 @@ pub struct Senders {
     pub own_domain: bool,
 }
 
+/// The learned models (rules MDL001 and MDL002).
+///
+/// ```yaml
+/// model:
+///   content: /etc/preflight/content.model   # in place of the shipped content model
+///   site: /var/lib/preflight/site.model     # the site model `preflight learn` keeps
+///   site_min: 200                           # messages of each class before it counts
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    /// A content model file (`preflight train`) in place of the shipped one.
+    pub content: Option<PathBuf>,
+    /// The site model file; `None`: no site model.
+    pub site: Option<PathBuf>,
+    /// The least ham and the least spam the site model must have learnt before MDL002
+    /// counts (SpamAssassin's Bayes waits for 200 of each too).
+    pub site_min: u32,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            content: None,
+            site: None,
+            site_min: 200,
+        }
+    }
+}
+
 impl Default for Senders {
     fn default() -> Self {
         Senders {
@@ -383,6 +414,8 @@ pub struct Config {
     pub milter: MilterConfig,
     /// The sender addresses each SMTP AUTH login may use.
     pub senders: Senders,
+    /// The learned models.
+    pub model: ModelConfig,
 }
 
 impl Default for Config {
@@ -398,6 +431,7 @@ impl Default for Config {
             now: None,
             milter: MilterConfig::default(),
             senders: Senders::default(),
+            model: ModelConfig::default(),
         }
     }
 }
@@ -419,6 +453,7 @@ impl Config {
             ("auth", 8.0),
             ("reputation", 8.0),
             ("recipients", 8.0),
+            ("model", 6.0),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -29,6 +29,7 @@ pub struct Engine {
     index: IdIndex,
     checks: Vec<Box<dyn Check>>,
     patterns: PatternSet,
+    models: crate::model::Models,
 }
 
 impl std::fmt::Debug for Engine {
@@ -182,6 +183,8 @@ impl Engine {
         if !problems.is_empty() {
             return Err(Error::new(ErrorKind::Rules, problems.join("\n")));
         }
+        let models = crate::model::Models::build(&rules, &config)
+            .map_err(|e| Error::new(ErrorKind::Config, format!("model: {e}")))?;
         let enabled: Vec<bool> = rules
             .rules()
             .iter()
@@ -237,6 +240,7 @@ impl Engine {
             index,
             checks,
             patterns,
+            models,
         })
     }
 
@@ -324,7 +328,8 @@ impl Engine {
         };
         for c in &self.checks {
             let mut cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled)
-                .with_probe(&probe);
+                .with_probe(&probe)
+                .with_models(&self.models);
             match catch_unwind(AssertUnwindSafe(|| {
                 c.run(&msg, &mut cx);
                 cx.into_hits()

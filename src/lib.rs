@@ -37,6 +37,7 @@ pub mod envelope;
 pub mod error;
 pub mod message;
 pub mod milter;
+pub mod model;
 pub mod render;
 pub mod report;
 pub mod rules;

@@ -73,8 +73,11 @@ fn readme_samples_table_is_true() {
             .split(['-', '.'])
             .next()
             .unwrap();
+        // (The content model reads every text: it may add to any sample's findings.)
         assert!(
-            r.findings.iter().all(|f| f.family == family),
+            r.findings
+                .iter()
+                .all(|f| f.family == family || f.family == "model"),
             "{name} shows only {family} problems: {:?}",
             r.rule_ids()
         );

@@ -146,6 +146,9 @@ fn every_code_rule_has_a_fixture() {
         .rules()
         .iter()
         .filter(|r| r.pattern.is_none() && r.meta.is_none() && !have.contains(&r.id))
+        // MDL002 needs a site model that has learnt 200 messages of each class:
+        // tests/learn.rs teaches one and checks the rule.
+        .filter(|r| r.id != "MDL002")
         .map(|r| r.id.as_str())
         .collect();
     assert!(

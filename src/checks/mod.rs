@@ -14,6 +14,7 @@ pub mod headers;
 pub mod html;
 pub mod links;
 pub mod mime;
+pub mod model;
 pub mod recipients;
 pub mod size;
 
@@ -58,6 +59,7 @@ pub struct Ctx<'a> {
     pub lists: &'a Lists,
     enabled: &'a dyn Fn(&str) -> bool,
     probe: Option<&'a Probe<'a>>,
+    models: Option<&'a crate::model::Models>,
     hits: Vec<Hit>,
     /// Per rule that fired: its id, the hits kept and the index of the last one kept.
     tally: Vec<(&'static str, usize, usize)>,
@@ -83,6 +85,7 @@ impl<'a> Ctx<'a> {
             lists,
             enabled,
             probe: None,
+            models: None,
             hits: Vec::new(),
             tally: Vec::new(),
         }
@@ -91,6 +94,15 @@ impl<'a> Ctx<'a> {
     pub fn with_probe(mut self, probe: &'a Probe<'a>) -> Ctx<'a> {
         self.probe = Some(probe);
         self
+    }
+    /// The same context with the learned models (see [`crate::model`]).
+    pub fn with_models(mut self, models: &'a crate::model::Models) -> Ctx<'a> {
+        self.models = Some(models);
+        self
+    }
+    /// The learned models, when the engine gave them.
+    pub fn models(&self) -> Option<&'a crate::model::Models> {
+        self.models
     }
     /// The content rules (phrase lists) that fire on `text`, as `(rule id, matched)`;
     /// empty when the engine gave no probe or the content rules are off.
@@ -294,6 +306,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(links::LinksCheck),
         Box::new(auth::AuthCheck),
         Box::new(recipients::RecipientsCheck),
+        Box::new(model::ModelCheck),
     ]
 }
 

@@ -252,6 +252,7 @@ struct CodeRules<'a> {
     checks: &'a [Box<dyn Check>],
     lists: &'a super::lists::Lists,
     probe: &'a crate::checks::Probe<'a>,
+    models: &'a crate::model::Models,
 }
 
 fn fires(
@@ -290,8 +291,9 @@ fn fires(
                     return Err("no code implements this rule".into());
                 };
                 let only = |id: &str| id == rule.id;
-                let mut cx =
-                    Ctx::new(config, envelope, now, code.lists, &only).with_probe(code.probe);
+                let mut cx = Ctx::new(config, envelope, now, code.lists, &only)
+                    .with_probe(code.probe)
+                    .with_models(code.models);
                 check.run(&msg, &mut cx);
                 let hits = cx.into_hits();
                 let hit = hits.iter().find(|h| h.id == rule.id);
@@ -330,10 +332,14 @@ pub fn run(rules: &RuleSet, config: &Config, only: &[String]) -> ExampleReport {
     let probe = |tp: &crate::message::text::TextPart| {
         crate::engine::probe_hits(rules, &phrases, &probed, tp)
     };
+    // The learned models as the engine builds them (a model that does not load leaves
+    // their rules without one, and their match examples fail).
+    let models = crate::model::Models::build(rules, config).unwrap_or_default();
     let code_rules = CodeRules {
         checks: &code,
         lists: rules.lists(),
         probe: &probe,
+        models: &models,
     };
     let mut report = ExampleReport::default();
     for rule in rules.rules() {
@@ -546,10 +552,17 @@ rules:
     fn shipped_rules_have_both_kinds_of_examples() {
         let set = RuleSet::load(&[]).unwrap();
         let r = run(&set, &Config::default(), &[]);
+        // MDL002 fires only with a site model that has learnt 200 messages of each class;
+        // tests/learn.rs teaches one and checks it.
+        let without_match: Vec<&String> = r
+            .without_match
+            .iter()
+            .filter(|id| *id != "MDL002")
+            .collect();
         assert!(
-            r.without_match.is_empty(),
+            without_match.is_empty(),
             "rules without a `match` example: {:?}",
-            r.without_match
+            without_match
         );
         assert!(
             r.without_no_match.is_empty(),

@@ -64,6 +64,7 @@ pub const FAMILIES: &[(&str, &str)] = &[
     ("auth", "AUTH"),
     ("reputation", "REP"),
     ("recipients", "RCPT"),
+    ("model", "MDL"),
 ];
 
 /// The shipped rule packs, compiled into the binary so it works from any directory.
@@ -94,6 +95,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
         "rules/recipients.yaml",
         include_str!("../../rules/recipients.yaml"),
     ),
+    ("rules/model.yaml", include_str!("../../rules/model.yaml")),
 ];
 
 /// Where a rule was defined.
@@ -328,6 +330,10 @@ pub struct Rule {
     pub pattern: Option<PatternSpec>,
     /// The combination, for meta rules.
     pub meta: Option<MetaSpec>,
+    /// For a rule that scores a probability (the learned models): `(probability,
+    /// fraction of score)` points, rising; the hit scores `score` times the fraction
+    /// interpolated at its probability. Empty for every other rule.
+    pub curve: Vec<(f64, f64)>,
     /// Examples.
     pub examples: Examples,
     /// Whether the rule runs.
@@ -387,6 +393,7 @@ const RULE_FIELDS: &[&str] = &[
     "any_of",
     "none_of",
     "at_least",
+    "curve",
 ];
 const OVERRIDE_FIELDS: &[&str] = &["id", "score", "action", "enabled", "predicts"];
 
@@ -735,6 +742,14 @@ impl Loader {
         }
         let examples = self.examples(file, m, &id);
         let fixes = self.fixes(file, m, &id);
+        let curve = self.curve(file, m, &id);
+        if !curve.is_empty() && (pattern.is_some() || meta.is_some()) {
+            self.problem(
+                at.clone(),
+                &id,
+                "`curve` is for rules implemented in code that score a probability",
+            );
+        }
         let ok = self.problems.len() == before;
         let rule = Rule {
             id,
@@ -749,6 +764,7 @@ impl Loader {
             predicts,
             pattern,
             meta,
+            curve,
             examples,
             enabled,
             origin: at,
@@ -891,6 +907,37 @@ impl Loader {
     }
 
     /// `fixes:`, a map from a place (kebab-case) to the fix for a defect there.
+    /// `curve: [[0.9, 0.0], [0.99, 1.0]]`: at least two points, probabilities rising
+    /// strictly inside 0..=1, fractions of the score from 0 to 1 and never falling.
+    fn curve(&mut self, file: &str, m: &SpannedMap, id: &str) -> Vec<(f64, f64)> {
+        let Some(v) = m.get("curve") else {
+            return Vec::new();
+        };
+        let points: Option<Vec<(f64, f64)>> = v.value.as_array().and_then(|a| {
+            a.iter()
+                .map(|p| match p.as_array().map(Vec::as_slice) {
+                    Some([x, y]) => Some((x.as_f64()?, y.as_f64()?)),
+                    _ => None,
+                })
+                .collect()
+        });
+        let good = points.as_ref().is_some_and(|p| {
+            p.len() >= 2
+                && p.iter()
+                    .all(|&(x, y)| (0.0..=1.0).contains(&x) && (0.0..=1.0).contains(&y))
+                && p.windows(2).all(|w| w[1].0 > w[0].0 && w[1].1 >= w[0].1)
+        });
+        if !good {
+            self.problem(
+                origin(file, &v.referenced),
+                id,
+                "`curve` must be a list of at least two [probability, fraction] pairs, probabilities rising, both from 0 to 1, fractions never falling",
+            );
+            return Vec::new();
+        }
+        points.unwrap_or_default()
+    }
+
     fn fixes(&mut self, file: &str, m: &SpannedMap, id: &str) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let Some(v) = m.get("fixes") else {

@@ -19,7 +19,7 @@
 //! starts with an mbox `From ` line and holds more than one message (or is named
 //! `.mbox`/`.mbx`) is an mbox: each message is a draft, numbered from 1.
 
-mod mbox;
+pub mod mbox;
 mod summary;
 
 use std::collections::hash_map::Entry;

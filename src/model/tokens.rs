@@ -1,0 +1,406 @@
+//! Tokens of a message for the learned models, and their hashed feature buckets.
+//!
+//! The text is the normalised (NFKC, lower-case) Subject, From display name and inline
+//! text parts the rules read. Words are runs of letters and digits in any script; Chinese
+//! and Japanese, written without spaces, are read as overlapping pairs of characters.
+//! Numbers and codes are reduced to their shape (`<num4>`, `<code>`) so one token stands
+//! for every order number; words that mix Latin, Cyrillic and Greek letters (`pаypal`
+//! with a Cyrillic `а`) add a token of their own. Adjacent words also make a pair. Links
+//! add their registrable domain and its suffix.
+
+use unicode_script::{Script, UnicodeScript};
+
+use crate::message::Message;
+
+/// Feature buckets: 2^18, a 512 KiB model of 16-bit weights.
+pub const BITS: u32 = 18;
+
+/// The most word and character tokens read from one message (a bound on the cost of
+/// a huge text part; the rules read more).
+pub const MAX_TOKENS: usize = 4_000;
+
+/// What a token is; the kind is hashed with its text, so `free` in the Subject and `free`
+/// in the body are different features.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A word of the body text.
+    Word,
+    /// Two adjacent words of the body text.
+    Pair,
+    /// A word of the Subject.
+    Subject,
+    /// A word of the From display name.
+    Sender,
+    /// Two adjacent CJK characters.
+    Cjk,
+    /// A word mixing Latin, Cyrillic or Greek letters.
+    MixedScript,
+    /// The registrable domain of a link.
+    LinkDomain,
+    /// The public suffix of a link's domain.
+    LinkSuffix,
+}
+
+impl Kind {
+    fn tag(self) -> u8 {
+        match self {
+            Kind::Word => b'w',
+            Kind::Pair => b'p',
+            Kind::Subject => b's',
+            Kind::Sender => b'n',
+            Kind::Cjk => b'c',
+            Kind::MixedScript => b'x',
+            Kind::LinkDomain => b'u',
+            Kind::LinkSuffix => b't',
+        }
+    }
+}
+
+/// One token: its kind and text (a pair has two words).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token<'t> {
+    /// What it is.
+    pub kind: Kind,
+    /// Its text.
+    pub text: &'t str,
+    /// The second word of a pair.
+    pub second: Option<&'t str>,
+}
+
+impl Token<'_> {
+    /// The feature bucket: FNV-1a over kind and text, spread by a multiplicative hash.
+    pub fn bucket(&self) -> u32 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |b: u8| h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        eat(self.kind.tag());
+        self.text.bytes().for_each(&mut eat);
+        if let Some(s) = self.second {
+            eat(0xff);
+            s.bytes().for_each(&mut eat);
+        }
+        (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - BITS)) as u32
+    }
+
+    /// The token as a reader would name it in evidence (`"verify your"`,
+    /// `subject "urgent"`, `link domain "example.top"`).
+    pub fn describe(&self) -> String {
+        let t = crate::util::truncate_str(self.text, 40);
+        match (self.kind, self.second) {
+            (Kind::Pair, Some(s)) => {
+                format!("\u{201c}{t} {}\u{201d}", crate::util::truncate_str(s, 40))
+            }
+            (Kind::Subject, _) => format!("\u{201c}{t}\u{201d} in the Subject"),
+            (Kind::Sender, _) => format!("\u{201c}{t}\u{201d} in the sender's name"),
+            (Kind::MixedScript, _) => format!("\u{201c}{t}\u{201d} (letters of mixed scripts)"),
+            (Kind::LinkDomain, _) => format!("link domain {t}"),
+            (Kind::LinkSuffix, _) => format!("link suffix .{t}"),
+            _ => format!("\u{201c}{t}\u{201d}"),
+        }
+    }
+}
+
+fn is_cjk(c: char) -> bool {
+    // Nothing below the CJK radicals (U+2E80) is Han, Hiragana or Katakana: most text
+    // never reaches the script tables.
+    (c as u32) >= 0x2e80
+        && matches!(
+            c.script(),
+            Script::Han | Script::Hiragana | Script::Katakana
+        )
+        || c == '\u{30fc}' // prolonged sound mark, script Common
+}
+
+/// The script class of a letter for the mixed-script test: 1 Latin, 2 Cyrillic, 4 Greek.
+fn script_bit(c: char) -> u8 {
+    if c.is_ascii() {
+        return if c.is_ascii_alphabetic() { 1 } else { 0 };
+    }
+    match c.script() {
+        Script::Latin => 1,
+        Script::Cyrillic => 2,
+        Script::Greek => 4,
+        _ => 0,
+    }
+}
+
+/// Shapes: what a word stands for when its letters do not matter.
+const NUM_SHAPES: [&str; 9] = [
+    "<num0>", "<num1>", "<num2>", "<num3>", "<num4>", "<num5>", "<num6>", "<num7>", "<num8+>",
+];
+
+/// Calls `f` for every token of `text` of kind `word` (body, Subject or sender), with
+/// word pairs when `pairs`; stops after `budget` word and character tokens and returns
+/// what is left of it.
+fn text_tokens<'t>(
+    text: &'t str,
+    word: Kind,
+    pairs: bool,
+    mut budget: usize,
+    f: &mut dyn FnMut(Token<'t>),
+) -> usize {
+    let mut prev: Option<&'t str> = None;
+    let mut it = text.char_indices().peekable();
+    while let Some((start, c)) = it.next() {
+        if budget == 0 {
+            break;
+        }
+        if is_cjk(c) {
+            // A run of CJK characters: each pair of neighbours (a lone one on its own).
+            let mut last = (start, c.len_utf8());
+            let mut lone = true;
+            while let Some(&(i, d)) = it.peek() {
+                if !is_cjk(d) || budget == 0 {
+                    break;
+                }
+                it.next();
+                let end = i + d.len_utf8();
+                f(Token {
+                    kind: Kind::Cjk,
+                    text: &text[last.0..end],
+                    second: None,
+                });
+                budget -= 1;
+                lone = false;
+                last = (i, d.len_utf8());
+            }
+            if lone {
+                f(Token {
+                    kind: Kind::Cjk,
+                    text: &text[start..start + c.len_utf8()],
+                    second: None,
+                });
+                budget -= 1;
+            }
+            prev = None;
+            continue;
+        }
+        if !c.is_alphanumeric() {
+            continue;
+        }
+        let mut end = start + c.len_utf8();
+        let (mut letters, mut digits, mut scripts, mut chars) = (0usize, 0usize, 0u8, 0usize);
+        let mut count = |c: char| {
+            chars += 1;
+            if c.is_numeric() {
+                digits += 1;
+            } else {
+                letters += 1;
+                scripts |= script_bit(c);
+            }
+        };
+        count(c);
+        while let Some(&(i, d)) = it.peek() {
+            // An apostrophe inside a word (don't, l'offre) keeps it whole.
+            let inner = (d == '\'' || d == '\u{2019}')
+                && text[i + d.len_utf8()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|n| n.is_alphabetic() && !is_cjk(n));
+            if (!d.is_alphanumeric() || is_cjk(d)) && !inner {
+                break;
+            }
+            it.next();
+            if !inner {
+                count(d);
+            }
+            end = i + d.len_utf8();
+        }
+        let w = &text[start..end];
+        let shaped: &'t str = if letters == 0 {
+            NUM_SHAPES[digits.min(8)]
+        } else if digits >= 3 || chars > 24 {
+            "<code>"
+        } else if chars < 2 {
+            prev = None;
+            continue;
+        } else {
+            w
+        };
+        if scripts.count_ones() > 1 {
+            f(Token {
+                kind: Kind::MixedScript,
+                text: w,
+                second: None,
+            });
+        }
+        f(Token {
+            kind: word,
+            text: shaped,
+            second: None,
+        });
+        budget -= 1;
+        if pairs {
+            if let Some(p) = prev {
+                f(Token {
+                    kind: Kind::Pair,
+                    text: p,
+                    second: Some(shaped),
+                });
+            }
+            prev = Some(shaped);
+        }
+    }
+    budget
+}
+
+/// Calls `f` for every token of `msg`, in a fixed order: Subject, sender name, text
+/// parts, link domains.
+pub fn for_each<'m>(msg: &'m Message<'_>, f: &mut dyn FnMut(Token<'_>)) {
+    let t = &msg.text;
+    let mut budget = MAX_TOKENS;
+    if let Some(s) = &t.subject {
+        budget = text_tokens(&s.normalized, Kind::Subject, false, budget, f);
+    }
+    if let Some(s) = &t.sender {
+        budget = text_tokens(&s.normalized, Kind::Sender, false, budget, f);
+    }
+    for p in &t.parts {
+        budget = text_tokens(&p.normalized, Kind::Word, true, budget, f);
+    }
+    let mut domains: Vec<String> = msg
+        .links()
+        .iter()
+        .filter_map(|l| l.host.as_deref())
+        .filter_map(|h| crate::message::links::registrable(h).or_else(|| Some(h.to_string())))
+        .collect();
+    domains.sort();
+    domains.dedup();
+    for d in domains.iter().take(32) {
+        f(Token {
+            kind: Kind::LinkDomain,
+            text: d,
+            second: None,
+        });
+        let suffix = psl::suffix_str(d).unwrap_or(d);
+        f(Token {
+            kind: Kind::LinkSuffix,
+            text: suffix,
+            second: None,
+        });
+    }
+}
+
+/// The distinct feature buckets of `msg`, sorted.
+pub fn features(msg: &Message<'_>) -> Vec<u32> {
+    // A bitmap of the buckets (32 KiB) dedups and sorts in one pass, where sorting a few
+    // thousand tokens cost a tenth of a whole check.
+    let mut bits = vec![0u64; 1 << (BITS - 6)];
+    let mut n = 0usize;
+    for_each(msg, &mut |t| {
+        let b = t.bucket();
+        let (w, m) = ((b >> 6) as usize, 1u64 << (b & 63));
+        n += usize::from(bits[w] & m == 0);
+        bits[w] |= m;
+    });
+    let mut v = Vec::with_capacity(n);
+    for (i, &w) in bits.iter().enumerate() {
+        let mut w = w;
+        while w != 0 {
+            v.push(((i as u32) << 6) | w.trailing_zeros());
+            w &= w - 1;
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(text: &str) -> Vec<(Kind, String)> {
+        let mut v = Vec::new();
+        text_tokens(text, Kind::Word, true, 1000, &mut |t| {
+            v.push((
+                t.kind,
+                match t.second {
+                    Some(s) => format!("{} {s}", t.text),
+                    None => t.text.to_string(),
+                },
+            ))
+        });
+        v
+    }
+
+    #[test]
+    fn words_shapes_and_pairs() {
+        let t = toks("verify your account 12345 now, ref a1b2c3d4 don't");
+        let words: Vec<&str> = t
+            .iter()
+            .filter(|(k, _)| *k == Kind::Word)
+            .map(|(_, s)| s.as_str())
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "verify", "your", "account", "<num5>", "now", "ref", "<code>", "don't"
+            ]
+        );
+        assert!(t.contains(&(Kind::Pair, "verify your".into())));
+        assert!(t.contains(&(Kind::Pair, "now ref".into())));
+    }
+
+    #[test]
+    fn cjk_is_read_as_character_pairs() {
+        let t = toks("您的账户 ok");
+        let cjk: Vec<&str> = t
+            .iter()
+            .filter(|(k, _)| *k == Kind::Cjk)
+            .map(|(_, s)| s.as_str())
+            .collect();
+        assert_eq!(cjk, ["您的", "的账", "账户"]);
+        let t = toks("アカウントを確認");
+        assert_eq!(t.iter().filter(|(k, _)| *k == Kind::Cjk).count(), 7);
+        // Cyrillic is a script of words like Latin.
+        let t = toks("ваш аккаунт заблокирован");
+        assert_eq!(t.iter().filter(|(k, _)| *k == Kind::Word).count(), 3);
+    }
+
+    #[test]
+    fn mixed_scripts_inside_a_word() {
+        // A Cyrillic "а" inside a Latin word.
+        let t = toks("p\u{0430}ypal login");
+        assert!(
+            t.iter()
+                .any(|(k, s)| *k == Kind::MixedScript && s == "p\u{0430}ypal")
+        );
+        assert!(
+            !toks("paypal login")
+                .iter()
+                .any(|(k, _)| *k == Kind::MixedScript)
+        );
+    }
+
+    #[test]
+    fn the_budget_bounds_the_tokens() {
+        let text = "word ".repeat(10_000);
+        let mut n = 0;
+        let left = text_tokens(&text, Kind::Word, false, 100, &mut |_| n += 1);
+        assert_eq!((n, left), (100, 0));
+    }
+
+    #[test]
+    fn buckets_are_stable_and_kind_matters() {
+        let w = Token {
+            kind: Kind::Word,
+            text: "free",
+            second: None,
+        };
+        let s = Token {
+            kind: Kind::Subject,
+            text: "free",
+            second: None,
+        };
+        assert_ne!(w.bucket(), s.bucket());
+        assert!(w.bucket() < 1 << BITS);
+        // Fixed by the file format: a changed hash would need a retrained model.
+        assert_eq!(
+            w.bucket(),
+            Token {
+                kind: Kind::Word,
+                text: "free",
+                second: None
+            }
+            .bucket()
+        );
+    }
+}
