@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use preflight::model::corpus;
 use serde_json::Value;
 
 fn corpus() -> Option<PathBuf> {
@@ -223,36 +224,11 @@ fn corpus_sweep() {
     assert!(failed.is_empty(), "limits exceeded: {failed:?}");
 }
 
-/// FNV-1a, 64 bits, of `seed` then `s`: the validation slice's seeded hash.
-fn seeded_hash(seed: &str, s: &str) -> u64 {
-    seed.bytes()
-        .chain(s.bytes())
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
-}
-
-/// The validation slice: 30% of each source (the paths with the lowest seeded hashes),
-/// held out from tuning. Its figures are reported beside the rest's; nobody reads its
-/// messages one by one.
+/// The validation slice: 30% of each source by a seeded hash of the path (the library's
+/// own, as `preflight train` holds it out), held out from tuning. Its figures are
+/// reported beside the rest's; nobody reads its messages one by one.
 fn validation_slice(manifest: &str) -> BTreeSet<String> {
-    let mut by_source: BTreeMap<&str, Vec<(u64, &str)>> = BTreeMap::new();
-    for line in manifest.lines().skip(1) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        if let [path, source, ..] = cols[..] {
-            by_source
-                .entry(source)
-                .or_default()
-                .push((seeded_hash("preflight-validation-1", path), path));
-        }
-    }
-    let mut slice = BTreeSet::new();
-    for paths in by_source.values_mut() {
-        paths.sort_unstable();
-        let take = (paths.len() * 3).div_ceil(10);
-        slice.extend(paths.iter().take(take).map(|(_, p)| p.to_string()));
-    }
-    slice
+    corpus::validation_slice(&corpus::read_manifest(manifest))
 }
 
 /// Prints pass/flag/reject per label on the tuning part and on the validation slice, and
