@@ -14,7 +14,13 @@
 //! * `thresholds`: `{"flag": f64, "reject": f64}` in force for this check.
 //! * `reply`: the SMTP reply the strongest finding predicts, `{"code": 554, "enhanced":
 //!   "5.7.1", "text": "..."}`, or `null` on a pass.
-//! * `families[]`: per family, the raw sum, the cap and the capped contribution.
+//! * `reply_likelihood`: how sure that reply is, next to it whenever there is one:
+//!   `"certain"` (a hard rule fired: a receiver is known to refuse exactly this defect),
+//!   `"likely"` (a reject on score) or `"possible"` (a flag: a receiver may answer so;
+//!   a risk, not a refusal that will happen). Omitted on a pass.
+//! * `families[]`: per family, the raw sum, the cap and the capped contribution;
+//!   `"uncapped": true` when strong evidence in several families lifted the cap (the
+//!   family then contributes its raw sum; see `strong_evidence` in the configuration).
 //! * `findings[]`: see [`Finding`]; sorted by action (reject first), then score, then id.
 //! * Spans in `evidence[]` are half-open byte ranges `[start, end)`; `frame` says whether
 //!   they index the raw message (`"raw"`) or the decoded text of the part named in `part`
@@ -310,6 +316,48 @@ impl Reply {
     }
 }
 
+/// How sure the predicted reply is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplyLikelihood {
+    /// A hard rule fired: a major receiver is known to refuse exactly this defect.
+    Certain,
+    /// The score reached the reject threshold: a receiver will likely refuse it.
+    Likely,
+    /// The message is flagged: a receiver may answer so. A risk, not a refusal that will
+    /// happen.
+    Possible,
+}
+
+impl ReplyLikelihood {
+    /// The likelihood that goes with a verdict (`None` on a pass), `hard` when a hard
+    /// rule fired.
+    pub fn of(verdict: Verdict, hard: bool) -> Option<ReplyLikelihood> {
+        match verdict {
+            Verdict::Pass => None,
+            Verdict::Flag => Some(ReplyLikelihood::Possible),
+            Verdict::Reject if hard => Some(ReplyLikelihood::Certain),
+            Verdict::Reject => Some(ReplyLikelihood::Likely),
+        }
+    }
+    /// Lower-case name as used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyLikelihood::Certain => "certain",
+            ReplyLikelihood::Likely => "likely",
+            ReplyLikelihood::Possible => "possible",
+        }
+    }
+    /// How a report introduces the reply: "will be refused:", "a receiver may answer:".
+    pub fn lead(self) -> &'static str {
+        match self {
+            ReplyLikelihood::Certain => "will be refused:",
+            ReplyLikelihood::Likely => "likely to be refused:",
+            ReplyLikelihood::Possible => "risk: a receiver may answer",
+        }
+    }
+}
+
 /// The score of one family: the raw sum, its cap and what it contributed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FamilyScore {
@@ -320,8 +368,12 @@ pub struct FamilyScore {
     /// The family's cap, if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cap: Option<f64>,
-    /// `min(raw, cap)`: what the family added to the total.
+    /// What the family added to the total: `min(raw, cap)`, or `raw` when uncapped.
     pub contributed: f64,
+    /// Set when strong evidence in several families lifted this family's cap. Omitted
+    /// when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub uncapped: bool,
 }
 
 /// The result of checking one message.
@@ -335,6 +387,9 @@ pub struct Report {
     pub thresholds: Thresholds,
     /// The reply the strongest finding predicts; `None` on a pass.
     pub reply: Option<Reply>,
+    /// How sure `reply` is; `None` (omitted) on a pass.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reply_likelihood: Option<ReplyLikelihood>,
     /// Message size in bytes.
     pub size: usize,
     /// Per-family contributions, sorted by family name.

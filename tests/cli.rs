@@ -92,7 +92,7 @@ fn human_report_explains_each_finding() {
     let text = stdout(&o);
     for want in [
         "REJECT",
-        "predicted reply: 550 5.7.1",
+        "will be refused: 550 5.7.1",
         "HDR004 duplicate-single-header",
         "--> line 5: Subject: Your account statement (corrected)",
         "why:",

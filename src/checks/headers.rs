@@ -12,20 +12,25 @@ use crate::rules::lists::{owner_label, word_runs};
 /// Required, unique and well-formed header fields.
 pub struct HeadersCheck;
 
-/// Fields that may appear at most once (RFC 5322 §3.6 table).
-const SINGLE: &[&str] = &[
+/// Fields that may appear at most once (RFC 5322 §3.6 table) and whose repetition Gmail
+/// is seen to refuse ("There are multiple To headers", "duplicate CC headers", ...):
+/// HDR004, a hard reject.
+const SINGLE_REFUSED: &[&str] = &[
     "From",
     "Date",
     "Sender",
     "Reply-To",
     "To",
     "Cc",
-    "Bcc",
     "Message-ID",
-    "In-Reply-To",
-    "References",
     "Subject",
 ];
+
+/// The other fields of the RFC 5322 §3.6 table that may appear only once: In-Reply-To and
+/// References (git-send-email writes them twice, and such mail goes through Gmail's own
+/// submission servers every day) and Bcc (submission servers remove it before relaying).
+/// HDR031, scored.
+const SINGLE_SCORED: &[&str] = &["Bcc", "In-Reply-To", "References"];
 
 static ENCODED_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=").expect("valid regex"));
@@ -301,6 +306,37 @@ fn ev(msg: &Message<'_>, h: &HeaderField) -> Vec<Evidence> {
     vec![msg.header_evidence(h)]
 }
 
+/// Reports under `id` every field of `names` that appears more than once.
+fn duplicates(msg: &Message<'_>, cx: &mut Ctx<'_>, id: &'static str, names: &[&str]) {
+    let mut dups = Vec::new();
+    let mut evidence = Vec::new();
+    let cap = cx.kept_per_rule();
+    for name in names {
+        let found: Vec<&HeaderField> = msg.headers_named(name).collect();
+        if found.len() > 1 {
+            // The first few lines and evidence: a field repeated 100,000 times is said in
+            // one line.
+            let lines: Vec<String> = found.iter().take(5).map(|h| h.line.to_string()).collect();
+            let more = if found.len() > 5 { ", ..." } else { "" };
+            dups.push(format!(
+                "{name} appears {} times (lines {}{more})",
+                found.len(),
+                lines.join(", ")
+            ));
+            evidence.extend(
+                found
+                    .iter()
+                    .skip(1)
+                    .take(cap.saturating_sub(evidence.len()))
+                    .map(|h| msg.header_evidence(h)),
+            );
+        }
+    }
+    if !dups.is_empty() {
+        cx.hit(id, dups.join("; "), evidence);
+    }
+}
+
 impl HeadersCheck {
     fn presence_and_duplicates(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
         if msg.header("From").is_none() {
@@ -312,39 +348,16 @@ impl HeadersCheck {
         if msg.header("Message-ID").is_none() {
             cx.hit("HDR003", "The message has no Message-ID header", vec![]);
         }
-        if !cx.on("HDR004") {
-            return;
-        }
-        let mut dups = Vec::new();
-        let mut evidence = Vec::new();
-        let cap = cx.kept_per_rule();
-        for name in SINGLE {
-            let found: Vec<&HeaderField> = msg.headers_named(name).collect();
-            if found.len() > 1 {
-                // The first few lines and evidence: a field repeated 100,000 times is
-                // said in one line.
-                let lines: Vec<String> = found.iter().take(5).map(|h| h.line.to_string()).collect();
-                let more = if found.len() > 5 { ", ..." } else { "" };
-                dups.push(format!(
-                    "{name} appears {} times (lines {}{more})",
-                    found.len(),
-                    lines.join(", ")
-                ));
-                evidence.extend(
-                    found
-                        .iter()
-                        .skip(1)
-                        .take(cap.saturating_sub(evidence.len()))
-                        .map(|h| msg.header_evidence(h)),
-                );
+        for (id, names) in [("HDR004", SINGLE_REFUSED), ("HDR031", SINGLE_SCORED)] {
+            if cx.on(id) {
+                duplicates(msg, cx, id, names);
             }
-        }
-        if !dups.is_empty() {
-            cx.hit("HDR004", dups.join("; "), evidence);
         }
     }
 
-    fn check_from_fields(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+    /// From: presence of an address, several authors, the display name, and the
+    /// poster's address (left alone on list traffic, `list`: the list sends it).
+    fn check_from_fields(&self, msg: &Message<'_>, cx: &mut Ctx<'_>, list: bool) {
         let Some(from_h) = msg.header("From") else {
             return;
         };
@@ -434,6 +447,7 @@ impl HeadersCheck {
         }
         if let Some(addr) = valid.first()
             && let Some((local, domain)) = addr.rsplit_once('@')
+            && !list
         {
             if cx.lists.is_freemail(domain) && local.bytes().filter(u8::is_ascii_digit).count() >= 3
             {
@@ -769,13 +783,16 @@ impl Check for HeadersCheck {
             "HDR001", "HDR002", "HDR003", "HDR004", "HDR005", "HDR006", "HDR007", "HDR008",
             "HDR009", "HDR010", "HDR011", "HDR012", "HDR013", "HDR014", "HDR015", "HDR016",
             "HDR017", "HDR018", "HDR019", "HDR020", "HDR021", "HDR022", "HDR023", "HDR024",
-            "HDR025", "HDR026", "HDR027", "HDR028", "HDR029",
+            "HDR025", "HDR026", "HDR027", "HDR028", "HDR029", "HDR031",
         ]
     }
 
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        // List mail is judged as list mail: the list relays it to its members, so the
+        // poster's address and the recipient fields say nothing about a bulk sender.
+        let list = super::bulk::list_traffic(msg).is_some();
         self.presence_and_duplicates(msg, cx);
-        self.check_from_fields(msg, cx);
+        self.check_from_fields(msg, cx, list);
         self.date(msg, cx);
         self.message_id(msg, cx);
         self.mailer_marks(msg, cx);
@@ -783,12 +800,15 @@ impl Check for HeadersCheck {
         self.mime_version(msg, cx);
         self.subject(msg, cx);
         self.syntax(msg, cx);
-        self.recipients(msg, cx);
+        if !list {
+            self.recipients(msg, cx);
+        }
     }
 }
 
 impl HeadersCheck {
-    /// How the visible recipient fields look: hidden lists, mail to oneself, long lists.
+    /// How the visible recipient fields look: hidden lists, mail to oneself, long lists
+    /// (not asked of list traffic, whose To is the list).
     fn recipients(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
         let Some(to_h) = msg.header("To") else { return };
         let to = to_h.unfolded(msg.raw);
@@ -927,6 +947,17 @@ mod tests {
             ("X-Ok: 1\n", &[]),
             ("Subject: again\n", &["HDR004"]),
             ("Sender: s@example.com\nFrom: c@example.com\n", &["HDR004"]),
+            ("Cc: c@example.org\ncc: d@example.org\n", &["HDR004"]),
+            // git-send-email's doubled threading fields: scored, not refused.
+            (
+                "In-Reply-To: <1@example.com>\nReferences: <1@example.com>\nIn-Reply-To: <1@example.com>\nReferences: <1@example.com>\n",
+                &["HDR031"],
+            ),
+            ("Bcc: b@example.org\nBcc: c@example.org\n", &["HDR031"]),
+            (
+                "Subject: again\nReferences: <1@example.com>\nReferences: <2@example.com>\n",
+                &["HDR004", "HDR031"],
+            ),
             ("Content-Type: text/plain\n", &["HDR014"]),
             (
                 "Content-Type: text/plain; name=\"=?utf-8?q?a?=\"\nMIME-Version: 1.0\n",
@@ -938,6 +969,68 @@ mod tests {
         for (extra, want) in cases {
             let raw = format!("{OK}{extra}\nbody\n");
             assert_eq!(ids(&raw), *want, "{raw}");
+        }
+    }
+
+    /// A git-send-email patch with In-Reply-To and References written twice: every rule
+    /// on, it gets HDR031's score and passes; it is never refused (issue 21).
+    #[test]
+    fn git_send_email_doubled_threading_fields_are_not_refused() {
+        let raw = include_str!("../../tests/fixtures/rules/HDR031-1.eml");
+        let engine = crate::Engine::new(Config {
+            now: Some(1_795_392_000),
+            ..Config::default()
+        })
+        .unwrap();
+        for raw in [raw.to_string(), raw.replace('\n', "\r\n")] {
+            let r = engine.check(raw.as_bytes(), &crate::Envelope::default());
+            assert_eq!(r.rule_ids(), ["HDR031"], "{:?}", r.findings);
+            assert_eq!(r.verdict, crate::Verdict::Pass);
+        }
+    }
+
+    /// On list traffic the To is the list and the From the poster (often rewritten to the
+    /// list's address): the recipient rules and the poster-address rules stay quiet, the
+    /// rest still apply.
+    #[test]
+    fn list_traffic_is_judged_as_list_mail() {
+        let list = "List-Id: Dev <dev.lists.example.org>\nList-Post: <mailto:dev@lists.example.org>\nPrecedence: list\nSender: \"dev\" <dev-bounces@lists.example.org>\n";
+        let base = "Date: Mon, 23 Nov 2026 00:00:00 +0000\nMessage-ID: <1@example.com>\nSubject: Re: [PATCH] fix\n";
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            // Mailman's From rewrite: From and To are both the list.
+            (
+                "From: \"Ann via Dev\" <dev@lists.example.org>\nTo: dev@lists.example.org\n",
+                &[],
+                &["HDR021"],
+            ),
+            // Patch review with the maintainers in To.
+            (
+                "From: ann@example.com\nTo: a@example.org, b@example.org, c@example.org, d@example.org, e@example.org\n",
+                &[],
+                &["HDR023"],
+            ),
+            (
+                "From: ann@example.xyz\nTo: dev@lists.example.org\n",
+                &[],
+                &["HDR025"],
+            ),
+            (
+                "From: bob12345@gmail.com\nTo: dev@lists.example.org\n",
+                &[],
+                &["HDR029"],
+            ),
+            // Still a defect on list mail.
+            (
+                "From: ann@example.com\nTo: dev@lists.example.org\nSubject: again\n",
+                &["HDR004"],
+                &["HDR004"],
+            ),
+        ];
+        for (fields, on_list, off_list) in cases {
+            let with = format!("{fields}{base}{list}\nbody\n");
+            let without = format!("{fields}{base}\nbody\n");
+            assert_eq!(ids(&with), *on_list, "{with}");
+            assert_eq!(ids(&without), *off_list, "{without}");
         }
         let swap = |from: &str, to: &str| ids(&format!("{}\nbody\n", OK.replace(from, to)));
         assert_eq!(swap("From: Ann <ann@example.com>\n", ""), ["HDR001"]);

@@ -1,13 +1,14 @@
 //! Human-readable text: a report per message, rule documentation, example runs.
 //!
-//! A report reads top-down: the verdict and the reply a receiver would give, then each
+//! A report reads top-down: the verdict and the reply a receiver would give (worded as a
+//! refusal on a reject, as a risk on a flag: "risk: a receiver may answer ..."), then each
 //! finding with what was seen, where, why receivers refuse it, and how to fix it, then how
 //! the score adds up. Colour (ANSI) is optional and carries no information of its own.
 
 use std::fmt::Write as _;
 
 use super::num;
-use crate::report::{Action, Evidence, Frame, Report, Verdict};
+use crate::report::{Action, Evidence, Frame, ReplyLikelihood, Report, Verdict};
 use crate::rules::Rule;
 use crate::rules::examples::ExampleReport;
 
@@ -228,7 +229,11 @@ pub fn report(name: &str, r: &Report, o: &HumanOptions) -> String {
         if n == 1 { "" } else { "s" }
     );
     if let Some(reply) = &r.reply {
-        let _ = writeln!(out, "  predicted reply: {}", p.bold(&reply.to_line()));
+        let lead = r
+            .reply_likelihood
+            .or(ReplyLikelihood::of(r.verdict, false))
+            .map_or("predicted reply:", ReplyLikelihood::lead);
+        let _ = writeln!(out, "  {lead} {}", p.bold(&reply.to_line()));
     }
     for e in &r.internal_errors {
         let _ = writeln!(
@@ -270,11 +275,17 @@ pub fn report(name: &str, r: &Report, o: &HumanOptions) -> String {
                 printable(&shown, o.width.max(60))
             );
         }
+        // A hard rule's reply is the refusal a receiver gives; a scored finding's is a
+        // risk it adds to.
         if let Some(first) = f.predicts.first() {
+            let label = match f.action {
+                Action::Reject => "reply: ",
+                Action::Score => "risk:  ",
+            };
             out.push_str(&wrap(
                 first,
                 INDENT,
-                &format!("    {}", p.dim("reply: ")),
+                &format!("    {}", p.dim(label)),
                 o.width,
             ));
         }
@@ -297,7 +308,14 @@ pub fn report(name: &str, r: &Report, o: &HumanOptions) -> String {
             .iter()
             .filter(|f| f.raw != 0.0)
             .map(|f| {
-                if f.contributed < f.raw {
+                if f.uncapped {
+                    format!(
+                        "{} {} (over its cap of {}: strong evidence in several families)",
+                        f.family,
+                        num(f.contributed),
+                        num(f.cap.unwrap_or(f.raw))
+                    )
+                } else if f.contributed < f.raw {
                     format!(
                         "{} {} (capped from {})",
                         f.family,
@@ -532,6 +550,47 @@ mod tests {
             .collect();
         assert!(columns.iter().all(|&c| c == columns[0]), "{text}");
         assert!(text.lines().last().unwrap().ends_with("SUMMARY (off)"));
+    }
+
+    /// A flag words its reply as a risk, a reject as a refusal; scored findings show
+    /// their reply as a risk, hard ones as the reply; a lifted cap says why.
+    #[test]
+    fn replies_read_as_risk_or_refusal() {
+        let engine = crate::Engine::new(crate::Config {
+            now: Some(1_795_392_000),
+            ..crate::Config::default()
+        })
+        .unwrap();
+        let check = |raw: &str| {
+            let r = engine.check(raw.as_bytes(), &crate::Envelope::default());
+            (r.verdict, report("m.eml", &r, &HumanOptions::default()))
+        };
+        let base = "From: a@example.com\nTo: b@example.org\nDate: Sun, 22 Nov 2026 10:00:00 +0000\nMessage-ID: <1@example.com>\n";
+        // Flag: an invalid Date and an ASCII text in base64.
+        let (v, text) = check(
+            "From: a@example.com\nTo: b@example.org\nDate: 2026-11-22\nMessage-ID: <1@example.com>\nSubject: x\nMIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: base64\n\nSGVsbG8sIHRoaXMgaXMgcGxhaW4gdGV4dC4K\n",
+        );
+        assert_eq!(v, Verdict::Flag, "{text}");
+        assert!(text.contains("\n  risk: a receiver may answer 5"), "{text}");
+        assert!(
+            !text.contains("will be refused") && text.contains("    risk:  "),
+            "{text}"
+        );
+        // Hard reject.
+        let (v, text) = check(&format!("{base}Subject: one\nSubject: two\n\nbody\n"));
+        assert_eq!(v, Verdict::Reject);
+        assert!(text.contains("\n  will be refused: 550 5.7.1"), "{text}");
+        assert!(text.contains("    reply: 550 5.7.1"), "{text}");
+        // Strong evidence in two families: the content cap is lifted and said so.
+        let (v, text) = check(&format!(
+            "{base}Subject: V1agra and C1alis - no prescription needed\n\nBuy V.I.A.G.R.A online, no prescription needed!\nCheap v1agra, 80% off.\nOrder now: http://203.0.113.7/shop\n"
+        ));
+        assert_eq!(v, Verdict::Reject, "{text}");
+        assert!(text.contains("\n  likely to be refused: 550"), "{text}");
+        assert!(
+            text.contains("(over its cap of 5: strong evidence in several families)"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -37,6 +37,19 @@ struct Row<'a> {
     f: Vec<Value>,
 }
 
+/// The predicted reply with how sure it is: "will be refused: 550 ...", "risk: a receiver
+/// may answer 550 ...".
+fn reply_line(report: &Report, reply: &crate::report::Reply) -> String {
+    let lead = report
+        .reply_likelihood
+        .map_or("Predicted reply:", crate::report::ReplyLikelihood::lead);
+    let mut lead = lead.to_string();
+    if let Some(c) = lead.get_mut(..1) {
+        c.make_ascii_uppercase();
+    }
+    format!("{lead} {}", reply.to_line())
+}
+
 fn findings(report: &Report) -> Vec<Value> {
     report
         .findings
@@ -84,7 +97,7 @@ impl HtmlReport {
                 s: report.score,
                 d: duplicate_of.as_deref(),
                 e: None,
-                r: report.reply.as_ref().map(|r| r.to_line()),
+                r: report.reply.as_ref().map(|r| reply_line(report, r)),
                 f: findings(report),
             },
             Outcome::Error { message, .. } => Row {
@@ -326,7 +339,7 @@ window.addEventListener("error", function (e) {
     td.colSpan = 4;
     if (r.e) td.appendChild(el("div", "error", r.e));
     if (r.d) td.appendChild(el("div", "muted", "Same bytes as " + r.d + " (checked once)."));
-    if (r.r) td.appendChild(el("div", null, "Predicted reply: " + r.r));
+    if (r.r) td.appendChild(el("div", null, r.r));
     if (r.l) td.appendChild(el("div", "muted", "Label: " + r.l));
     if (!r.f.length && !r.e) td.appendChild(el("div", "muted", "No findings."));
     r.f.forEach(function (f) {
