@@ -10,8 +10,9 @@
 //! panics or fails internally, that every message of the manifest was checked, and that
 //! the two runs give the same bytes. Prints per label the share of pass, flag and reject
 //! and, for the labels that must pass, which rules fire most, and the spam detection rate
-//! (flagged or rejected; reported, not enforced). Fails when, with every family on, more
-//! than 0.3% of `ham` or of `ham-bulk` is rejected or more than 2% flagged, or less than
+//! (flagged or rejected). Fails when, with every family on, more
+//! than 0.1% of `ham` or of `ham-bulk` is rejected, more than 1% of `ham` or 2% of
+//! `ham-bulk` flagged, or less than
 //! 90.5% of `spam` or 83% of `phish` is caught (the figures reached, less 1.5). Set
 //! `PREFLIGHT_SWEEP_SHOW=ID` to list the messages a rule fires on, and
 //! `PREFLIGHT_SWEEP_FP=1` to list the `ham` and `ham-bulk` messages that do not pass (both
@@ -204,12 +205,15 @@ fn corpus_sweep() {
         let Some(t) = labels.get(label) else {
             continue;
         };
+        // The targets where they are reached (ham), the figure reached where not
+        // (ham-bulk: 1.86%).
         let (rej, flag) = (share(t, "reject"), share(t, "flag"));
-        if rej > 0.3 {
-            failed.push(format!("{label}: rejected {rej:.2}% > 0.3%"));
+        let most = if label == "ham" { 1.0 } else { 2.0 };
+        if rej > 0.1 {
+            failed.push(format!("{label}: rejected {rej:.2}% > 0.1%"));
         }
-        if flag > 2.0 {
-            failed.push(format!("{label}: flagged {flag:.2}% > 2%"));
+        if flag > most {
+            failed.push(format!("{label}: flagged {flag:.2}% > {most}%"));
         }
     }
     // Detection floors at the figures reached (with the content model), less 1.5 points.
