@@ -87,7 +87,12 @@ fn judged(
     r: &Row,
 ) -> (String, String, f64, f64, bool) {
     let msg = preflight::message::Message::parse_with(raw, 10_000);
-    let p = model.probability(&tokens::features(&msg));
+    let a = tokens::analyse(&msg);
+    let p = if model.judges(a.lang) {
+        model.probability(&a.buckets)
+    } else {
+        0.0
+    };
     let o = rest.check(raw, &Envelope::default());
     let hard = o
         .findings
@@ -228,7 +233,9 @@ fn source_held_out() {
             include_validation: false,
         };
         let train = corpus::training_rows(&rows, &sel);
-        let model = corpus::train(&dir, &train, &TrainOptions::default()).unwrap();
+        let model = corpus::train(&dir, &train, &TrainOptions::default())
+            .unwrap()
+            .model;
         let engine = engine_with(&model, src, &[]);
         let rest = grid.then(|| engine_with(&model, &format!("{src}-rest"), &["MDL001"]));
         for r in rows
@@ -272,7 +279,9 @@ fn out_of_fold_on_the_tuning_part() {
     let mut seen = Seen::new();
     for k in 0..5 {
         let train: Vec<Row> = tuning.iter().filter(|r| fold(r) != k).cloned().collect();
-        let model = corpus::train(&dir, &train, &TrainOptions::default()).unwrap();
+        let model = corpus::train(&dir, &train, &TrainOptions::default())
+            .unwrap()
+            .model;
         let engine = engine_with(&model, &format!("fold{k}"), &[]);
         let rest = grid.then(|| engine_with(&model, &format!("fold{k}-rest"), &["MDL001"]));
         for r in tuning.iter().filter(|r| fold(r) == k) {
@@ -326,16 +335,20 @@ fn model_alone_per_source_held_out() {
             exclude_sources: vec![src.to_string()],
             include_validation: false,
         };
-        let model = corpus::train(&dir, &corpus::training_rows(&rows, &sel), &opt).unwrap();
+        let model = corpus::train(&dir, &corpus::training_rows(&rows, &sel), &opt)
+            .unwrap()
+            .model;
         let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for r in rows
             .iter()
             .filter(|r| r.source == src && r.is_spam().is_some() && !slice.contains(&r.path))
         {
-            let f = corpus::file_features(&dir.join(&r.path), 10_000).unwrap();
-            by.entry(r.label.clone())
-                .or_default()
-                .push(model.probability(&f));
+            let a = corpus::file_features(&dir.join(&r.path), 10_000).unwrap();
+            if model.judges(a.lang) {
+                by.entry(r.label.clone())
+                    .or_default()
+                    .push(model.probability(&a.buckets));
+            }
         }
         for (label, ps) in by {
             let above =
@@ -362,9 +375,9 @@ fn the_shipped_model_is_reproducible() {
     };
     let rows = corpus::read_manifest(&std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap());
     let train = corpus::training_rows(&rows, &Selection::default());
-    let model = corpus::train(&dir, &train, &TrainOptions::default()).unwrap();
+    let trained = corpus::train(&dir, &train, &TrainOptions::default()).unwrap();
     assert!(
-        model.to_bytes() == preflight::model::SHIPPED_MODEL,
+        trained.model.to_bytes() == preflight::model::SHIPPED_MODEL,
         "rules/model/content.model is not what the corpus trains: retrain it (see DESIGN.md)"
     );
     let listed = std::fs::read_to_string(
@@ -377,7 +390,7 @@ fn the_shipped_model_is_reproducible() {
         .skip(1)
         .filter_map(|l| l.split('\t').next())
         .collect();
-    let trained: Vec<&str> = train.iter().map(|r| r.path.as_str()).collect();
+    let trained: Vec<&str> = trained.rows.iter().map(|r| r.path.as_str()).collect();
     assert_eq!(listed, trained, "rules/model/TRAINED.tsv is out of date");
     println!(
         "rules/model/content.model: {} bytes, trained on {} messages, reproduced byte for byte",

@@ -42,11 +42,13 @@ impl Check for ModelCheck {
         if content.is_none() && site.is_none() {
             return;
         }
-        let feats = tokens::features(msg);
+        let analysis = tokens::analyse(msg);
+        let feats = analysis.buckets;
         if feats.len() < MIN_FEATURES {
             return;
         }
-        if let Some(m) = content {
+        // The shipped model judges only the languages it learnt ham and spam of.
+        if let Some(m) = content.filter(|m| m.judges(analysis.lang)) {
             let p = m.probability(&feats);
             let score = round2(models.content_curve.at(p));
             if score > 0.0 {

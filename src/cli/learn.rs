@@ -9,7 +9,7 @@ use clap::Args;
 use crate::error::{Error, ErrorKind};
 use crate::model::corpus::{self, Selection};
 use crate::model::site::{self, Learnt, SiteModel};
-use crate::model::{TrainOptions, tokens};
+use crate::model::{TrainOptions, lang, tokens};
 
 /// Arguments of `preflight train`.
 #[derive(Args, Debug)]
@@ -64,13 +64,26 @@ pub(super) fn train(a: TrainArgs, out: &mut dyn Write) -> Result<i32, Error> {
         seed: a.seed,
         ..TrainOptions::default()
     };
-    let model = corpus::train(dir, &chosen, &opt).map_err(|e| Error::new(ErrorKind::Io, e))?;
-    std::fs::write(&a.out, model.to_bytes()).map_err(|e| io_error(&a.out, e))?;
+    let trained = corpus::train(dir, &chosen, &opt).map_err(|e| Error::new(ErrorKind::Io, e))?;
+    std::fs::write(&a.out, trained.model.to_bytes()).map_err(|e| io_error(&a.out, e))?;
+    let spam = trained
+        .rows
+        .iter()
+        .filter(|r| r.is_spam() == Some(true))
+        .count();
+    let ham = trained.rows.len() - spam;
+    let judged = lang::set_codes(trained.model.languages()).join(", ");
+    let offered: Vec<String> = trained
+        .languages
+        .iter()
+        .map(|(l, (h, s))| format!("{} {h}/{s}", l.code()))
+        .collect();
     if let Some(list) = &a.trained_list {
         let mut t = format!(
             "# The messages rules/model/content.model was trained on ({ham} ham, {spam} spam), by\n\
              # preflight train --labels MANIFEST.tsv --out rules/model/content.model --trained-list rules/model/TRAINED.tsv{}\n\
              # (seed {}, {} epochs, rate {}, l2 {}, 2^{} buckets). The validation slice is {}.\n\
+             # Languages offered (ham/spam): {}. Learnt and judged, with at least {} of each: {judged}.\n\
              path\tsource\tlabel\tsha256\n",
             sel.exclude_sources
                 .iter()
@@ -85,9 +98,11 @@ pub(super) fn train(a: TrainArgs, out: &mut dyn Write) -> Result<i32, Error> {
                 "included"
             } else {
                 "held out"
-            }
+            },
+            offered.join(", "),
+            corpus::LANGUAGE_MIN,
         );
-        for r in &chosen {
+        for r in &trained.rows {
             t.push_str(&format!(
                 "{}\t{}\t{}\t{}\n",
                 r.path, r.source, r.label, r.sha256
@@ -97,7 +112,8 @@ pub(super) fn train(a: TrainArgs, out: &mut dyn Write) -> Result<i32, Error> {
     }
     writeln!(
         out,
-        "trained on {ham} ham and {spam} spam messages; wrote {}",
+        "trained on {ham} ham and {spam} spam messages in the languages it judges ({judged}); offered (ham/spam): {}; wrote {}",
+        offered.join(", "),
         a.out.display()
     )
     .map_err(|e| io_error(&a.out, e))?;

@@ -6,9 +6,27 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::lang::Lang;
 use super::linear::{LinearModel, TrainOptions};
 use super::tokens;
 use crate::message::Message;
+
+/// Words the corpus's own collection or sanitising wrote into its messages, left out of
+/// training (`rules/model/corpus-artifacts.txt`).
+pub const ARTIFACTS: &str = include_str!("../../rules/model/corpus-artifacts.txt");
+
+/// The words of [`ARTIFACTS`].
+pub fn artifacts() -> Vec<&'static str> {
+    ARTIFACTS
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// The fewest ham and the fewest spam messages of a language for the model to learn and
+/// judge it: below that it would learn the language itself as a class.
+pub const LANGUAGE_MIN: usize = 100;
 
 /// The seed of the validation slice's hash.
 pub const VALIDATION_SEED: &str = "preflight-validation-1";
@@ -107,25 +125,72 @@ pub fn training_rows(rows: &[Row], sel: &Selection) -> Vec<Row> {
         .collect()
 }
 
-/// The feature buckets of one message file.
-pub fn file_features(path: &Path, max_links: usize) -> Result<Vec<u32>, String> {
+/// The feature buckets and language of one message file, as the model reads it when it
+/// checks.
+pub fn file_features(path: &Path, max_links: usize) -> Result<tokens::Analysis, String> {
     let raw = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let msg = Message::parse_with(&raw, max_links);
-    Ok(tokens::features(&msg))
+    Ok(tokens::analyse(&msg))
+}
+
+/// A trained model and what it was trained on.
+#[derive(Clone, Debug)]
+pub struct Trained {
+    /// The model, judging the languages it learnt.
+    pub model: LinearModel,
+    /// The rows it learnt from (in manifest order): those in a language it judges.
+    pub rows: Vec<Row>,
+    /// Per language of the rows offered: (ham, spam) messages.
+    pub languages: BTreeMap<Lang, (usize, usize)>,
 }
 
 /// Trains a content model on `rows` (paths under `dir`), reading the files on every core
-/// (the examples keep the manifest's order, so the model is the same).
-pub fn train(dir: &Path, rows: &[Row], opt: &TrainOptions) -> Result<LinearModel, String> {
+/// (the examples keep the manifest's order, so the model is the same). The model learns
+/// and judges only the languages with at least [`LANGUAGE_MIN`] ham and spam messages
+/// among `rows`, and text too short to tell; the words of [`ARTIFACTS`] are left out.
+pub fn train(dir: &Path, rows: &[Row], opt: &TrainOptions) -> Result<Trained, String> {
     let max_links = crate::config::Limits::default().max_links;
-    let examples: Result<Vec<(Vec<u32>, bool)>, String> = rows
+    let drop = artifacts();
+    let read: Result<Vec<(tokens::Analysis, bool)>, String> = rows
         .par_iter()
         .map(|r| {
             let p: PathBuf = dir.join(&r.path);
-            Ok((file_features(&p, max_links)?, r.is_spam() == Some(true)))
+            let raw = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let msg = Message::parse_with(&raw, max_links);
+            Ok((
+                tokens::analyse_skipping(&msg, &drop),
+                r.is_spam() == Some(true),
+            ))
         })
         .collect();
-    Ok(LinearModel::train(&examples?, opt))
+    let read = read?;
+    let mut languages: BTreeMap<Lang, (usize, usize)> = BTreeMap::new();
+    for (a, spam) in &read {
+        let e = languages.entry(a.lang).or_default();
+        if *spam {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+    }
+    let judged = languages
+        .iter()
+        .filter(|(l, (h, s))| **l == Lang::Unknown || (*h >= LANGUAGE_MIN && *s >= LANGUAGE_MIN))
+        .fold(0u16, |set, (l, _)| set | l.bit())
+        | Lang::Unknown.bit();
+    let mut kept = Vec::new();
+    let mut examples = Vec::new();
+    for (r, (a, spam)) in rows.iter().zip(read) {
+        if judged & a.lang.bit() != 0 {
+            kept.push(r.clone());
+            examples.push((a.buckets, spam));
+        }
+    }
+    Ok(Trained {
+        model: LinearModel::train(&examples, opt).with_languages(judged),
+        rows: kept,
+        languages,
+    })
 }
 
 #[cfg(test)]

@@ -1,9 +1,12 @@
 //! The shipped content model: logistic regression over hashed token features, trained by
 //! `preflight train` and stored with 16-bit weights.
 //!
-//! File format (little-endian): `PFLM`, version byte 1, the bucket bits, two zero bytes,
-//! the bias (f32), the weight scale (f32), then one i16 per bucket (weight = i16 * scale).
+//! File format (little-endian): `PFLM`, a version byte, the bucket bits, the set of
+//! languages the model judges (u16, bits of [`Lang::bit`]; version 1 wrote zero there
+//! and judged every language), the bias (f32), the weight scale (f32), then one i16 per
+//! bucket (weight = i16 * scale).
 
+use super::lang::Lang;
 use super::tokens::BITS;
 
 const MAGIC: &[u8; 4] = b"PFLM";
@@ -13,7 +16,11 @@ const MAGIC: &[u8; 4] = b"PFLM";
 pub struct LinearModel {
     bias: f32,
     weights: Vec<f32>,
+    langs: u16,
 }
+
+/// Every language: what a model judges that was not told otherwise.
+const EVERY_LANGUAGE: u16 = u16::MAX;
 
 /// How a model is trained. The defaults are what the shipped model was trained with.
 #[derive(Clone, Debug)]
@@ -65,7 +72,7 @@ impl LinearModel {
         if b.len() < 16 || &b[..4] != MAGIC {
             return Err("not a preflight content model (no PFLM header)".into());
         }
-        if b[4] != 1 {
+        if b[4] != 1 && b[4] != 2 {
             return Err(format!("content model version {} is not supported", b[4]));
         }
         if u32::from(b[5]) != BITS {
@@ -90,7 +97,31 @@ impl LinearModel {
             .chunks_exact(2)
             .map(|c| f32::from(i16::from_le_bytes([c[0], c[1]])) * step)
             .collect();
-        Ok(LinearModel { bias, weights })
+        let langs = match b[4] {
+            1 => EVERY_LANGUAGE,
+            _ => u16::from_le_bytes([b[6], b[7]]),
+        };
+        Ok(LinearModel {
+            bias,
+            weights,
+            langs,
+        })
+    }
+
+    /// The same model, judging only the languages of `set` (bits of [`Lang::bit`]).
+    pub fn with_languages(mut self, set: u16) -> LinearModel {
+        self.langs = set;
+        self
+    }
+
+    /// The languages the model judges (bits of [`Lang::bit`]).
+    pub fn languages(&self) -> u16 {
+        self.langs
+    }
+
+    /// Whether the model judges text in `lang`: it learnt ham and spam in it.
+    pub fn judges(&self, lang: Lang) -> bool {
+        self.langs & lang.bit() != 0
     }
 
     /// The model file: the weights rounded to 16 bits.
@@ -99,7 +130,8 @@ impl LinearModel {
         let step = if max > 0.0 { max / 32767.0 } else { 1.0 };
         let mut out = Vec::with_capacity(16 + 2 * self.weights.len());
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&[1, BITS as u8, 0, 0]);
+        out.extend_from_slice(&[2, BITS as u8]);
+        out.extend_from_slice(&self.langs.to_le_bytes());
         out.extend_from_slice(&self.bias.to_le_bytes());
         out.extend_from_slice(&step.to_le_bytes());
         for w in &self.weights {
@@ -171,6 +203,7 @@ impl LinearModel {
         let m = LinearModel {
             bias: bias as f32,
             weights: w.iter().map(|&v| v as f32).collect(),
+            langs: EVERY_LANGUAGE,
         };
         LinearModel::from_bytes(&m.to_bytes()).expect("a model reads its own file")
     }
@@ -201,6 +234,17 @@ mod tests {
         let b = m.to_bytes();
         assert_eq!(b.len(), 16 + 2 * (1 << BITS));
         assert_eq!(LinearModel::from_bytes(&b).unwrap(), m);
+        assert!(m.judges(Lang::De));
+        // The languages travel in the file; a version 1 file judges every language.
+        let en = m
+            .clone()
+            .with_languages(Lang::En.bit() | Lang::Unknown.bit());
+        let b2 = en.to_bytes();
+        assert_eq!(LinearModel::from_bytes(&b2).unwrap(), en);
+        assert!(en.judges(Lang::En) && !en.judges(Lang::De));
+        let mut v1 = b2.clone();
+        (v1[4], v1[6], v1[7]) = (1, 0, 0);
+        assert!(LinearModel::from_bytes(&v1).unwrap().judges(Lang::De));
         // Deterministic: the same bytes again.
         assert_eq!(
             LinearModel::train(&toy(), &TrainOptions::default()).to_bytes(),

@@ -4,6 +4,7 @@
 //! their probabilities into scores along each rule's `curve`.
 
 pub mod corpus;
+pub mod lang;
 pub mod linear;
 pub mod site;
 pub mod tokens;

@@ -6,10 +6,14 @@
 //! Numbers and codes are reduced to their shape (`<num4>`, `<code>`) so one token stands
 //! for every order number; words that mix Latin, Cyrillic and Greek letters (`pаypal`
 //! with a Cyrillic `а`) add a token of their own. Adjacent words also make a pair. Links
-//! add their registrable domain and its suffix.
+//! add their registrable domain and its suffix. The words of the recipients' names and
+//! addresses (To, Cc) are left out: who the mail goes to says nothing about what it is,
+//! and a model that learnt a honeypot owner's name would score everyone of that name.
+//! The same pass tells the message's language ([`super::lang`]).
 
 use unicode_script::{Script, UnicodeScript};
 
+use super::lang::{Detector, Lang};
 use crate::message::Message;
 
 /// Feature buckets: 2^18, a 512 KiB model of 16-bit weights.
@@ -136,6 +140,7 @@ fn text_tokens<'t>(
     word: Kind,
     pairs: bool,
     mut budget: usize,
+    skip: &Skip<'_>,
     f: &mut dyn FnMut(Token<'t>),
 ) -> usize {
     let mut prev: Option<&'t str> = None;
@@ -210,7 +215,7 @@ fn text_tokens<'t>(
             NUM_SHAPES[digits.min(8)]
         } else if digits >= 3 || chars > 24 {
             "<code>"
-        } else if chars < 2 {
+        } else if chars < 2 || skip.drops(w) {
             prev = None;
             continue;
         } else {
@@ -243,19 +248,57 @@ fn text_tokens<'t>(
     budget
 }
 
+/// Words left out of the tokens: the recipients' (To and Cc) and, in training, words a
+/// corpus's own sanitising put into its messages.
+struct Skip<'d> {
+    recipients: Vec<String>,
+    extra: &'d [&'d str],
+}
+
+impl Skip<'_> {
+    fn drops(&self, w: &str) -> bool {
+        w.len() >= 3 && (self.recipients.iter().any(|r| r == w) || self.extra.contains(&w))
+    }
+}
+
+/// The words (three characters or more, lower case) of the To and Cc fields: names and
+/// the parts of addresses, at most 32.
+fn recipient_words(msg: &Message<'_>) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for name in ["To", "Cc"] {
+        for h in msg.headers_named(name) {
+            let v = crate::message::decode_header_text(&h.unfolded(msg.raw));
+            for w in v.to_lowercase().split(|c: char| !c.is_alphanumeric()) {
+                if w.chars().count() >= 3 && !words.iter().any(|x| x == w) && words.len() < 32 {
+                    words.push(w.to_string());
+                }
+            }
+        }
+    }
+    words
+}
+
 /// Calls `f` for every token of `msg`, in a fixed order: Subject, sender name, text
 /// parts, link domains.
 pub fn for_each<'m>(msg: &'m Message<'_>, f: &mut dyn FnMut(Token<'_>)) {
+    for_each_skipping(msg, &[], f)
+}
+
+fn for_each_skipping<'m>(msg: &'m Message<'_>, extra: &[&str], f: &mut dyn FnMut(Token<'_>)) {
     let t = &msg.text;
+    let skip = Skip {
+        recipients: recipient_words(msg),
+        extra,
+    };
     let mut budget = MAX_TOKENS;
     if let Some(s) = &t.subject {
-        budget = text_tokens(&s.normalized, Kind::Subject, false, budget, f);
+        budget = text_tokens(&s.normalized, Kind::Subject, false, budget, &skip, f);
     }
     if let Some(s) = &t.sender {
-        budget = text_tokens(&s.normalized, Kind::Sender, false, budget, f);
+        budget = text_tokens(&s.normalized, Kind::Sender, false, budget, &skip, f);
     }
     for p in &t.parts {
-        budget = text_tokens(&p.normalized, Kind::Word, true, budget, f);
+        budget = text_tokens(&p.normalized, Kind::Word, true, budget, &skip, f);
     }
     let mut domains: Vec<String> = msg
         .links()
@@ -280,13 +323,39 @@ pub fn for_each<'m>(msg: &'m Message<'_>, f: &mut dyn FnMut(Token<'_>)) {
     }
 }
 
+/// What the models read of a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Analysis {
+    /// The distinct feature buckets, sorted.
+    pub buckets: Vec<u32>,
+    /// The language the text is written in.
+    pub lang: Lang,
+}
+
 /// The distinct feature buckets of `msg`, sorted.
 pub fn features(msg: &Message<'_>) -> Vec<u32> {
+    analyse(msg).buckets
+}
+
+/// The feature buckets of `msg` and its language.
+pub fn analyse(msg: &Message<'_>) -> Analysis {
+    analyse_skipping(msg, &[])
+}
+
+/// [`analyse`], leaving out the words `extra` as well (lower case): in training, words a
+/// corpus's sanitising wrote into its messages.
+pub fn analyse_skipping(msg: &Message<'_>, extra: &[&str]) -> Analysis {
     // A bitmap of the buckets (32 KiB) dedups and sorts in one pass, where sorting a few
     // thousand tokens cost a tenth of a whole check.
     let mut bits = vec![0u64; 1 << (BITS - 6)];
     let mut n = 0usize;
-    for_each(msg, &mut |t| {
+    let mut lang = Detector::default();
+    for_each_skipping(msg, extra, &mut |t| {
+        match t.kind {
+            Kind::Word | Kind::Subject => lang.word(t.text),
+            Kind::Cjk => lang.cjk(t.text),
+            _ => {}
+        }
         let b = t.bucket();
         let (w, m) = ((b >> 6) as usize, 1u64 << (b & 63));
         n += usize::from(bits[w] & m == 0);
@@ -300,7 +369,10 @@ pub fn features(msg: &Message<'_>) -> Vec<u32> {
             w &= w - 1;
         }
     }
-    v
+    Analysis {
+        buckets: v,
+        lang: lang.language(),
+    }
 }
 
 #[cfg(test)]
@@ -309,7 +381,11 @@ mod tests {
 
     fn toks(text: &str) -> Vec<(Kind, String)> {
         let mut v = Vec::new();
-        text_tokens(text, Kind::Word, true, 1000, &mut |t| {
+        let skip = Skip {
+            recipients: vec!["rodrigo".into()],
+            extra: &["pot"],
+        };
+        text_tokens(text, Kind::Word, true, 1000, &skip, &mut |t| {
             v.push((
                 t.kind,
                 match t.second {
@@ -337,6 +413,14 @@ mod tests {
         );
         assert!(t.contains(&(Kind::Pair, "verify your".into())));
         assert!(t.contains(&(Kind::Pair, "now ref".into())));
+        // The recipient's name and the words to skip are left out, pairs across them too.
+        let t = toks("hello rodrigo your pot is ready");
+        assert!(
+            !t.iter()
+                .any(|(_, s)| s.contains("rodrigo") || s.contains("pot"))
+        );
+        assert!(t.contains(&(Kind::Pair, "is ready".into())));
+        assert!(!t.contains(&(Kind::Pair, "hello your".into())));
     }
 
     #[test]
@@ -374,7 +458,11 @@ mod tests {
     fn the_budget_bounds_the_tokens() {
         let text = "word ".repeat(10_000);
         let mut n = 0;
-        let left = text_tokens(&text, Kind::Word, false, 100, &mut |_| n += 1);
+        let skip = Skip {
+            recipients: Vec::new(),
+            extra: &[],
+        };
+        let left = text_tokens(&text, Kind::Word, false, 100, &skip, &mut |_| n += 1);
         assert_eq!((n, left), (100, 0));
     }
 
