@@ -332,8 +332,49 @@ impl std::fmt::Debug for PatternSet {
     }
 }
 
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80 || b == b'_'
+/// Whether a character is written inside words (a letter, digit, mark or `_`) of a
+/// script that separates its words with spaces.
+fn is_spaced_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    (c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c))
+        && !unspaced_script(c)
+}
+
+/// Chinese, Japanese, Thai, Lao, Khmer and Myanmar are written without spaces between
+/// words: a phrase in them matches inside a longer run of their characters.
+fn unspaced_script(c: char) -> bool {
+    use unicode_script::{Script, UnicodeScript};
+    (c as u32) >= 0x0e00
+        && matches!(
+            c.script(),
+            Script::Han
+                | Script::Hiragana
+                | Script::Katakana
+                | Script::Thai
+                | Script::Lao
+                | Script::Khmer
+                | Script::Myanmar
+        )
+        || c == '\u{30fc}'
+}
+
+/// Whether `at` in `hay` falls inside a word: word characters of a spaced script on both
+/// sides (so a whole-word phrase cannot start or end there).
+fn inside_word(hay: &str, at: usize) -> bool {
+    let hb = hay.as_bytes();
+    if at == 0 || at >= hb.len() {
+        return false;
+    }
+    let (b, a) = (hb[at - 1], hb[at]);
+    if b < 0x80 && a < 0x80 {
+        return is_spaced_word_char(b as char) && is_spaced_word_char(a as char);
+    }
+    match (hay[..at].chars().next_back(), hay[at..].chars().next()) {
+        (Some(b), Some(a)) => is_spaced_word_char(b) && is_spaced_word_char(a),
+        _ => false,
+    }
 }
 
 /// Phrases of one case mode, with the owner of each phrase.
@@ -487,7 +528,6 @@ impl PatternSet {
                     tp.decoded.as_str()
                 };
                 for (hay, is_skel) in [(plain, false)].into_iter().chain(skel.map(|s| (s, true))) {
-                    let hb = hay.as_bytes();
                     for m in g.ac.find_overlapping_iter(hay) {
                         let o = &g.owners[m.pattern().as_usize()];
                         let rule = o.rule;
@@ -499,12 +539,7 @@ impl PatternSet {
                             continue;
                         }
                         if o.whole_word
-                            && ((m.start() > 0
-                                && is_word_byte(hb[m.start() - 1])
-                                && is_word_byte(hb[m.start()]))
-                                || (m.end() < hb.len()
-                                    && is_word_byte(hb[m.end()])
-                                    && is_word_byte(hb[m.end() - 1])))
+                            && (inside_word(hay, m.start()) || inside_word(hay, m.end()))
                         {
                             continue;
                         }
@@ -645,6 +680,35 @@ mod tests {
         assert_eq!(hits[0].evidence.part.as_deref(), Some("1"));
         let m = Message::parse(b"Subject: x\n\ncarefree moneyless\n");
         assert!(set.run(&m, &|_| true, 5).is_empty());
+    }
+
+    /// Words are told by characters, not bytes: punctuation outside ASCII is a boundary,
+    /// accented letters and Cyrillic are inside words, and phrases in Chinese or Japanese
+    /// (written without spaces) match inside longer runs.
+    #[test]
+    fn word_boundaries_in_every_script() {
+        let s = spec(
+            &[
+                "cliquez ici",
+                "验证您的账户",
+                "アカウントを確認",
+                "ваш аккаунт",
+            ],
+            Target::Body,
+            Case::Insensitive,
+        );
+        let set = PatternSet::compile([(0, &s)]);
+        let hits = |body: &str| {
+            let raw = format!("Subject: x\nContent-Type: text/plain; charset=utf-8\n\n{body}\n");
+            set.run(&Message::parse(raw.as_bytes()), &|_| true, 5).len()
+        };
+        assert_eq!(hits("«cliquez ici» pour voir"), 1);
+        assert_eq!(hits("“cliquez ici”"), 1);
+        assert_eq!(hits("écliquez icié"), 0);
+        assert_eq!(hits("请立即验证您的账户以免冻结"), 1);
+        assert_eq!(hits("至急アカウントを確認してください"), 1);
+        assert_eq!(hits("проверьте ваш аккаунт сегодня"), 1);
+        assert_eq!(hits("проверьте ваш аккаунтов"), 0);
     }
 
     /// A match deep in a long line is shown with whole words around it, never a word
