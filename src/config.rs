@@ -484,6 +484,7 @@ impl Config {
             ("auth", 8.0),
             ("reputation", 8.0),
             ("recipients", 8.0),
+            ("impersonation", 8.0),
             ("model", 6.0),
         ]
         .into_iter()

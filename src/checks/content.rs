@@ -78,9 +78,76 @@ fn floor(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// A random string of ASCII letters and digits in `s` (byte span): ten or more
+/// characters with at least three capitals and three small letters, that switch between
+/// letters and digits four times or more (`G3ejrKKzNc30o7qJhZ`); or fourteen or more that
+/// switch case five times or more, with a run of three capitals inside and at most one
+/// capitalised word (`YydtzJJTBFBvIBDBt9jk`, not `iPhone15ProMax` or `MyHTMLParserTool`).
+fn hash_buster(s: &str) -> Option<(usize, usize)> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        let t = &b[start..i];
+        if t.len() < 10 {
+            continue;
+        }
+        let count = |f: fn(&u8) -> bool| t.iter().filter(|c| f(c)).count();
+        let (upper, lower, digits) = (
+            count(u8::is_ascii_uppercase),
+            count(u8::is_ascii_lowercase),
+            count(u8::is_ascii_digit),
+        );
+        if upper < 3 || lower < 3 {
+            continue;
+        }
+        let (mut digit_switches, mut case_switches, mut caps_run, mut inner_caps, mut words) =
+            (0, 0, 0, false, 0);
+        for (k, w) in t.windows(2).enumerate() {
+            let (x, y) = (w[0], w[1]);
+            if x.is_ascii_digit() != y.is_ascii_digit() {
+                digit_switches += 1;
+            }
+            if x.is_ascii_alphabetic()
+                && y.is_ascii_alphabetic()
+                && x.is_ascii_uppercase() != y.is_ascii_uppercase()
+            {
+                case_switches += 1;
+            }
+            if x.is_ascii_uppercase() {
+                caps_run += 1;
+                // A run of three capitals followed by more of the string.
+                inner_caps |= caps_run >= 3 && !y.is_ascii_uppercase();
+            } else {
+                caps_run = 0;
+            }
+            // A capitalised word: a capital and two small letters.
+            if x.is_ascii_uppercase()
+                && y.is_ascii_lowercase()
+                && t.get(k + 2).is_some_and(u8::is_ascii_lowercase)
+            {
+                words += 1;
+            }
+        }
+        if (digits >= 1 && digit_switches >= 4)
+            || (t.len() >= 14 && case_switches >= 5 && inner_caps && words <= 1)
+        {
+            return Some((start, i));
+        }
+    }
+    None
+}
+
 /// Evidence for `[start, end)` of a decoded text (offsets are floored to char boundaries),
 /// with the line around it as the snippet.
-fn evidence(tp: &TextPart, start: usize, end: usize) -> Evidence {
+pub(super) fn evidence(tp: &TextPart, start: usize, end: usize) -> Evidence {
     let start = floor(&tp.decoded, start);
     let end = floor(&tp.decoded, end).max(start);
     let (frame, part) = match tp.kind {
@@ -306,7 +373,7 @@ impl Check for ContentCheck {
     fn ids(&self) -> &'static [&'static str] {
         &[
             "CNT010", "CNT020", "CNT021", "CNT022", "CNT023", "CNT024", "CNT025", "CNT026",
-            "CNT027", "CNT028", "CNT029", "CNT045", "CNT055", "CNT056",
+            "CNT027", "CNT028", "CNT029", "CNT045", "CNT055", "CNT056", "CNT076",
         ]
     }
 
@@ -398,6 +465,18 @@ impl Check for ContentCheck {
                     "CNT028",
                     "The Subject is padded with runs of spaces".to_string(),
                     vec![evidence(subject, 0, subject.decoded.len())],
+                );
+            }
+            if cx.on("CNT076")
+                && let Some((a, b)) = hash_buster(&subject.decoded)
+            {
+                cx.hit(
+                    "CNT076",
+                    format!(
+                        "The Subject carries the random string \u{201c}{}\u{201d}",
+                        &subject.decoded[a..b]
+                    ),
+                    vec![evidence(subject, a, b)],
                 );
             }
             if let Some(m) = SUBJECT_TAG.find(&subject.decoded) {
@@ -753,6 +832,30 @@ mod tests {
             ids(&msg("Talk to an agent         ", "Hello there.")),
             ["CNT028"]
         );
+    }
+
+    #[test]
+    fn hash_busters_in_the_subject() {
+        for s in [
+            "Valor bloqueado por seguranca6n4i7B0COLI",
+            "Ourocard - Ref. Fatura - G3ejrKKzNc30o7qJhZ",
+            "Transação pendente -    YydtzJJTBFBvIBDBt9jk",
+            "ENC: Troque seus PontosU61vwYWxj8AIABfL0",
+            "Saldo Disponível-9aJqKga0PEWhWiJ",
+        ] {
+            assert!(super::hash_buster(s).is_some(), "{s}");
+        }
+        for s in [
+            "Your iPhone15ProMax order 4521-AB",
+            "Case 5003x00002AbCdE updated",
+            "ref:_00D30jPy._5003x0000ABCd1:ref",
+            "Release notes for MyHTMLParserTool 2.0",
+            "Meeting at 10:00 about Q3OKRs",
+            "Invoice INV-2024-000123 from ACME",
+            "Your code is 7KQ2-MX9P-44RT",
+        ] {
+            assert!(super::hash_buster(s).is_none(), "{s}");
+        }
     }
 
     #[test]

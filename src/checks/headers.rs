@@ -413,25 +413,19 @@ impl HeadersCheck {
         if let Some((Some(name), Some(addr))) = boxes.first()
             && let Some((_, domain)) = addr.rsplit_once('@')
         {
-            let mut runs: Vec<String> = Vec::new();
-            for n in [name.to_string(), deconfuse(name)] {
-                word_runs(&n, |r| {
-                    runs.push(r.to_string());
-                    false
-                });
-            }
             // A name that also names the sending domain's owner is co-branded mail from
             // that owner ("Amazon Benefits at Fidelity" from mail.fidelity.com).
             let owner = owner_label(domain).to_lowercase();
-            let names_sender = owner.len() >= 3 && runs.contains(&owner);
+            let names_sender = owner.len() >= 3
+                && [name.to_string(), deconfuse(name)]
+                    .iter()
+                    .any(|n| word_runs(n, |r| r == owner));
             // A display name that is an address is HDR012's case.
             if !names_sender
                 && !EMAIL_IN_TEXT.is_match(name)
-                && let Some(b) = cx
-                    .lists
-                    .brands()
+                && let Some(b) = [name.to_string(), deconfuse(name)]
                     .iter()
-                    .find(|b| runs.contains(&b.key) && !b.owns(domain))
+                    .find_map(|n| cx.lists.brand_named(n, |b| !b.owns(domain)))
             {
                 cx.hit(
                     "HDR024",

@@ -12,6 +12,7 @@ pub mod content;
 pub mod encoding;
 pub mod headers;
 pub mod html;
+pub mod impersonation;
 pub mod links;
 pub mod mime;
 pub mod model;
@@ -306,6 +307,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(links::LinksCheck),
         Box::new(auth::AuthCheck),
         Box::new(recipients::RecipientsCheck),
+        Box::new(impersonation::ImpersonationCheck),
         Box::new(model::ModelCheck),
     ]
 }

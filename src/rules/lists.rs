@@ -38,6 +38,9 @@ pub struct Lists {
     extensions: HashMap<String, ExtWeight>,
     click_trackers: HashSet<String>,
     shorteners: HashSet<String>,
+    hosting_platforms: HashSet<String>,
+    /// Each brand's key, with the brand's index.
+    brand_keys: HashMap<String, usize>,
     /// Confusable skeleton of each brand domain's name label, with the brand's index.
     brand_skeletons: HashMap<String, usize>,
     /// Every brand domain, with the brand's index.
@@ -52,6 +55,7 @@ pub const DATA_LISTS: &[&str] = &[
     "attachment-extensions",
     "click-trackers",
     "url-shorteners",
+    "hosting-platforms",
 ];
 
 fn shipped(name: &str) -> &'static str {
@@ -117,6 +121,12 @@ impl Lists {
                         .map(|s| s.to_ascii_lowercase())
                         .collect()
                 }
+                "hosting-platforms" => {
+                    lists.hosting_platforms = parse_list(text)
+                        .into_iter()
+                        .map(|s| s.trim_start_matches("*.").to_ascii_lowercase())
+                        .collect()
+                }
                 "click-trackers" => {
                     lists.click_trackers = parse_list(text)
                         .into_iter()
@@ -131,6 +141,7 @@ impl Lists {
             }
         }
         for (i, b) in lists.brands.iter().enumerate() {
+            lists.brand_keys.entry(b.key.clone()).or_insert(i);
             for d in &b.domains {
                 lists
                     .brand_skeletons
@@ -154,6 +165,46 @@ impl Lists {
     /// Brands and their domains.
     pub fn brands(&self) -> &[Brand] {
         &self.brands
+    }
+
+    /// The brand whose key (`wellsfargo`) is `key`.
+    pub fn brand(&self, key: &str) -> Option<&Brand> {
+        self.brand_keys.get(key).map(|&i| &self.brands[i])
+    }
+
+    /// The first brand `text` names that `wanted` accepts: a run of up to four of its
+    /// words joined (`Wells Fargo`, `T-Mobile`), or, for brands written in Chinese or
+    /// Japanese (without spaces between words), anywhere in the text.
+    pub fn brand_named(&self, text: &str, wanted: impl Fn(&Brand) -> bool) -> Option<&Brand> {
+        let mut found = None;
+        word_runs(text, |r| {
+            found = self.brand(r).filter(|b| wanted(b));
+            found.is_some()
+        });
+        if found.is_none() && !text.is_ascii() {
+            found = self.brands.iter().find(|b| {
+                b.key.chars().next().is_some_and(|c| c as u32 >= 0x2e80)
+                    && text.contains(b.key.as_str())
+                    && wanted(b)
+            });
+        }
+        found
+    }
+
+    /// The shared domain of a web or app hosting platform that `domain` is a subdomain
+    /// of (`myapp-1a2b3.firebaseapp.com` gives `firebaseapp.com`): anyone can make one.
+    pub fn hosting_platform<'d>(&self, domain: &'d str) -> Option<&'d str> {
+        let d = domain.trim_end_matches('.');
+        let mut rest = d.split_once('.')?.1;
+        loop {
+            if self.hosting_platforms.contains(&rest.to_ascii_lowercase()) {
+                return Some(rest);
+            }
+            match rest.split_once('.') {
+                Some((_, tail)) if tail.contains('.') => rest = tail,
+                _ => return None,
+            }
+        }
     }
 
     /// Whether `domain` is a free mailbox provider.
@@ -264,14 +315,14 @@ fn parse_brands(text: &str) -> Result<Vec<Brand>, String> {
         let Some((key, doms)) = l.split_once(':') else {
             return Err(format!("{}: expected `brand: domain ...`", i + 1));
         };
-        let key = key.trim().to_ascii_lowercase();
+        let key = key.trim().to_lowercase();
         let domains: Vec<String> = doms
             .split_whitespace()
             .map(|d| d.trim_start_matches('.').to_ascii_lowercase())
             .collect();
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+        if key.is_empty() || !key.chars().all(char::is_alphanumeric) {
             return Err(format!(
-                "{}: the brand must be lower-case letters and digits only",
+                "{}: the brand must be letters and digits only",
                 i + 1
             ));
         }
@@ -438,6 +489,13 @@ mod tests {
         assert_eq!(l.abused_tld("example.com"), None);
         assert_eq!(l.abused_tld("shop"), None);
         assert!(l.is_freemail("Yahoo.com"));
+        assert_eq!(
+            l.hosting_platform("casino-1a2b3.firebaseapp.com"),
+            Some("firebaseapp.com")
+        );
+        assert_eq!(l.hosting_platform("firebaseapp.com"), None);
+        assert_eq!(l.hosting_platform("mail.example.com"), None);
+        assert!(l.brand("paypal").is_some());
         assert!(!l.is_freemail("example.com"));
     }
 
@@ -481,7 +539,7 @@ mod tests {
         std::fs::write(dir.join("lists/brands.txt"), "Not A Key: x\n").unwrap();
         let e = Lists::load(&[&dir]).unwrap_err().to_string();
         assert!(
-            e.contains("brands.txt:1:1: -: the brand must be lower-case"),
+            e.contains("brands.txt:1:1: -: the brand must be letters and digits only"),
             "{e}"
         );
         std::fs::remove_dir_all(&dir).unwrap();

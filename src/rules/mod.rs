@@ -64,6 +64,7 @@ pub const FAMILIES: &[(&str, &str)] = &[
     ("auth", "AUTH"),
     ("reputation", "REP"),
     ("recipients", "RCPT"),
+    ("impersonation", "IMP"),
     ("model", "MDL"),
 ];
 
@@ -94,6 +95,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
     (
         "rules/recipients.yaml",
         include_str!("../../rules/recipients.yaml"),
+    ),
+    (
+        "rules/impersonation.yaml",
+        include_str!("../../rules/impersonation.yaml"),
     ),
     ("rules/model.yaml", include_str!("../../rules/model.yaml")),
 ];
@@ -228,12 +233,20 @@ pub const SHIPPED_LISTS: &[(&str, &str)] = &[
         include_str!("../../rules/lists/hard-sell.txt"),
     ),
     (
+        "rules/lists/hosting-platforms.txt",
+        include_str!("../../rules/lists/hosting-platforms.txt"),
+    ),
+    (
         "rules/lists/impersonal-greetings.txt",
         include_str!("../../rules/lists/impersonal-greetings.txt"),
     ),
     (
         "rules/lists/insurance-leads.txt",
         include_str!("../../rules/lists/insurance-leads.txt"),
+    ),
+    (
+        "rules/lists/invoice-selling.txt",
+        include_str!("../../rules/lists/invoice-selling.txt"),
     ),
     (
         "rules/lists/money.txt",
