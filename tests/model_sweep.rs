@@ -11,7 +11,8 @@
 //! * **Out of fold** (the tuning part only): five models, each trained without one fifth
 //!   of the tuning part, each judging the fifth it never saw. With
 //!   `PREFLIGHT_MODEL_GRID=1` it also prints what other MDL001 curves would give there:
-//!   the curve is chosen on these figures, never on the validation slice.
+//!   the curve is chosen on these figures, never on the validation slice. With
+//!   `PREFLIGHT_SWEEP_FP=1` it lists the ham and ham-bulk it flags or refuses.
 //!
 //! The shipped model's own figures on the validation slice are in the corpus sweep.
 //! Fails when a held-out source's ham or ham-bulk is rejected more than 0.3%, or its
@@ -271,6 +272,8 @@ fn out_of_fold_on_the_tuning_part() {
     let rows = corpus::read_manifest(&std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap());
     let tuning = corpus::training_rows(&rows, &Selection::default());
     let fold = |r: &Row| corpus::seeded_hash("preflight-fold-1", &r.path) % 5;
+    // The tuning part's ham that does not pass, listed (never the validation slice).
+    let show_fp = std::env::var_os("PREFLIGHT_SWEEP_FP").is_some();
     let env = Envelope::default();
     let grid = std::env::var_os("PREFLIGHT_MODEL_GRID").is_some();
     let mut table = Table::new();
@@ -287,6 +290,10 @@ fn out_of_fold_on_the_tuning_part() {
         for r in tuning.iter().filter(|r| fold(r) == k) {
             let raw = read(&dir, r);
             let rep = engine.check(&raw, &env);
+            if show_fp && r.is_spam() == Some(false) && rep.verdict != Verdict::Pass {
+                let ids: Vec<&str> = rep.findings.iter().map(|f| f.id.as_str()).collect();
+                println!("  {:?} {} {}: {} {ids:?}", rep.verdict, r.label, r.path, rep.score);
+            }
             count(&mut table, ("all".into(), r.label.clone()), rep.verdict);
             count(&mut table, (r.source.clone(), r.label.clone()), rep.verdict);
             if let Some(rest) = &rest {

@@ -102,11 +102,14 @@ fn looks_latin(c: char) -> bool {
 }
 
 /// Marks that hide between letters: non-spacing marks other than Latin diacritics (a
-/// Syriac or Arabic mark on a Latin letter), variation selectors, tag characters, and
-/// zero-width spaces and joiners.
-fn hiding_mark(c: char) -> bool {
+/// Syriac or Arabic mark on a Latin letter), variation selectors, tag characters, and,
+/// when `zero_width`, zero-width spaces and joiners. (Newsletters put zero-width
+/// non-joiners inside street addresses and dates so that mail apps do not turn them into
+/// links: in a text they are no disguise; in a Subject or a sender's name they are.)
+fn hiding_mark(c: char, zero_width: bool) -> bool {
     let u = c as u32;
-    matches!(u, 0x200b..=0x200d | 0x2060 | 0xfe00..=0xfe0f | 0xe0000..=0xe007f | 0xe0100..=0xe01ef)
+    (zero_width && matches!(u, 0x200b..=0x200d | 0x2060))
+        || matches!(u, 0xfe00..=0xfe0f | 0xe0000..=0xe007f | 0xe0100..=0xe01ef)
         || (u >= 0x0370
             && !matches!(u, 0x1ab0..=0x1aff | 0x1dc0..=0x1dff | 0x20d0..=0x20ff | 0xfe20..=0xfe2f)
             && unicode_normalization::char::is_combining_mark(c)
@@ -115,8 +118,9 @@ fn hiding_mark(c: char) -> bool {
 
 /// The disguised words of `text`: words (letters with the marks inside them) that mix
 /// Latin with Cyrillic or Greek look-alikes, or with at least two letters followed by a
-/// hiding mark. Byte spans, at most `max`.
-fn disguised_words(text: &str, max: usize) -> Vec<(usize, usize)> {
+/// hiding mark (zero-width characters count when `zero_width`). Byte spans, at most
+/// `max`.
+fn disguised_words(text: &str, zero_width: bool, max: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     if text.is_ascii() {
         return out;
@@ -141,7 +145,7 @@ fn disguised_words(text: &str, max: usize) -> Vec<(usize, usize)> {
         tally(c);
         let mut last_letter = true;
         while let Some(&(i, d)) = it.peek() {
-            if hiding_mark(d) {
+            if hiding_mark(d, zero_width) {
                 marked += usize::from(last_letter);
                 last_letter = false;
             } else if d.is_alphabetic() {
@@ -245,7 +249,7 @@ impl Check for ImpersonationCheck {
             );
         }
         if cx.on("IMP004") {
-            let one = |tp: &TextPart| disguised_words(&tp.decoded, 1);
+            let one = |tp: &TextPart| disguised_words(&tp.decoded, true, 1);
             let heads = [msg.text.subject.as_ref(), msg.text.sender.as_ref()];
             for tp in heads.into_iter().flatten() {
                 if let Some(&(a, b)) = one(tp).first() {
@@ -265,7 +269,7 @@ impl Check for ImpersonationCheck {
                 }
             }
             for tp in &msg.text.parts {
-                let words = disguised_words(&tp.decoded, 16);
+                let words = disguised_words(&tp.decoded, false, 16);
                 let mut distinct: Vec<&str> =
                     words.iter().map(|&(a, b)| &tp.decoded[a..b]).collect();
                 distinct.sort_unstable();
@@ -334,25 +338,29 @@ mod tests {
     #[test]
     fn disguised_letters() {
         // A Cyrillic а and е in Latin words; Syriac marks between letters.
+        // Zero-width joiners inside words count in a Subject, not in a text.
+        let zw = "P\u{200c}a\u{200c}y\u{200c}P\u{200c}a\u{200c}l";
+        assert_eq!(disguised_words(zw, true, 9).len(), 1);
+        assert!(disguised_words(zw, false, 9).is_empty());
         assert_eq!(
-            disguised_words("Your w\u{430}ll\u{435}t h\u{430}s failed", 9).len(),
+            disguised_words("Your w\u{430}ll\u{435}t h\u{430}s failed", true, 9).len(),
             2
         );
         assert_eq!(
-            disguised_words("A\u{73f}m\u{73f}a\u{73f}z\u{73f}o\u{73f}n", 9).len(),
+            disguised_words("A\u{73f}m\u{73f}a\u{73f}z\u{73f}o\u{73f}n", true, 9).len(),
             1
         );
         // A Cyrillic word with Latin twins (р, е written in Latin) is disguised; plain
         // Russian, French accents, Greek units and emoji with selectors are not.
-        assert_eq!(disguised_words("\u{43f}\u{440}ив\u{435}т", 9).len(), 0);
-        assert_eq!(disguised_words("пpивeт", 9).len(), 1);
+        assert_eq!(disguised_words("\u{43f}\u{440}ив\u{435}т", true, 9).len(), 0);
+        assert_eq!(disguised_words("пpивeт", true, 9).len(), 1);
         for ok in [
             "Привет, как дела? Café, naïve, Zürich.",
             "5 µm and 3 μs, Δx, ΩΩ, kΩ",
             "Thanks \u{2764}\u{fe0f} see you",
             "Ελληνικά κείμενα",
         ] {
-            assert!(disguised_words(ok, 9).is_empty(), "{ok}");
+            assert!(disguised_words(ok, true, 9).is_empty(), "{ok}");
         }
         let subject = "From: a@example.com\nTo: b@example.org\nSubject: =?UTF-8?B?WW91ciBDcnnRgHRvIGlzIHJlc3RyaWN00LVk?=\n\nHello.\n";
         assert_eq!(ids(subject), ["IMP004"]);
