@@ -52,11 +52,22 @@ fn unmasked(name: &str) -> String {
     }
 }
 
-/// The first brand named in `text` as written (`plain`) or once its look-alikes are read
-/// as the letters they imitate (`unmasked`).
-fn brand_in<'l>(lists: &'l Lists, text: &str) -> (Option<&'l Brand>, Option<&'l Brand>) {
-    let plain = lists.brand_named(text, |_| true);
-    let masked = lists.brand_named(&unmasked(text), |b| plain.is_none_or(|p| p.key != b.key));
+/// The first brand named in `text` as written (`plain`, looked up only when `plain` is
+/// wanted) and the first other one named once its look-alikes are read as the letters
+/// they imitate (looked up only when there are look-alikes to read).
+fn brand_in<'l>(
+    lists: &'l Lists,
+    text: &str,
+    want_plain: bool,
+) -> (Option<&'l Brand>, Option<&'l Brand>) {
+    let unmasked = unmasked(text);
+    let disguised = unmasked != text.to_lowercase();
+    let plain = (want_plain || disguised)
+        .then(|| lists.brand_named(text, |_| true))
+        .flatten();
+    let masked = disguised
+        .then(|| lists.brand_named(&unmasked, |b| plain.is_none_or(|p| p.key != b.key)))
+        .flatten();
     (plain, masked)
 }
 
@@ -122,55 +133,78 @@ fn hiding_mark(c: char, zero_width: bool) -> bool {
 /// `max`.
 fn disguised_words(text: &str, zero_width: bool, max: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
-    if text.is_ascii() {
-        return out;
-    }
-    let mut it = text.char_indices().peekable();
-    while let Some((start, c)) = it.next() {
-        if !c.is_alphabetic() {
-            continue;
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    // Only words with a character outside ASCII can be disguised: jump from one such
+    // character to the next and read the word around it.
+    while let Some(j) = bytes[pos..]
+        .iter()
+        .position(|b| *b >= 0x80)
+        .map(|j| pos + j)
+    {
+        let mut start = j;
+        while start > pos && bytes[start - 1].is_ascii_alphabetic() {
+            start -= 1;
         }
-        let mut end = start + c.len_utf8();
-        let (mut latin, mut other, mut other_lookalike, mut twins, mut marked) =
-            (0usize, 0usize, true, 0usize, 0usize);
-        let mut tally = |c: char| {
-            if c.is_ascii_alphabetic() || (!c.is_ascii() && c.script() == Script::Latin) {
-                latin += 1;
-                twins += usize::from(latin_twin(c));
-            } else if matches!(c.script(), Script::Cyrillic | Script::Greek) {
-                other += 1;
-                other_lookalike &= looks_latin(c);
-            }
-        };
-        tally(c);
-        let mut last_letter = true;
-        while let Some(&(i, d)) = it.peek() {
-            if hiding_mark(d, zero_width) {
-                marked += usize::from(last_letter);
-                last_letter = false;
-            } else if d.is_alphabetic() {
-                tally(d);
-                last_letter = true;
-            } else if !unicode_normalization::char::is_combining_mark(d) {
-                break;
-            }
-            it.next();
-            end = i + d.len_utf8();
-        }
-        let letters = latin + other;
-        // Latin with look-alikes of another script, or that script with Latin twins.
-        let mixed = latin > 0
-            && other > 0
-            && letters >= 3
-            && ((latin >= other && other_lookalike) || (other > latin && twins == latin));
-        if mixed || (marked >= 2 && latin >= 2) {
+        let (end, disguised) = read_word(text, start, zero_width);
+        if disguised {
             out.push((start, end));
             if out.len() >= max {
                 break;
             }
         }
+        // Past the word, or past the character when it starts none.
+        pos = if end > j {
+            end
+        } else {
+            j + text[j..].chars().next().map_or(1, char::len_utf8)
+        };
     }
     out
+}
+
+/// Reads the word that starts at `start` (letters and the marks inside them): where it
+/// ends, and whether it is disguised (see [`disguised_words`]). A word starting with
+/// something else than a letter ends where it starts.
+fn read_word(text: &str, start: usize, zero_width: bool) -> (usize, bool) {
+    let mut it = text[start..].char_indices().peekable();
+    let Some((_, c)) = it.next().filter(|(_, c)| c.is_alphabetic()) else {
+        return (start, false);
+    };
+    let mut end = start + c.len_utf8();
+    let (mut latin, mut other, mut other_lookalike, mut twins, mut marked) =
+        (0usize, 0usize, true, 0usize, 0usize);
+    let mut tally = |c: char| {
+        if c.is_ascii_alphabetic() || (!c.is_ascii() && c.script() == Script::Latin) {
+            latin += 1;
+            twins += usize::from(latin_twin(c));
+        } else if matches!(c.script(), Script::Cyrillic | Script::Greek) {
+            other += 1;
+            other_lookalike &= looks_latin(c);
+        }
+    };
+    tally(c);
+    let mut last_letter = true;
+    while let Some(&(i, d)) = it.peek() {
+        if hiding_mark(d, zero_width) {
+            marked += usize::from(last_letter);
+            last_letter = false;
+        } else if d.is_alphabetic() {
+            tally(d);
+            last_letter = true;
+        } else if !unicode_normalization::char::is_combining_mark(d) {
+            break;
+        }
+        it.next();
+        end = start + i + d.len_utf8();
+    }
+    let letters = latin + other;
+    // Latin with look-alikes of another script, or that script with Latin twins.
+    let mixed = latin > 0
+        && other > 0
+        && letters >= 3
+        && ((latin >= other && other_lookalike) || (other > latin && twins == latin));
+    (end, mixed || (marked >= 2 && latin >= 2))
 }
 
 /// Disguised words in a body part before the rule fires on the body alone.
@@ -196,7 +230,8 @@ impl Check for ImpersonationCheck {
         if let Some(name) = name
             && (cx.on("IMP001") || cx.on("IMP002"))
         {
-            let (plain, masked) = brand_in(cx.lists, name);
+            let freemail = domain.as_deref().is_some_and(|d| cx.lists.is_freemail(d));
+            let (plain, masked) = brand_in(cx.lists, name, freemail && cx.on("IMP002"));
             let owned = |b: &Brand| domain.as_deref().is_some_and(|d| b.owns(d));
             if let Some(b) = masked.filter(|b| !owned(b)) {
                 cx.hit(
@@ -210,7 +245,7 @@ impl Check for ImpersonationCheck {
                 );
             }
             if let (Some(b), Some(d)) = (plain.or(masked), domain.as_deref())
-                && cx.lists.is_freemail(d)
+                && freemail
                 && !owned(b)
             {
                 cx.hit(
@@ -226,7 +261,7 @@ impl Check for ImpersonationCheck {
         }
         if let Some(subject) = &msg.text.subject
             && cx.on("IMP001")
-            && let (_, Some(b)) = brand_in(cx.lists, &subject.decoded)
+            && let (_, Some(b)) = brand_in(cx.lists, &subject.decoded, false)
         {
             cx.hit(
                 "IMP001",
@@ -352,7 +387,10 @@ mod tests {
         );
         // A Cyrillic word with Latin twins (р, е written in Latin) is disguised; plain
         // Russian, French accents, Greek units and emoji with selectors are not.
-        assert_eq!(disguised_words("\u{43f}\u{440}ив\u{435}т", true, 9).len(), 0);
+        assert_eq!(
+            disguised_words("\u{43f}\u{440}ив\u{435}т", true, 9).len(),
+            0
+        );
         assert_eq!(disguised_words("пpивeт", true, 9).len(), 1);
         for ok in [
             "Привет, как дела? Café, naïve, Zürich.",

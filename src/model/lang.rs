@@ -7,7 +7,32 @@
 //! language a message is in, from the same word tokens the model reads (no second pass).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
+
+/// FNV-1a for the table of short words: SipHash's protection against chosen keys is not
+/// needed for a fixed table, and it cost more than the lookups.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Table = HashMap<&'static str, u16, BuildHasherDefault<Fnv>>;
 
 /// A language the detector tells apart, or none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -131,10 +156,10 @@ const WORDS: [(Lang, &str); 8] = [
 ];
 
 /// Word → the languages it is a function word of.
-fn table() -> &'static HashMap<&'static str, u16> {
-    static T: OnceLock<HashMap<&'static str, u16>> = OnceLock::new();
+fn table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
     T.get_or_init(|| {
-        let mut t: HashMap<&'static str, u16> = HashMap::new();
+        let mut t = Table::default();
         for (lang, words) in WORDS {
             for w in words.split_whitespace() {
                 *t.entry(w).or_default() |= lang.bit();
@@ -147,10 +172,15 @@ fn table() -> &'static HashMap<&'static str, u16> {
 /// The longest function word in bytes: longer words are not looked up.
 const LONGEST: usize = 14;
 
+/// Words looked up per message: function words are frequent, so the first few hundred
+/// words tell the language as well as all of them.
+const MAX_LOOKUPS: u32 = 400;
+
 /// Counts what a message's tokens say about its language.
 #[derive(Clone, Debug, Default)]
 pub struct Detector {
     hits: [u32; 8],
+    lookups: u32,
     kana: u32,
     han: u32,
     hangul: u32,
@@ -162,15 +192,22 @@ const MIN_HITS: u32 = 4;
 impl Detector {
     /// A word token (as the tokenizer gives it).
     pub fn word(&mut self, w: &str) {
-        if w.len() <= LONGEST
-            && let Some(&bits) = table().get(w)
-        {
+        if w.len() <= LONGEST && self.lookups < MAX_LOOKUPS {
+            self.lookups += 1;
+        } else {
+            return self.hangul_word(w);
+        }
+        if let Some(&bits) = table().get(w) {
             for (i, h) in self.hits.iter_mut().enumerate() {
                 if bits & (1 << i) != 0 {
                     *h += 1;
                 }
             }
         }
+        self.hangul_word(w);
+    }
+
+    fn hangul_word(&mut self, w: &str) {
         if let Some(c) = w.chars().next()
             && ('\u{ac00}'..='\u{d7af}').contains(&c)
         {

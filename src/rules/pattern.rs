@@ -271,6 +271,9 @@ pub struct PatternHit {
 /// mode, and a match counts for the rules whose target includes that text.
 struct LiteralGroup {
     case: Case,
+    /// Whether the phrases are written with characters outside ASCII: they can only
+    /// match a text that has some.
+    non_ascii: bool,
     ac: AhoCorasick,
     /// Pattern index -> owner.
     owners: Vec<Owner>,
@@ -377,13 +380,13 @@ fn inside_word(hay: &str, at: usize) -> bool {
     }
 }
 
-/// Phrases of one case mode, with the owner of each phrase.
+/// Phrases of one case mode and script class, with the owner of each phrase.
 type PhraseList = (Vec<String>, Vec<Owner>);
 
 impl PatternSet {
     /// Compiles `(rule index, spec)` pairs. Specs have been validated.
     pub fn compile<'s>(specs: impl IntoIterator<Item = (usize, &'s PatternSpec)>) -> PatternSet {
-        let mut lits: BTreeMap<Case, PhraseList> = BTreeMap::new();
+        let mut lits: BTreeMap<(Case, bool), PhraseList> = BTreeMap::new();
         let mut regexes = Vec::new();
         for (rule, spec) in specs {
             if let Some(_r) = &spec.regex {
@@ -397,13 +400,13 @@ impl PatternSet {
                 }
                 continue;
             }
-            let e = lits.entry(spec.case).or_default();
             for l in &spec.literals {
                 let p = if spec.case == Case::Insensitive {
                     normalize(l).0
                 } else {
                     l.clone()
                 };
+                let e = lits.entry((spec.case, !p.is_ascii())).or_default();
                 e.0.push(p);
                 e.1.push(Owner {
                     rule,
@@ -415,12 +418,20 @@ impl PatternSet {
         }
         let groups: Vec<LiteralGroup> = lits
             .into_iter()
-            .filter_map(|(case, (pats, owners))| {
-                // A DFA: a few hundred phrases make a small table, and overlapping search
-                // over every text part is the hot loop of content matching.
+            .filter_map(|((case, non_ascii), (pats, owners))| {
+                // ASCII phrases: a DFA, since a thousand phrases over a few dozen byte
+                // classes make a small table, and overlapping search over every text part
+                // is the hot loop of content matching. Phrases in other scripts use most
+                // of the 256 byte values, so their DFA took 36 MB and 0.1 s to build: a
+                // contiguous NFA instead, run only over texts that are not ASCII.
+                let kind = if non_ascii {
+                    AhoCorasickKind::ContiguousNFA
+                } else {
+                    AhoCorasickKind::DFA
+                };
                 let ac = AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
+                    .kind(Some(kind))
                     .build(&pats)
                     .or_else(|_| {
                         AhoCorasick::builder()
@@ -433,6 +444,7 @@ impl PatternSet {
                 targets.dedup();
                 Some(LiteralGroup {
                     case,
+                    non_ascii,
                     ac,
                     owners,
                     targets,
@@ -528,6 +540,9 @@ impl PatternSet {
                     tp.decoded.as_str()
                 };
                 for (hay, is_skel) in [(plain, false)].into_iter().chain(skel.map(|s| (s, true))) {
+                    if g.non_ascii && hay.is_ascii() {
+                        continue;
+                    }
                     for m in g.ac.find_overlapping_iter(hay) {
                         let o = &g.owners[m.pattern().as_usize()];
                         let rule = o.rule;
