@@ -387,11 +387,45 @@ impl Engine {
         }
         self.apply_metas(&mut findings);
         findings.retain(|f| self.is_enabled(&f.id));
+        self.require_corroboration(&mut findings);
         let domains = catch_unwind(AssertUnwindSafe(|| {
             crate::message::links::domains(msg.links())
         }))
         .unwrap_or_default();
         Ok((findings, errors, domains))
+    }
+
+    /// Drops the findings of rules that need corroboration (`corroboration:`, the learned
+    /// models) when no finding of the families named scores enough beside them. When
+    /// every rule of those families is switched off (`--select MDL001`), the rule's
+    /// finding stands alone.
+    fn require_corroboration(&self, findings: &mut Vec<Finding>) {
+        let needs = |f: &Finding| {
+            self.index
+                .get(&f.id)
+                .and_then(|i| self.rules.rules()[i].corroboration.as_ref())
+        };
+        if !findings.iter().any(|f| needs(f).is_some()) {
+            return;
+        }
+        let keep: Vec<bool> = findings
+            .iter()
+            .map(|f| {
+                let Some(c) = needs(f) else { return true };
+                let any_on =
+                    self.rules.rules().iter().enumerate().any(|(i, r)| {
+                        self.needed[i] && r.id != f.id && c.families.contains(&r.family)
+                    });
+                !any_on
+                    || findings.iter().any(|o| {
+                        o.id != f.id
+                            && c.families.contains(&o.family)
+                            && (o.action == Action::Reject || o.score >= c.score)
+                    })
+            })
+            .collect();
+        let mut k = keep.iter();
+        findings.retain(|_| *k.next().unwrap_or(&true));
     }
 
     /// Adds a finding for every meta rule whose combination holds. Meta rules may build on
@@ -607,6 +641,45 @@ mod tests {
     #[test]
     fn engine_is_send_and_sync() {
         assert_send_sync::<Engine>();
+    }
+
+    fn finding(engine: &Engine, id: &str, score: f64) -> Finding {
+        let rule = &engine.rules.rules()[engine.rules.index(id).unwrap()];
+        let mut f = engine.finding(rule, String::new(), Vec::new());
+        f.score = score;
+        f
+    }
+
+    /// The content model counts only beside a strong finding of another kind, unless the
+    /// selection switched every such rule off.
+    #[test]
+    fn the_model_needs_corroboration() {
+        let engine = Engine::new(Config::default()).unwrap();
+        let ids = |mut v: Vec<Finding>, e: &Engine| {
+            e.require_corroboration(&mut v);
+            v.into_iter().map(|f| f.id).collect::<Vec<_>>()
+        };
+        let weak = vec![
+            finding(&engine, "MDL001", 4.0),
+            finding(&engine, "MIME001", 1.0),
+            finding(&engine, "CNT039", 0.5),
+        ];
+        assert_eq!(ids(weak, &engine), ["MIME001", "CNT039"]);
+        let strong = vec![
+            finding(&engine, "MDL001", 4.0),
+            finding(&engine, "CNT040", 3.5),
+        ];
+        assert_eq!(ids(strong, &engine), ["MDL001", "CNT040"]);
+        let alone = Engine::new(Config {
+            select: vec!["MDL001".into(), "MIME".into()],
+            ..Config::default()
+        })
+        .unwrap();
+        let weak = vec![
+            finding(&alone, "MDL001", 4.0),
+            finding(&alone, "MIME001", 1.0),
+        ];
+        assert_eq!(ids(weak, &alone), ["MDL001", "MIME001"]);
     }
 
     /// A check that always panics, claiming an HTML rule.

@@ -12,8 +12,8 @@
 //! and, for the labels that must pass, which rules fire most, and the spam detection rate
 //! (flagged or rejected). Fails when, with every family on, more
 //! than 0.1% of `ham` or of `ham-bulk` is rejected, more than 1% of `ham` or 2% of
-//! `ham-bulk` flagged, or less than
-//! 90.5% of `spam` or 83% of `phish` is caught (the figures reached, less 1.5). Set
+//! `ham-bulk` flagged, or less than the floors below is caught, on the whole corpus and on
+//! the validation slice (the figures reached, less 1.5). Set
 //! `PREFLIGHT_SWEEP_SHOW=ID` to list the messages a rule fires on, and
 //! `PREFLIGHT_SWEEP_FP=1` to list the `ham` and `ham-bulk` messages that do not pass (both
 //! list only messages outside the validation slice, which nobody reads one by one).
@@ -199,7 +199,7 @@ fn corpus_sweep() {
             t["drafts"]
         );
     }
-    slices(&manifest, &records);
+    let table = slices(&manifest, &records);
     let mut failed = Vec::new();
     for label in ["ham", "ham-bulk"] {
         let Some(t) = labels.get(label) else {
@@ -217,7 +217,7 @@ fn corpus_sweep() {
         }
     }
     // Detection floors at the figures reached (with the content model), less 1.5 points.
-    for (label, floor) in [("spam", 90.5), ("phish", 83.0)] {
+    for (label, floor) in [("spam", SPAM_FLOOR), ("phish", PHISH_FLOOR)] {
         if let Some(t) = labels.get(label) {
             let caught = share(t, "flag") + share(t, "reject");
             if caught < floor {
@@ -225,8 +225,39 @@ fn corpus_sweep() {
             }
         }
     }
+    // The same on the validation slice, the figures nothing was fitted to.
+    let caught = |label: &str| {
+        let [p, f, r] = table
+            .get(&("validation".to_string(), label.to_string()))
+            .copied()
+            .unwrap_or_default();
+        100.0 * (f + r) as f64 / (p + f + r).max(1) as f64
+    };
+    for (label, floor) in VALIDATION_FLOORS {
+        let c = caught(label);
+        if c < *floor {
+            failed.push(format!("validation {label}: caught {c:.2}% < {floor}%"));
+        }
+    }
+    for (label, most) in [("ham", 1.0), ("ham-bulk", 2.0)] {
+        let c = caught(label);
+        if c > most {
+            failed.push(format!("validation {label}: flagged {c:.2}% > {most}%"));
+        }
+    }
     assert!(failed.is_empty(), "limits exceeded: {failed:?}");
 }
+
+/// Whole-corpus detection floors: the figures reached, less 1.5 points. (The content
+/// model now judges only the languages it learnt ham and spam of, and counts only beside
+/// a strong finding of another kind: the phishing-pot messages in Portuguese, German and
+/// Dutch lost the points it gave them for their language, and the tuning part the points
+/// it gave where nothing else was strong.)
+const SPAM_FLOOR: f64 = 86.0;
+const PHISH_FLOOR: f64 = 77.6;
+
+/// Validation-slice detection floors: the figures reached, less 1.5 points.
+const VALIDATION_FLOORS: &[(&str, f64)] = &[("spam", 85.3), ("phish", 74.2)];
 
 /// The validation slice: 30% of each source by a seeded hash of the path (the library's
 /// own, as `preflight train` holds it out), held out from tuning. Its figures are
@@ -238,7 +269,7 @@ fn validation_slice(manifest: &str) -> BTreeSet<String> {
 /// Prints pass/flag/reject per label on the tuning part and on the validation slice, and
 /// per source on the validation slice (each source's own figures: mail of one origin that
 /// no rule was fitted to is the closest a rule set gets to a source held out).
-fn slices(manifest: &str, records: &[Value]) {
+fn slices(manifest: &str, records: &[Value]) -> BTreeMap<(String, String), [u64; 3]> {
     let slice = validation_slice(manifest);
     let source: BTreeMap<&str, &str> = manifest
         .lines()
@@ -295,6 +326,7 @@ fn slices(manifest: &str, records: &[Value]) {
             pct(f + r)
         );
     }
+    table
 }
 
 /// Attachment features `FEATURES.tsv` records, and the rules that report each.

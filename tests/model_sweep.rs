@@ -12,7 +12,8 @@
 //!   of the tuning part, each judging the fifth it never saw. With
 //!   `PREFLIGHT_MODEL_GRID=1` it also prints what other MDL001 curves would give there:
 //!   the curve is chosen on these figures, never on the validation slice. With
-//!   `PREFLIGHT_SWEEP_FP=1` it lists the ham and ham-bulk it flags or refuses.
+//!   `PREFLIGHT_SWEEP_FP=1` it lists the ham and ham-bulk it flags or refuses (here and
+//!   held out by source, the tuning part only).
 //!
 //! The shipped model's own figures on the validation slice are in the corpus sweep.
 //! Fails when a held-out source's ham or ham-bulk is rejected more than 0.3%, or its
@@ -112,14 +113,15 @@ fn read(dir: &Path, r: &Row) -> Vec<u8> {
 /// issue's target (ham flagged <= 1%) is not reached for every source: see DESIGN.md.
 const REACHED: &[(&str, &str, f64)] = &[
     ("csdmc2010", "ham", 0.0),
-    ("csdmc2010", "spam", 79.96),
-    ("foff-milter", "ham-bulk", 10.26),
-    ("foff-milter", "spam", 74.18),
+    ("csdmc2010", "spam", 79.59),
+    ("foff-milter", "ham-bulk", 2.05),
+    ("foff-milter", "spam", 73.24),
     ("mlist-openbmc", "ham", 0.0),
     ("mlist-usrp", "ham", 0.0),
-    ("phishing-pot-dev", "phish", 69.10),
+    ("phishing-pot-dev", "phish", 78.30),
     ("sa-public", "ham", 1.03),
-    ("sa-public", "spam", 88.09),
+    ("sa-public", "spam", 88.24),
+    ("sa-tdata", "ham-bulk", 10.0),
 ];
 
 /// The problems of a table: ham over the figures reached, spam under them.
@@ -225,6 +227,7 @@ fn source_held_out() {
     sources.dedup();
     let env = Envelope::default();
     let grid = std::env::var_os("PREFLIGHT_MODEL_GRID").is_some();
+    let show_fp = std::env::var_os("PREFLIGHT_SWEEP_FP").is_some();
     let slice = corpus::validation_slice(&rows);
     let mut seen = Seen::new();
     let mut table = Table::new();
@@ -246,6 +249,17 @@ fn source_held_out() {
             let raw = read(&dir, r);
             let rep = engine.check(&raw, &env);
             count(&mut table, (src.to_string(), r.label.clone()), rep.verdict);
+            if show_fp
+                && !slice.contains(&r.path)
+                && r.is_spam() == Some(false)
+                && rep.verdict != Verdict::Pass
+            {
+                let ids: Vec<&str> = rep.findings.iter().map(|f| f.id.as_str()).collect();
+                println!(
+                    "  {:?} {} {}: {} {ids:?}",
+                    rep.verdict, r.label, r.path, rep.score
+                );
+            }
             // Curves are compared on the tuning part only.
             if let Some(rest) = rest.as_ref().filter(|_| !slice.contains(&r.path)) {
                 seen.push(judged(&model, rest, &raw, r));
@@ -292,7 +306,10 @@ fn out_of_fold_on_the_tuning_part() {
             let rep = engine.check(&raw, &env);
             if show_fp && r.is_spam() == Some(false) && rep.verdict != Verdict::Pass {
                 let ids: Vec<&str> = rep.findings.iter().map(|f| f.id.as_str()).collect();
-                println!("  {:?} {} {}: {} {ids:?}", rep.verdict, r.label, r.path, rep.score);
+                println!(
+                    "  {:?} {} {}: {} {ids:?}",
+                    rep.verdict, r.label, r.path, rep.score
+                );
             }
             count(&mut table, ("all".into(), r.label.clone()), rep.verdict);
             count(&mut table, (r.source.clone(), r.label.clone()), rep.verdict);

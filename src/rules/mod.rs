@@ -347,6 +347,9 @@ pub struct Rule {
     /// fraction of score)` points, rising; the hit scores `score` times the fraction
     /// interpolated at its probability. Empty for every other rule.
     pub curve: Vec<(f64, f64)>,
+    /// The evidence of other kinds the rule needs beside it to count (`corroboration:`),
+    /// if any.
+    pub corroboration: Option<Corroboration>,
     /// Examples.
     pub examples: Examples,
     /// Whether the rule runs.
@@ -355,6 +358,17 @@ pub struct Rule {
     pub origin: Origin,
     /// Where it was last overridden, if it was.
     pub overridden_at: Option<Origin>,
+}
+
+/// What a rule needs beside it to count: a finding of at least `score` from a rule of
+/// one of `families` (not the rule's own). A learned model's opinion alone does not make
+/// a verdict; beside strong evidence of another kind it does.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Corroboration {
+    /// The smallest score of a corroborating finding.
+    pub score: f64,
+    /// The families whose findings corroborate.
+    pub families: Vec<String>,
 }
 
 /// A problem found while loading rules, with its place.
@@ -407,6 +421,7 @@ const RULE_FIELDS: &[&str] = &[
     "none_of",
     "at_least",
     "curve",
+    "corroboration",
 ];
 const OVERRIDE_FIELDS: &[&str] = &["id", "score", "action", "enabled", "predicts"];
 
@@ -756,6 +771,7 @@ impl Loader {
         let examples = self.examples(file, m, &id);
         let fixes = self.fixes(file, m, &id);
         let curve = self.curve(file, m, &id);
+        let corroboration = self.corroboration(file, m, &id);
         if !curve.is_empty() && (pattern.is_some() || meta.is_some()) {
             self.problem(
                 at.clone(),
@@ -778,6 +794,7 @@ impl Loader {
             pattern,
             meta,
             curve,
+            corroboration,
             examples,
             enabled,
             origin: at,
@@ -919,7 +936,37 @@ impl Loader {
         Some(list)
     }
 
-    /// `fixes:`, a map from a place (kebab-case) to the fix for a defect there.
+    /// `corroboration: {score: 2.5, families: [content, links]}`: a positive score and
+    /// known families.
+    fn corroboration(&mut self, file: &str, m: &SpannedMap, id: &str) -> Option<Corroboration> {
+        let v = m.get("corroboration")?;
+        let o = v.value.as_object();
+        let score = o.and_then(|o| o.get("score")).and_then(Value::as_f64);
+        let families: Option<Vec<String>> = o
+            .and_then(|o| o.get("families"))
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().map(|f| f.as_str().map(str::to_string)).collect());
+        let known = |f: &String| FAMILIES.iter().any(|(name, _)| name == f);
+        match (score, families) {
+            (Some(score), Some(families))
+                if score > 0.0
+                    && !families.is_empty()
+                    && families.iter().all(known)
+                    && o.is_some_and(|o| o.len() == 2) =>
+            {
+                Some(Corroboration { score, families })
+            }
+            _ => {
+                self.problem(
+                    origin(file, &v.referenced),
+                    id,
+                    "`corroboration` must be {score: N, families: [...]} with a positive score and known families",
+                );
+                None
+            }
+        }
+    }
+
     /// `curve: [[0.9, 0.0], [0.99, 1.0]]`: at least two points, probabilities rising
     /// strictly inside 0..=1, fractions of the score from 0 to 1 and never falling.
     fn curve(&mut self, file: &str, m: &SpannedMap, id: &str) -> Vec<(f64, f64)> {
@@ -951,6 +998,7 @@ impl Loader {
         points.unwrap_or_default()
     }
 
+    /// `fixes:`, a map from a place (kebab-case) to the fix for a defect there.
     fn fixes(&mut self, file: &str, m: &SpannedMap, id: &str) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let Some(v) = m.get("fixes") else {
@@ -1295,6 +1343,32 @@ mod tests {
         assert_eq!(r.score, 1.5);
         assert_eq!(r.predicts, vec!["550 5.7.1 no"]);
         assert_eq!(r.origin.line, 2);
+    }
+
+    #[test]
+    fn corroboration_is_read_and_checked() {
+        let s = load(&format!(
+            "{GOOD}    corroboration: {{score: 2.5, families: [content, links]}}\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            s.get("HDR900").unwrap().corroboration,
+            Some(Corroboration {
+                score: 2.5,
+                families: vec!["content".into(), "links".into()]
+            })
+        );
+        for bad in [
+            "{score: 0, families: [content]}",
+            "{score: 2, families: [contents]}",
+            "{score: 2}",
+            "{score: 2, families: [content], extra: 1}",
+        ] {
+            let e = load(&format!("{GOOD}    corroboration: {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("`corroboration` must be"), "{bad}: {e}");
+        }
     }
 
     #[test]
