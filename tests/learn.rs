@@ -278,10 +278,14 @@ fn train_writes_a_model_that_check_uses() {
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap());
     let probe = d.join("probe.eml");
     std::fs::write(&probe, message(SPAM_WORDS, 777, "Great offer")).unwrap();
+    // The model alone (it counts only beside strong findings of other families, which
+    // this probe has none of).
     let o = run(&[
         "check",
         "--format",
         "json",
+        "--select",
+        "MDL001",
         "--model",
         out.to_str().unwrap(),
         probe.to_str().unwrap(),
