@@ -408,6 +408,22 @@ pub fn rule_doc(r: &Rule, enabled: bool, o: &HumanOptions) -> String {
             let _ = writeln!(out, "  kind:    code");
         }
     }
+    if !r.curve.is_empty() {
+        let points: Vec<String> = r
+            .curve
+            .iter()
+            .map(|(p, f)| format!("{p} -> {}", f * r.score))
+            .collect();
+        let _ = writeln!(out, "  curve:   {}", points.join(", "));
+    }
+    if let Some(c) = &r.corroboration {
+        let line = format!(
+            "counts only beside a finding of {} or more in {}",
+            c.score,
+            c.families.join(", ")
+        );
+        out.push_str(&wrap(&line, "           ", "  needs:   ", o.width));
+    }
     let _ = writeln!(out, "  defined: {}", r.origin);
     if let Some(o) = &r.overridden_at {
         let _ = writeln!(out, "  overridden at: {o}");
