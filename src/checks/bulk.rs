@@ -2,7 +2,7 @@
 //! (one-click unsubscribe, RFC 8058), for marketing and subscribed commercial mail.
 //!
 //! Mail relayed by a list server (a discussion list, a Google or Yahoo group) is judged
-//! as list mail: [`list_traffic`] tells it apart by the marks list servers leave, and the
+//! as list mail: `list_traffic` tells it apart by the marks list servers leave, and the
 //! one-click rules leave it alone. Gmail's sender guidelines ask forwarders and mailing
 //! lists for other things (ARC headers, a List-Id, not impersonating the poster), and
 //! their one-click unsubscribe requirement is for marketing and subscribed messages.
