@@ -28,6 +28,9 @@ pub struct Engine {
     probed: Vec<bool>,
     index: IdIndex,
     checks: Vec<Box<dyn Check>>,
+    /// Per check: whether every rule of it that runs needs corroboration, so it runs
+    /// last, and only when something could corroborate it.
+    deferred: Vec<bool>,
     patterns: PatternSet,
     models: crate::model::Models,
 }
@@ -222,6 +225,15 @@ impl Engine {
                     .any(|id| index.get(id).is_some_and(|i| needed[i]))
             })
             .collect();
+        let deferred: Vec<bool> = checks
+            .iter()
+            .map(|c| {
+                c.ids()
+                    .iter()
+                    .filter_map(|id| index.get(id).filter(|&i| needed[i]))
+                    .all(|i| rules.rules()[i].corroboration.is_some())
+            })
+            .collect();
         let probed = probed_rules(&rules, &config);
         let patterns = PatternSet::compile(
             rules
@@ -239,6 +251,7 @@ impl Engine {
             probed,
             index,
             checks,
+            deferred,
             patterns,
             models,
         })
@@ -326,24 +339,28 @@ impl Engine {
         let probe = |tp: &crate::message::text::TextPart| {
             probe_hits(&self.rules, &self.patterns, &self.probed, tp)
         };
-        for c in &self.checks {
-            let mut cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled)
-                .with_probe(&probe)
-                .with_models(&self.models);
-            match catch_unwind(AssertUnwindSafe(|| {
-                c.run(&msg, &mut cx);
-                cx.into_hits()
-            })) {
-                Ok(hits) => findings.extend(self.merge_hits(hits)),
-                Err(_) => {
-                    let family = c
-                        .ids()
-                        .first()
-                        .and_then(|id| self.index.get(id))
-                        .map_or("?", |i| self.rules.rules()[i].family.as_str());
-                    errors.push((format!("the {family} check panicked"), family.to_string()));
+        let run =
+            |c: &dyn Check, findings: &mut Vec<Finding>, errors: &mut Vec<(String, String)>| {
+                let mut cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled)
+                    .with_probe(&probe)
+                    .with_models(&self.models);
+                match catch_unwind(AssertUnwindSafe(|| {
+                    c.run(&msg, &mut cx);
+                    cx.into_hits()
+                })) {
+                    Ok(hits) => findings.extend(self.merge_hits(hits)),
+                    Err(_) => {
+                        let family = c
+                            .ids()
+                            .first()
+                            .and_then(|id| self.index.get(id))
+                            .map_or("?", |i| self.rules.rules()[i].family.as_str());
+                        errors.push((format!("the {family} check panicked"), family.to_string()));
+                    }
                 }
-            }
+            };
+        for (c, _) in self.checks.iter().zip(&self.deferred).filter(|(_, d)| !**d) {
+            run(c.as_ref(), &mut findings, &mut errors);
         }
         if !self.patterns.is_empty() {
             let en = |i: usize| self.needed[i];
@@ -387,6 +404,20 @@ impl Engine {
         }
         self.apply_metas(&mut findings);
         findings.retain(|f| self.is_enabled(&f.id));
+        // The checks whose rules all need corroboration (the content model) run only
+        // when some finding could corroborate one of them: most legitimate mail never
+        // pays for them.
+        for (c, _) in self.checks.iter().zip(&self.deferred).filter(|(_, d)| **d) {
+            let wanted = c.ids().iter().any(|id| {
+                self.index
+                    .get(id)
+                    .and_then(|i| self.rules.rules()[i].corroboration.as_ref())
+                    .is_some_and(|cor| self.corroborated(id, cor, &findings))
+            });
+            if wanted {
+                run(c.as_ref(), &mut findings, &mut errors);
+            }
+        }
         self.require_corroboration(&mut findings);
         let domains = catch_unwind(AssertUnwindSafe(|| {
             crate::message::links::domains(msg.links())
@@ -410,22 +441,33 @@ impl Engine {
         }
         let keep: Vec<bool> = findings
             .iter()
-            .map(|f| {
-                let Some(c) = needs(f) else { return true };
-                let any_on =
-                    self.rules.rules().iter().enumerate().any(|(i, r)| {
-                        self.needed[i] && r.id != f.id && c.families.contains(&r.family)
-                    });
-                !any_on
-                    || findings.iter().any(|o| {
-                        o.id != f.id
-                            && c.families.contains(&o.family)
-                            && (o.action == Action::Reject || o.score >= c.score)
-                    })
-            })
+            .map(|f| needs(f).is_none_or(|c| self.corroborated(&f.id, c, findings)))
             .collect();
         let mut k = keep.iter();
         findings.retain(|_| *k.next().unwrap_or(&true));
+    }
+
+    /// Whether rule `id`'s corroboration `c` holds among `findings`: a finding of another
+    /// rule of its families that refuses or scores enough, or no rule of those families
+    /// runs at all.
+    fn corroborated(
+        &self,
+        id: &str,
+        c: &crate::rules::Corroboration,
+        findings: &[Finding],
+    ) -> bool {
+        let any_on = self
+            .rules
+            .rules()
+            .iter()
+            .enumerate()
+            .any(|(i, r)| self.needed[i] && r.id != id && c.families.contains(&r.family));
+        !any_on
+            || findings.iter().any(|o| {
+                o.id != id
+                    && c.families.contains(&o.family)
+                    && (o.action == Action::Reject || o.score >= c.score)
+            })
     }
 
     /// Adds a finding for every meta rule whose combination holds. Meta rules may build on
@@ -698,6 +740,7 @@ mod tests {
     fn a_panicking_check_is_named_and_the_others_still_run() {
         let mut engine = Engine::new(Config::default()).unwrap();
         engine.checks.push(Box::new(Panics));
+        engine.deferred.push(false);
         let r = engine.check(
             include_bytes!("../samples/canary.eml"),
             &Envelope::default(),

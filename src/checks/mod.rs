@@ -308,7 +308,8 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(auth::AuthCheck),
         Box::new(recipients::RecipientsCheck),
         Box::new(impersonation::ImpersonationCheck),
-        Box::new(model::ModelCheck),
+        Box::new(model::ContentModelCheck),
+        Box::new(model::SiteModelCheck),
     ]
 }
 
