@@ -87,7 +87,7 @@ fn judged(
     rest: &Engine,
     raw: &[u8],
     r: &Row,
-) -> (String, String, f64, f64, bool) {
+) -> Judged {
     let msg = preflight::message::Message::parse_with(raw, 10_000);
     let a = tokens::analyse(&msg);
     let p = if model.judges(a.lang) {
@@ -100,7 +100,47 @@ fn judged(
         .findings
         .iter()
         .any(|f| f.action == preflight::Action::Reject);
-    (r.label.clone(), r.source.clone(), p, o.score, hard)
+    // What could corroborate MDL001: its families' strongest finding and their sum.
+    let families = rest
+        .rules()
+        .rules()
+        .iter()
+        .find(|r| r.id == "MDL001")
+        .and_then(|r| r.corroboration.as_ref())
+        .map(|c| c.families.clone())
+        .unwrap_or_default();
+    let (mut best, mut sum) = (0.0f64, 0.0f64);
+    for f in o.findings.iter().filter(|f| families.contains(&f.family)) {
+        let s = if f.action == preflight::Action::Reject {
+            f64::INFINITY
+        } else {
+            f.score
+        };
+        best = best.max(s);
+        sum += s;
+    }
+    Judged {
+        label: r.label.clone(),
+        source: r.source.clone(),
+        p,
+        rest: o.score,
+        hard,
+        best,
+        sum,
+    }
+}
+
+/// One message as the grid sees it: label, source, MDL001's probability, the rest of
+/// the engine's score, whether the rest rejects on its own, and the strongest finding and
+/// the sum of findings in the families that corroborate MDL001.
+struct Judged {
+    label: String,
+    source: String,
+    p: f64,
+    rest: f64,
+    hard: bool,
+    best: f64,
+    sum: f64,
 }
 
 fn read(dir: &Path, r: &Row) -> Vec<u8> {
@@ -157,56 +197,71 @@ fn problems(table: &Table) -> Vec<String> {
     out
 }
 
-/// Per message: label, source, MDL001's probability, the rest of the engine's score, and
-/// whether the rest rejects on its own.
-type Seen = Vec<(String, String, f64, f64, bool)>;
+type Seen = Vec<Judged>;
 
-/// What other MDL001 curves would give on `seen` (PREFLIGHT_MODEL_GRID=1).
+/// What other MDL001 curves and corroboration bars would give on `seen`
+/// (PREFLIGHT_MODEL_GRID=1).
 fn print_grid(title: &str, seen: &Seen) {
     let config = Config::default();
     let (flag, reject) = (config.thresholds.flag, config.thresholds.reject);
-    println!("\nMDL001 curves [p0, p1, p2] -> [0, top/2, top], {title}; flagged/rejected, caught:");
+    println!(
+        "\nMDL001 curves [p0, p1, p2] -> [0, top/2, top] and corroboration bars, {title}; flagged/rejected, caught:"
+    );
+    // A bar: one finding of that score (`one`), or the family sum of that score (`sum`).
+    let bars: [(&str, f64); 7] = [
+        ("none", 0.0),
+        ("one", 1.5),
+        ("one", 2.0),
+        ("one", 2.5),
+        ("sum", 2.0),
+        ("sum", 2.5),
+        ("sum", 3.0),
+    ];
     for (a, b, c) in [
-        (0.85, 0.95, 0.995),
         (0.9, 0.97, 0.995),
-        (0.9, 0.98, 0.998),
         (0.95, 0.99, 0.999),
         (0.97, 0.995, 0.9995),
-        (0.8, 0.95, 0.99),
     ] {
-        for top in [3.0, 4.0, 4.5, 6.0, 8.0] {
-            let curve = Curve(vec![(a, 0.0), (b, top / 2.0), (c, top)]);
-            let mut t = Table::new();
-            for (label, src, p, score, hard) in seen {
-                let s = score + curve.at(*p);
-                let v = if *hard || s >= reject {
-                    Verdict::Reject
-                } else if s >= flag {
-                    Verdict::Flag
-                } else {
-                    Verdict::Pass
+        for top in [3.0, 4.0, 5.0, 6.0] {
+            for (kind, bar) in bars {
+                let curve = Curve(vec![(a, 0.0), (b, top / 2.0), (c, top)]);
+                let mut t = Table::new();
+                for j in seen {
+                    let held = match kind {
+                        "one" => j.best >= bar,
+                        "sum" => j.sum >= bar,
+                        _ => true,
+                    };
+                    let s = j.rest + if held { curve.at(j.p) } else { 0.0 };
+                    let v = if j.hard || s >= reject {
+                        Verdict::Reject
+                    } else if s >= flag {
+                        Verdict::Flag
+                    } else {
+                        Verdict::Pass
+                    };
+                    count(&mut t, ("all".into(), j.label.clone()), v);
+                    count(&mut t, (j.source.clone(), j.label.clone()), v);
+                }
+                let cell = |src: &str, l: &str| {
+                    let [p, f, r] = t
+                        .get(&(src.to_string(), l.to_string()))
+                        .copied()
+                        .unwrap_or_default();
+                    let n = (p + f + r).max(1) as f64;
+                    (100.0 * f as f64 / n, 100.0 * r as f64 / n)
                 };
-                count(&mut t, ("all".into(), label.clone()), v);
-                count(&mut t, (src.clone(), label.clone()), v);
+                let (hf, hr) = cell("all", "ham");
+                let (bf, br) = cell("all", "ham-bulk");
+                let (sf, sr) = cell("all", "spam");
+                let (pf, pr) = cell("all", "phish");
+                let (ff, fr) = cell("foff-milter", "ham-bulk");
+                println!(
+                    "  [{a}, {b}, {c}] top {top} {kind} {bar}: ham {hf:.2}/{hr:.2}  ham-bulk {bf:.2}/{br:.2} (foff {ff:.2}/{fr:.2})  spam {:.2}  phish {:.2}",
+                    sf + sr,
+                    pf + pr
+                );
             }
-            let cell = |src: &str, l: &str| {
-                let [p, f, r] = t
-                    .get(&(src.to_string(), l.to_string()))
-                    .copied()
-                    .unwrap_or_default();
-                let n = (p + f + r).max(1) as f64;
-                (100.0 * f as f64 / n, 100.0 * r as f64 / n)
-            };
-            let (hf, hr) = cell("all", "ham");
-            let (bf, br) = cell("all", "ham-bulk");
-            let (sf, sr) = cell("all", "spam");
-            let (pf, pr) = cell("all", "phish");
-            let (ff, fr) = cell("foff-milter", "ham-bulk");
-            println!(
-                "  [{a}, {b}, {c}] top {top}: ham {hf:.2}/{hr:.2}  ham-bulk {bf:.2}/{br:.2} (foff {ff:.2}/{fr:.2})  spam {:.2}  phish {:.2}",
-                sf + sr,
-                pf + pr
-            );
         }
     }
 }

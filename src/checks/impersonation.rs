@@ -53,21 +53,17 @@ fn unmasked(name: &str) -> String {
 }
 
 /// The first brand named in `text` as written (`plain`, looked up only when `plain` is
-/// wanted) and the first other one named once its look-alikes are read as the letters
-/// they imitate (looked up only when there are look-alikes to read).
+/// wanted) and the first one named only once its look-alikes are read as the letters
+/// they imitate (`masked`).
 fn brand_in<'l>(
     lists: &'l Lists,
     text: &str,
     want_plain: bool,
 ) -> (Option<&'l Brand>, Option<&'l Brand>) {
-    let unmasked = unmasked(text);
-    let disguised = unmasked != text.to_lowercase();
-    let plain = (want_plain || disguised)
+    let plain = want_plain
         .then(|| lists.brand_named(text, |_| true))
         .flatten();
-    let masked = disguised
-        .then(|| lists.brand_named(&unmasked, |b| plain.is_none_or(|p| p.key != b.key)))
-        .flatten();
+    let masked = lists.brand_disguised(text, &unmasked(text), |_| true);
     (plain, masked)
 }
 
@@ -362,6 +358,11 @@ mod tests {
         assert!(m("PayPal <service@pay.example>", "x").is_empty());
         assert!(m("IKEA Ireland <news@ikea.ie>", "Ideas for the kitchen").is_empty());
         assert!(m("Ann <ann@example.com>", "In the garden").is_empty());
+        // A lower-case l for an I: "lRS", "OpenAl"; never a real i for an l.
+        assert_eq!(m("Annual Tax <r@x.example>", "[ lRS ] refund"), ["IMP001"]);
+        assert_eq!(m("OpenAl Airdrop <a@x.example>", "x"), ["IMP001"]);
+        assert!(m("Dhi Group <news@dhigroup.example>", "x").is_empty());
+        assert!(m("IRS <news@x.example>", "PayPal and Apple").is_empty());
         assert_eq!(m("Mercado PayPal <pp.help@gmail.com>", "x"), ["IMP002"]);
         assert!(m("Google <someone@gmail.com>", "x").is_empty());
         assert_eq!(

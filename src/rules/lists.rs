@@ -41,6 +41,8 @@ pub struct Lists {
     hosting_platforms: HashSet<String>,
     /// Each brand's key, with the brand's index.
     brand_keys: HashMap<String, usize>,
+    /// Each brand's key with its `i`s written as `l` (`fold_il`), with the brands' indexes.
+    brand_folded: HashMap<String, Vec<usize>>,
     /// Confusable skeleton of each brand domain's name label, with the brand's index.
     brand_skeletons: HashMap<String, usize>,
     /// Every brand domain, with the brand's index.
@@ -142,6 +144,11 @@ impl Lists {
         }
         for (i, b) in lists.brands.iter().enumerate() {
             lists.brand_keys.entry(b.key.clone()).or_insert(i);
+            lists
+                .brand_folded
+                .entry(fold_il(&b.key))
+                .or_default()
+                .push(i);
             for d in &b.domains {
                 lists
                     .brand_skeletons
@@ -189,6 +196,43 @@ impl Lists {
             });
         }
         found
+    }
+
+    /// The first brand that `unmasked` names and `text` does not, that `wanted` accepts:
+    /// `unmasked` is `text` with its look-alikes read as the letters they imitate (a
+    /// capital I as l, Cyrillic а as a). A run of up to four of its words spells the
+    /// brand's key, where an `l` may also stand for an `i` (a lower-case l and a capital
+    /// I are one glyph in most sans-serif fonts: "lRS", "OpenAl"), but the same run of
+    /// `text` is not the key. A real `i` never stands for an `l` ("Dhi" is not DHL).
+    pub fn brand_disguised(
+        &self,
+        text: &str,
+        unmasked: &str,
+        wanted: impl Fn(&Brand) -> bool,
+    ) -> Option<&Brand> {
+        let runs = |t: &str| {
+            let mut v = Vec::new();
+            word_runs(t, |r| {
+                v.push(r.to_string());
+                false
+            });
+            v
+        };
+        let (written, read) = (runs(text), runs(unmasked));
+        if written.len() != read.len() {
+            return None;
+        }
+        written.iter().zip(&read).find_map(|(w, r)| {
+            self.brand_folded
+                .get(&fold_il(r))?
+                .iter()
+                .map(|&i| &self.brands[i])
+                .find(|b| {
+                    *w != b.key
+                        && r.chars().zip(b.key.chars()).all(|(c, k)| c != 'i' || k == 'i')
+                        && wanted(b)
+                })
+        })
     }
 
     /// The shared domain of a web or app hosting platform that `domain` is a subdomain
@@ -392,6 +436,11 @@ pub fn word_runs(name: &str, mut f: impl FnMut(&str) -> bool) -> bool {
         }
     }
     false
+}
+
+/// `s` with every `i` written as `l`: the letters a disguise swaps.
+fn fold_il(s: &str) -> String {
+    s.replace('i', "l")
 }
 
 /// The label that names the owner of `domain`: the one before the public suffix, with the
