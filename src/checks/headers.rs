@@ -426,6 +426,13 @@ impl HeadersCheck {
                 && let Some(b) = [name.to_string(), deconfuse(name)]
                     .iter()
                     .find_map(|n| cx.lists.brand_named(n, |b| !b.owns(domain)))
+                // A platform that sends for the brand (reviews, surveys, tickets) links
+                // to the brand's own site; a disguise links elsewhere.
+                && !msg
+                    .links()
+                    .iter()
+                    .filter_map(|l| l.host.as_deref())
+                    .any(|h| b.owns(h))
             {
                 cx.hit(
                     "HDR024",

@@ -305,7 +305,13 @@ impl Check for ImpersonationCheck {
                     words.iter().map(|&(a, b)| &tp.decoded[a..b]).collect();
                 distinct.sort_unstable();
                 distinct.dedup();
-                if distinct.len() >= BODY_WORDS {
+                // Tag characters and the ideographic variation selectors have no use
+                // between Latin letters: one such word is disguise enough.
+                let tagged = distinct.iter().any(|w| {
+                    w.chars()
+                        .any(|c| matches!(c as u32, 0xe0000..=0xe007f | 0xe0100..=0xe01ef))
+                });
+                if distinct.len() >= BODY_WORDS || tagged {
                     let (a, b) = words[0];
                     cx.hit(
                         "IMP004",
@@ -403,5 +409,14 @@ mod tests {
         }
         let subject = "From: a@example.com\nTo: b@example.org\nSubject: =?UTF-8?B?WW91ciBDcnnRgHRvIGlzIHJlc3RyaWN00LVk?=\n\nHello.\n";
         assert_eq!(ids(subject), ["IMP004"]);
+        // In a body, one word with tag characters or ideographic variation selectors
+        // between its letters is enough; one with zero-width joiners is not.
+        let tag = "\u{e0139}";
+        let body = |w: &str| {
+            format!("From: a@example.com\nTo: b@example.org\nSubject: Renewal\nContent-Type: text/plain; charset=utf-8\n\nYour {w} 365 renewal failed.\n")
+        };
+        let tagged = format!("M{tag}i{tag}c{tag}rosoft");
+        assert_eq!(ids(&body(&tagged)), ["IMP004"]);
+        assert!(ids(&body("M\u{200d}i\u{200d}c\u{200d}rosoft")).is_empty());
     }
 }
