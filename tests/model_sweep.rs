@@ -82,12 +82,7 @@ fn print(title: &str, table: &Table) {
 }
 
 /// MDL001's probability for `raw` and what the engine without MDL001 makes of it.
-fn judged(
-    model: &LinearModel,
-    rest: &Engine,
-    raw: &[u8],
-    r: &Row,
-) -> Judged {
+fn judged(model: &LinearModel, rest: &Engine, raw: &[u8], r: &Row) -> Judged {
     let msg = preflight::message::Message::parse_with(raw, 10_000);
     let a = tokens::analyse(&msg);
     let p = if model.judges(a.lang) {

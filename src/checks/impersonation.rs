@@ -413,7 +413,9 @@ mod tests {
         // between its letters is enough; one with zero-width joiners is not.
         let tag = "\u{e0139}";
         let body = |w: &str| {
-            format!("From: a@example.com\nTo: b@example.org\nSubject: Renewal\nContent-Type: text/plain; charset=utf-8\n\nYour {w} 365 renewal failed.\n")
+            format!(
+                "From: a@example.com\nTo: b@example.org\nSubject: Renewal\nContent-Type: text/plain; charset=utf-8\n\nYour {w} 365 renewal failed.\n"
+            )
         };
         let tagged = format!("M{tag}i{tag}c{tag}rosoft");
         assert_eq!(ids(&body(&tagged)), ["IMP004"]);

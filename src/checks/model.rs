@@ -19,11 +19,15 @@ const MIN_FEATURES: usize = 8;
 /// How each bucket of `wanted` reads: the first token of `msg` that falls in it.
 fn describe(msg: &Message<'_>, wanted: &[u32]) -> Vec<String> {
     let mut names: Vec<Option<String>> = vec![None; wanted.len()];
-    tokens::for_each(msg, &mut |t| {
+    let done = std::cell::Cell::new(wanted.is_empty());
+    let mut left = wanted.len();
+    tokens::for_each_until(msg, &done, &mut |t| {
         let b = t.bucket();
         for (i, w) in wanted.iter().enumerate() {
             if *w == b && names[i].is_none() {
                 names[i] = Some(t.describe());
+                left -= 1;
+                done.set(left == 0);
             }
         }
     });

@@ -11,6 +11,8 @@
 //! and a model that learnt a honeypot owner's name would score everyone of that name.
 //! The same pass tells the message's language ([`super::lang`]).
 
+use std::cell::Cell;
+
 use unicode_script::{Script, UnicodeScript};
 
 use super::lang::{Detector, Lang};
@@ -146,7 +148,7 @@ fn text_tokens<'t>(
     let mut prev: Option<&'t str> = None;
     let mut it = text.char_indices().peekable();
     while let Some((start, c)) = it.next() {
-        if budget == 0 {
+        if budget == 0 || skip.done.is_some_and(Cell::get) {
             break;
         }
         if is_cjk(c) {
@@ -253,6 +255,8 @@ fn text_tokens<'t>(
 struct Skip<'d> {
     recipients: Vec<String>,
     extra: &'d [&'d str],
+    /// Set by the caller's sink when it has read all it wants.
+    done: Option<&'d Cell<bool>>,
 }
 
 impl Skip<'_> {
@@ -281,15 +285,27 @@ fn recipient_words(msg: &Message<'_>) -> Vec<String> {
 /// Calls `f` for every token of `msg`, in a fixed order: Subject, sender name, text
 /// parts, link domains.
 pub fn for_each<'m>(msg: &'m Message<'_>, f: &mut dyn FnMut(Token<'_>)) {
-    for_each_skipping(msg, &[], f)
+    for_each_skipping(msg, &[], None, f)
 }
 
-fn for_each_skipping<'m>(msg: &'m Message<'_>, extra: &[&str], f: &mut dyn FnMut(Token<'_>)) {
+/// [`for_each`] until `done` is set (by `f`, when it has read all it wants).
+pub fn for_each_until<'m>(msg: &'m Message<'_>, done: &Cell<bool>, f: &mut dyn FnMut(Token<'_>)) {
+    for_each_skipping(msg, &[], Some(done), f)
+}
+
+fn for_each_skipping<'m>(
+    msg: &'m Message<'_>,
+    extra: &[&str],
+    done: Option<&Cell<bool>>,
+    f: &mut dyn FnMut(Token<'_>),
+) {
     let t = &msg.text;
     let skip = Skip {
         recipients: recipient_words(msg),
         extra,
+        done,
     };
+    let stop = || done.is_some_and(Cell::get);
     let mut budget = MAX_TOKENS;
     if let Some(s) = &t.subject {
         budget = text_tokens(&s.normalized, Kind::Subject, false, budget, &skip, f);
@@ -298,7 +314,13 @@ fn for_each_skipping<'m>(msg: &'m Message<'_>, extra: &[&str], f: &mut dyn FnMut
         budget = text_tokens(&s.normalized, Kind::Sender, false, budget, &skip, f);
     }
     for p in &t.parts {
+        if stop() {
+            return;
+        }
         budget = text_tokens(&p.normalized, Kind::Word, true, budget, &skip, f);
+    }
+    if stop() {
+        return;
     }
     let mut domains: Vec<String> = msg
         .links()
@@ -350,7 +372,7 @@ pub fn analyse_skipping(msg: &Message<'_>, extra: &[&str]) -> Analysis {
     let mut bits = vec![0u64; 1 << (BITS - 6)];
     let mut n = 0usize;
     let mut lang = Detector::default();
-    for_each_skipping(msg, extra, &mut |t| {
+    for_each_skipping(msg, extra, None, &mut |t| {
         match t.kind {
             Kind::Word | Kind::Subject => lang.word(t.text),
             Kind::Cjk => lang.cjk(t.text),
@@ -384,6 +406,7 @@ mod tests {
         let skip = Skip {
             recipients: vec!["rodrigo".into()],
             extra: &["pot"],
+            done: None,
         };
         text_tokens(text, Kind::Word, true, 1000, &skip, &mut |t| {
             v.push((
@@ -461,6 +484,7 @@ mod tests {
         let skip = Skip {
             recipients: Vec::new(),
             extra: &[],
+            done: None,
         };
         let left = text_tokens(&text, Kind::Word, false, 100, &skip, &mut |_| n += 1);
         assert_eq!((n, left), (100, 0));

@@ -43,6 +43,8 @@ pub struct Lists {
     brand_keys: HashMap<String, usize>,
     /// Each brand's key with its `i`s written as `l` (`fold_il`), with the brands' indexes.
     brand_folded: HashMap<String, Vec<usize>>,
+    /// The longest brand key, in bytes.
+    brand_key_max: usize,
     /// Confusable skeleton of each brand domain's name label, with the brand's index.
     brand_skeletons: HashMap<String, usize>,
     /// Every brand domain, with the brand's index.
@@ -149,6 +151,7 @@ impl Lists {
                 .entry(fold_il(&b.key))
                 .or_default()
                 .push(i);
+            lists.brand_key_max = lists.brand_key_max.max(b.key.len());
             for d in &b.domains {
                 lists
                     .brand_skeletons
@@ -210,29 +213,52 @@ impl Lists {
         unmasked: &str,
         wanted: impl Fn(&Brand) -> bool,
     ) -> Option<&Brand> {
-        let runs = |t: &str| {
-            let mut v = Vec::new();
-            word_runs(t, |r| {
-                v.push(r.to_string());
-                false
-            });
-            v
+        let words = |t: &str| -> Vec<(usize, usize)> {
+            t.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(|w| {
+                    let at = w.as_ptr() as usize - t.as_ptr() as usize;
+                    (at, at + w.len())
+                })
+                .collect()
         };
-        let (written, read) = (runs(text), runs(unmasked));
-        if written.len() != read.len() {
+        let written = text.to_lowercase();
+        let read = unmasked.to_lowercase();
+        let (ww, rw) = (words(&written), words(&read));
+        if ww.len() != rw.len() {
             return None;
         }
-        written.iter().zip(&read).find_map(|(w, r)| {
-            self.brand_folded
-                .get(&fold_il(r))?
-                .iter()
-                .map(|&i| &self.brands[i])
-                .find(|b| {
-                    *w != b.key
-                        && r.chars().zip(b.key.chars()).all(|(c, k)| c != 'i' || k == 'i')
+        // Runs of up to four words, as written, as read and as read with i folded to l.
+        let (mut w_run, mut r_run, mut folded) = (String::new(), String::new(), String::new());
+        for i in 0..rw.len() {
+            w_run.clear();
+            r_run.clear();
+            folded.clear();
+            for j in i..rw.len().min(i + 4) {
+                let r = &read[rw[j].0..rw[j].1];
+                w_run.push_str(&written[ww[j].0..ww[j].1]);
+                r_run.push_str(r);
+                folded.extend(r.chars().map(|c| if c == 'i' { 'l' } else { c }));
+                if folded.len() > self.brand_key_max {
+                    break;
+                }
+                let Some(found) = self.brand_folded.get(folded.as_str()) else {
+                    continue;
+                };
+                let hit = found.iter().map(|&k| &self.brands[k]).find(|b| {
+                    w_run != b.key
+                        && r_run
+                            .chars()
+                            .zip(b.key.chars())
+                            .all(|(c, k)| c != 'i' || k == 'i')
                         && wanted(b)
-                })
-        })
+                });
+                if hit.is_some() {
+                    return hit;
+                }
+            }
+        }
+        None
     }
 
     /// The shared domain of a web or app hosting platform that `domain` is a subdomain
