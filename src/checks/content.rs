@@ -241,6 +241,39 @@ fn recipient_local_part(msg: &Message<'_>) -> Option<String> {
 }
 
 /// Share of upper-case letters among the letters of `s`, and how many letters there are.
+/// `s` without its uuencoded blocks (from a `begin 644 name` line to an `end` line):
+/// files pasted into a text part by old mail programs, written in capitals and
+/// punctuation that are not shouting.
+fn without_uuencode(s: &str) -> std::borrow::Cow<'_, str> {
+    let mut out = String::new();
+    let mut rest = 0;
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&s.as_bytes()[from..], b"begin ").map(|i| from + i) {
+        from = i + 6;
+        let line_start = i == 0 || s.as_bytes()[i - 1] == b'\n';
+        let mode = s[i + 6..].split(' ').next().unwrap_or("");
+        if !line_start
+            || !(3..=4).contains(&mode.len())
+            || !mode.bytes().all(|b| (b'0'..=b'7').contains(&b))
+        {
+            continue;
+        }
+        let end = s[i..]
+            .match_indices("\nend")
+            .map(|(j, _)| i + j + 4)
+            .find(|&j| matches!(s.as_bytes().get(j), None | Some(b'\n' | b'\r')))
+            .unwrap_or(s.len());
+        out.push_str(&s[rest..i]);
+        rest = end;
+        from = end;
+    }
+    if rest == 0 {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    out.push_str(&s[rest..]);
+    std::borrow::Cow::Owned(out)
+}
+
 fn capitals(s: &str) -> (f64, usize) {
     let (mut up, mut letters) = (0usize, 0usize);
     if s.is_ascii() {
@@ -659,7 +692,7 @@ impl Check for ContentCheck {
             if !cnt026 {
                 continue;
             }
-            let (r, l) = capitals(&tp.decoded);
+            let (r, l) = capitals(&without_uuencode(&tp.decoded));
             let u = (r * l as f64).round() as usize;
             up += u;
             letters += l;
@@ -898,6 +931,12 @@ mod tests {
         let shouting =
             "THIS IS A ONCE IN A LIFETIME OPPORTUNITY TO MAKE MONEY FROM HOME. ".repeat(5);
         assert_eq!(ids(&msg("Hi", &shouting)), ["CNT026"]);
+        // A uuencoded file pasted into the text is not shouting.
+        let uu = format!(
+            "Here is the log you asked for, with the oops attached below.\n\nbegin 644 oops1\n{}end\n\nThanks, and let me know what you find in it.\n",
+            "M.68X,\" P,# P,# P,2 P,# P,# P,2 P,# P,# P,2!C,#(W,34P8R P,# P\n".repeat(20)
+        );
+        assert!(ids(&msg("Hi", &uu)).is_empty());
         assert!(
             ids(&msg(
                 "Hi",
