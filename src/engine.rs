@@ -31,6 +31,9 @@ pub struct Engine {
     /// Per check: whether every rule of it that runs needs corroboration, so it runs
     /// last, and only when something could corroborate it.
     deferred: Vec<bool>,
+    /// Per rule: whether it needs corroboration and some other rule of the corroborating
+    /// families runs (when none does, its finding stands alone).
+    corroborable: Vec<bool>,
     patterns: PatternSet,
     models: crate::model::Models,
 }
@@ -234,6 +237,18 @@ impl Engine {
                     .all(|i| rules.rules()[i].corroboration.is_some())
             })
             .collect();
+        let corroborable: Vec<bool> =
+            rules
+                .rules()
+                .iter()
+                .map(|r| {
+                    r.corroboration.as_ref().is_some_and(|c| {
+                        rules.rules().iter().enumerate().any(|(i, o)| {
+                            needed[i] && o.id != r.id && c.families.contains(&o.family)
+                        })
+                    })
+                })
+                .collect();
         let probed = probed_rules(&rules, &config);
         let patterns = PatternSet::compile(
             rules
@@ -252,6 +267,7 @@ impl Engine {
             index,
             checks,
             deferred,
+            corroborable,
             patterns,
             models,
         })
@@ -456,13 +472,7 @@ impl Engine {
         c: &crate::rules::Corroboration,
         findings: &[Finding],
     ) -> bool {
-        let any_on = self
-            .rules
-            .rules()
-            .iter()
-            .enumerate()
-            .any(|(i, r)| self.needed[i] && r.id != id && c.families.contains(&r.family));
-        !any_on
+        !self.index.get(id).is_some_and(|i| self.corroborable[i])
             || findings.iter().any(|o| {
                 o.id != id
                     && c.families.contains(&o.family)

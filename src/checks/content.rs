@@ -240,7 +240,6 @@ fn recipient_local_part(msg: &Message<'_>) -> Option<String> {
     distinctive.then_some(local)
 }
 
-/// Share of upper-case letters among the letters of `s`, and how many letters there are.
 /// `s` without its uuencoded blocks (from a `begin 644 name` line to an `end` line):
 /// files pasted into a text part by old mail programs, written in capitals and
 /// punctuation that are not shouting.
@@ -274,6 +273,7 @@ fn without_uuencode(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Share of upper-case letters among the letters of `s`, and how many letters there are.
 fn capitals(s: &str) -> (f64, usize) {
     let (mut up, mut letters) = (0usize, 0usize);
     if s.is_ascii() {

@@ -116,11 +116,18 @@ fn looks_latin(c: char) -> bool {
 fn hiding_mark(c: char, zero_width: bool) -> bool {
     let u = c as u32;
     (zero_width && matches!(u, 0x200b..=0x200d | 0x2060))
-        || matches!(u, 0xfe00..=0xfe0f | 0xe0000..=0xe007f | 0xe0100..=0xe01ef)
+        || matches!(u, 0xfe00..=0xfe0f)
+        || tag_mark(c)
         || (u >= 0x0370
             && !matches!(u, 0x1ab0..=0x1aff | 0x1dc0..=0x1dff | 0x20d0..=0x20ff | 0xfe20..=0xfe2f)
             && unicode_normalization::char::is_combining_mark(c)
             && !matches!(c.script(), Script::Latin | Script::Common))
+}
+
+/// Tag characters and the ideographic variation selectors: marks with no use between
+/// Latin letters, so one word with them is disguise enough.
+fn tag_mark(c: char) -> bool {
+    matches!(c as u32, 0xe0000..=0xe007f | 0xe0100..=0xe01ef)
 }
 
 /// The disguised words of `text`: words (letters with the marks inside them) that mix
@@ -305,12 +312,7 @@ impl Check for ImpersonationCheck {
                     words.iter().map(|&(a, b)| &tp.decoded[a..b]).collect();
                 distinct.sort_unstable();
                 distinct.dedup();
-                // Tag characters and the ideographic variation selectors have no use
-                // between Latin letters: one such word is disguise enough.
-                let tagged = distinct.iter().any(|w| {
-                    w.chars()
-                        .any(|c| matches!(c as u32, 0xe0000..=0xe007f | 0xe0100..=0xe01ef))
-                });
+                let tagged = distinct.iter().any(|w| w.chars().any(tag_mark));
                 if distinct.len() >= BODY_WORDS || tagged {
                     let (a, b) = words[0];
                     cx.hit(

@@ -125,10 +125,9 @@ fn make(raw: &str, text: Option<String>, part: &str, source: Source) -> Link {
         && scheme
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-        && !matches!(
-            scheme.to_ascii_lowercase().as_str(),
-            "http" | "https" | "ftp" | "ws" | "wss"
-        )
+        && !["http", "https", "ftp", "ws", "wss"]
+            .iter()
+            .any(|s| scheme.eq_ignore_ascii_case(s))
     {
         link.scheme = Some(scheme.to_ascii_lowercase());
         return link;

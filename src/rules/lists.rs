@@ -213,17 +213,7 @@ impl Lists {
         unmasked: &str,
         wanted: impl Fn(&Brand) -> bool,
     ) -> Option<&Brand> {
-        let words = |t: &str| -> Vec<(usize, usize)> {
-            t.split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .map(|w| {
-                    let at = w.as_ptr() as usize - t.as_ptr() as usize;
-                    (at, at + w.len())
-                })
-                .collect()
-        };
-        let written = text.to_lowercase();
-        let read = unmasked.to_lowercase();
+        let (written, read) = (text.to_lowercase(), unmasked.to_lowercase());
         let (ww, rw) = (words(&written), words(&read));
         if ww.len() != rw.len() {
             return None;
@@ -235,8 +225,8 @@ impl Lists {
             r_run.clear();
             folded.clear();
             for j in i..rw.len().min(i + 4) {
-                let r = &read[rw[j].0..rw[j].1];
-                w_run.push_str(&written[ww[j].0..ww[j].1]);
+                let r = rw[j];
+                w_run.push_str(ww[j]);
                 r_run.push_str(r);
                 folded.extend(r.chars().map(|c| if c == 'i' { 'l' } else { c }));
                 if folded.len() > self.brand_key_max {
@@ -448,12 +438,10 @@ fn parse_extensions(text: &str) -> Result<HashMap<String, ExtWeight>, String> {
 /// Calls `f` with each run until it returns true.
 pub fn word_runs(name: &str, mut f: impl FnMut(&str) -> bool) -> bool {
     let lower = name.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words = words(&lower);
+    let mut run = String::new();
     for i in 0..words.len() {
-        let mut run = String::new();
+        run.clear();
         for w in &words[i..words.len().min(i + 4)] {
             run.push_str(w);
             if f(&run) {
@@ -462,6 +450,13 @@ pub fn word_runs(name: &str, mut f: impl FnMut(&str) -> bool) -> bool {
         }
     }
     false
+}
+
+/// The words of `text`: its runs of letters and digits.
+fn words(text: &str) -> Vec<&str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 /// `s` with every `i` written as `l`: the letters a disguise swaps.
