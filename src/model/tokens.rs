@@ -134,9 +134,23 @@ const NUM_SHAPES: [&str; 9] = [
     "<num0>", "<num1>", "<num2>", "<num3>", "<num4>", "<num5>", "<num6>", "<num7>", "<num8+>",
 ];
 
+/// The character of `text` at byte `i` (a character boundary).
+fn char_at(text: &str, i: usize) -> Option<char> {
+    text.get(i..).and_then(|t| t.chars().next())
+}
+
+/// Whether an apostrophe at `i`, `len` bytes long, is inside a word (don't, l'offre): a
+/// letter of a spaced script follows it.
+fn inner_apostrophe(text: &str, i: usize, len: usize) -> bool {
+    char_at(text, i + len).is_some_and(|n| n.is_alphabetic() && !is_cjk(n))
+}
+
 /// Calls `f` for every token of `text` of kind `word` (body, Subject or sender), with
 /// word pairs when `pairs`; stops after `budget` word and character tokens and returns
 /// what is left of it.
+///
+/// Walks the bytes: ASCII, most of any text, is judged byte by byte, and only other
+/// characters are decoded (a third of the content model's cost was the character walk).
 fn text_tokens<'t>(
     text: &'t str,
     word: Kind,
@@ -145,74 +159,102 @@ fn text_tokens<'t>(
     skip: &Skip<'_>,
     f: &mut dyn FnMut(Token<'t>),
 ) -> usize {
+    let bytes = text.as_bytes();
     let mut prev: Option<&'t str> = None;
-    let mut it = text.char_indices().peekable();
-    while let Some((start, c)) = it.next() {
+    let mut i = 0;
+    while i < bytes.len() {
         if budget == 0 || skip.done.is_some_and(Cell::get) {
             break;
         }
-        if is_cjk(c) {
-            // A run of CJK characters: each pair of neighbours (a lone one on its own).
-            let mut last = (start, c.len_utf8());
-            let mut lone = true;
-            while let Some(&(i, d)) = it.peek() {
-                if !is_cjk(d) || budget == 0 {
+        let b = bytes[i];
+        if b < 0x80 {
+            if !b.is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+        } else {
+            let Some(c) = char_at(text, i) else { break };
+            if is_cjk(c) {
+                // A run of CJK characters: each pair of neighbours (a lone one on its own).
+                let (start, mut last) = (i, i);
+                let mut j = i + c.len_utf8();
+                let mut lone = true;
+                while let Some(d) = char_at(text, j) {
+                    if !is_cjk(d) || budget == 0 {
+                        break;
+                    }
+                    let end = j + d.len_utf8();
+                    f(Token {
+                        kind: Kind::Cjk,
+                        text: &text[last..end],
+                        second: None,
+                    });
+                    budget -= 1;
+                    lone = false;
+                    last = j;
+                    j = end;
+                }
+                if lone {
+                    f(Token {
+                        kind: Kind::Cjk,
+                        text: &text[start..start + c.len_utf8()],
+                        second: None,
+                    });
+                    budget -= 1;
+                }
+                prev = None;
+                i = j;
+                continue;
+            }
+            if !c.is_alphanumeric() {
+                i += c.len_utf8();
+                continue;
+            }
+        }
+        // A word starts at `i`: letters and digits of spaced scripts, and apostrophes
+        // between letters.
+        let start = i;
+        let (mut letters, mut digits, mut scripts, mut chars) = (0usize, 0usize, 0u8, 0usize);
+        let mut j = i;
+        while j < bytes.len() {
+            let b = bytes[j];
+            if b < 0x80 {
+                if b.is_ascii_alphanumeric() {
+                    chars += 1;
+                    if b.is_ascii_digit() {
+                        digits += 1;
+                    } else {
+                        letters += 1;
+                        scripts |= 1;
+                    }
+                    j += 1;
+                } else if b == b'\'' && j > start && inner_apostrophe(text, j, 1) {
+                    j += 1;
+                } else {
                     break;
                 }
-                it.next();
-                let end = i + d.len_utf8();
-                f(Token {
-                    kind: Kind::Cjk,
-                    text: &text[last.0..end],
-                    second: None,
-                });
-                budget -= 1;
-                lone = false;
-                last = (i, d.len_utf8());
+                continue;
             }
-            if lone {
-                f(Token {
-                    kind: Kind::Cjk,
-                    text: &text[start..start + c.len_utf8()],
-                    second: None,
-                });
-                budget -= 1;
+            let Some(d) = char_at(text, j) else { break };
+            let len = d.len_utf8();
+            if d == '\u{2019}' && j > start && inner_apostrophe(text, j, len) {
+                j += len;
+                continue;
             }
-            prev = None;
-            continue;
-        }
-        if !c.is_alphanumeric() {
-            continue;
-        }
-        let mut end = start + c.len_utf8();
-        let (mut letters, mut digits, mut scripts, mut chars) = (0usize, 0usize, 0u8, 0usize);
-        let mut count = |c: char| {
+            if !d.is_alphanumeric() || is_cjk(d) {
+                break;
+            }
             chars += 1;
-            if c.is_numeric() {
+            if d.is_numeric() {
                 digits += 1;
             } else {
                 letters += 1;
-                scripts |= script_bit(c);
+                scripts |= script_bit(d);
             }
-        };
-        count(c);
-        while let Some(&(i, d)) = it.peek() {
-            // An apostrophe inside a word (don't, l'offre) keeps it whole.
-            let inner = (d == '\'' || d == '\u{2019}')
-                && text[i + d.len_utf8()..]
-                    .chars()
-                    .next()
-                    .is_some_and(|n| n.is_alphabetic() && !is_cjk(n));
-            if (!d.is_alphanumeric() || is_cjk(d)) && !inner {
-                break;
-            }
-            it.next();
-            if !inner {
-                count(d);
-            }
-            end = i + d.len_utf8();
+            j += len;
         }
-        let w = &text[start..end];
+        i = j;
+        let w = &text[start..j];
         let shaped: &'t str = if letters == 0 {
             NUM_SHAPES[digits.min(8)]
         } else if digits >= 3 || chars > 24 {
@@ -418,6 +460,154 @@ mod tests {
             ))
         });
         v
+    }
+
+    /// The character-by-character walk the byte walk replaced, kept as its oracle.
+    fn reference_tokens<'t>(
+        text: &'t str,
+        word: Kind,
+        pairs: bool,
+        mut budget: usize,
+        skip: &Skip<'_>,
+        f: &mut dyn FnMut(Token<'t>),
+    ) -> usize {
+        let mut prev: Option<&'t str> = None;
+        let mut it = text.char_indices().peekable();
+        while let Some((start, c)) = it.next() {
+            if budget == 0 || skip.done.is_some_and(Cell::get) {
+                break;
+            }
+            if is_cjk(c) {
+                // A run of CJK characters: each pair of neighbours (a lone one on its own).
+                let mut last = (start, c.len_utf8());
+                let mut lone = true;
+                while let Some(&(i, d)) = it.peek() {
+                    if !is_cjk(d) || budget == 0 {
+                        break;
+                    }
+                    it.next();
+                    let end = i + d.len_utf8();
+                    f(Token {
+                        kind: Kind::Cjk,
+                        text: &text[last.0..end],
+                        second: None,
+                    });
+                    budget -= 1;
+                    lone = false;
+                    last = (i, d.len_utf8());
+                }
+                if lone {
+                    f(Token {
+                        kind: Kind::Cjk,
+                        text: &text[start..start + c.len_utf8()],
+                        second: None,
+                    });
+                    budget -= 1;
+                }
+                prev = None;
+                continue;
+            }
+            if !c.is_alphanumeric() {
+                continue;
+            }
+            let mut end = start + c.len_utf8();
+            let (mut letters, mut digits, mut scripts, mut chars) = (0usize, 0usize, 0u8, 0usize);
+            let mut count = |c: char| {
+                chars += 1;
+                if c.is_numeric() {
+                    digits += 1;
+                } else {
+                    letters += 1;
+                    scripts |= script_bit(c);
+                }
+            };
+            count(c);
+            while let Some(&(i, d)) = it.peek() {
+                // An apostrophe inside a word (don't, l'offre) keeps it whole.
+                let inner = (d == '\'' || d == '\u{2019}')
+                    && text[i + d.len_utf8()..]
+                        .chars()
+                        .next()
+                        .is_some_and(|n| n.is_alphabetic() && !is_cjk(n));
+                if (!d.is_alphanumeric() || is_cjk(d)) && !inner {
+                    break;
+                }
+                it.next();
+                if !inner {
+                    count(d);
+                }
+                end = i + d.len_utf8();
+            }
+            let w = &text[start..end];
+            let shaped: &'t str = if letters == 0 {
+                NUM_SHAPES[digits.min(8)]
+            } else if digits >= 3 || chars > 24 {
+                "<code>"
+            } else if chars < 2 || skip.drops(w) {
+                prev = None;
+                continue;
+            } else {
+                w
+            };
+            if scripts.count_ones() > 1 {
+                f(Token {
+                    kind: Kind::MixedScript,
+                    text: w,
+                    second: None,
+                });
+            }
+            f(Token {
+                kind: word,
+                text: shaped,
+                second: None,
+            });
+            budget -= 1;
+            if pairs {
+                if let Some(p) = prev {
+                    f(Token {
+                        kind: Kind::Pair,
+                        text: p,
+                        second: Some(shaped),
+                    });
+                }
+                prev = Some(shaped);
+            }
+        }
+        budget
+    }
+
+    fn all_tokens(text: &str, budget: usize, walk: Walk) -> (Vec<(Kind, String)>, usize) {
+        let mut v = Vec::new();
+        let skip = Skip {
+            recipients: vec!["rodrigo".into()],
+            extra: &[],
+            done: None,
+        };
+        let left = walk(text, Kind::Word, true, budget, &skip, &mut |t| {
+            v.push((t.kind, format!("{}|{:?}", t.text, t.second)))
+        });
+        (v, left)
+    }
+
+    type Walk =
+        for<'t> fn(&'t str, Kind, bool, usize, &Skip<'_>, &mut dyn FnMut(Token<'t>)) -> usize;
+
+    proptest::proptest! {
+        #[test]
+        fn the_byte_walk_reads_as_the_character_walk(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "Z", "7", "0", " ", ".", "'", "\u{2019}", "don", "rodrigo", "\u{0430}",
+                "\u{00e9}", "\u{00b2}", "\u{0663}", "\u{0301}", "\u{4f60}", "\u{30fc}",
+                "\u{30a2}", "\u{ac00}", "-", "\n", "\u{00a0}", "\u{1d400}", "x1y2z3",
+            ]), 0..40),
+            budget in 0usize..30,
+        ) {
+            let text: String = parts.concat();
+            proptest::prop_assert_eq!(
+                all_tokens(&text, budget, text_tokens),
+                all_tokens(&text, budget, reference_tokens)
+            );
+        }
     }
 
     #[test]
