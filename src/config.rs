@@ -294,6 +294,10 @@ impl Senders {
     }
 }
 
+/// The largest milter packet accepted by default (Postfix sends body chunks of at most
+/// 64 KiB).
+pub const DEFAULT_MAX_PACKET: usize = 1024 * 1024;
+
 /// The most event-loop threads `milter.workers` may ask for.
 pub const MAX_WORKERS: usize = 64;
 
@@ -375,7 +379,7 @@ impl Default for MilterConfig {
             header: "X-Preflight-Verdict".into(),
             pass_header: true,
             flag_action: FlagAction::Header,
-            max_packet_bytes: crate::milter::protocol::DEFAULT_MAX_PACKET,
+            max_packet_bytes: DEFAULT_MAX_PACKET,
             read_timeout_secs: 300,
             progress_secs: 5.0,
             max_connections: 256,
@@ -468,28 +472,13 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Default caps: below the reject threshold, so no single family rejects on score
-    /// alone (hard rules still reject).
+    /// Default caps ([`crate::family::Family::cap`]): below the reject threshold, so no
+    /// single family rejects on score alone (hard rules still reject).
     pub fn default_caps() -> BTreeMap<String, f64> {
-        [
-            ("size", 8.0),
-            ("headers", 8.0),
-            ("encoding", 8.0),
-            ("mime", 6.0),
-            ("bulk", 4.0),
-            ("content", 5.0),
-            ("attachments", 8.0),
-            ("html", 6.0),
-            ("links", 9.0),
-            ("auth", 8.0),
-            ("reputation", 8.0),
-            ("recipients", 8.0),
-            ("impersonation", 8.0),
-            ("model", 6.0),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        crate::family::FAMILIES
+            .iter()
+            .map(|f| (f.name.to_string(), f.cap))
+            .collect()
     }
 
     /// Reads a YAML config file; errors carry `file:line:column`.
@@ -512,7 +501,7 @@ impl Config {
         })?;
         let mut caps = Config::default_caps();
         for (k, v) in std::mem::take(&mut c.family_caps) {
-            if crate::rules::family_prefix(&k).is_none() {
+            if crate::family::prefix(&k).is_none() {
                 return Err(Error::new(
                     ErrorKind::Config,
                     format!("{file}: family_caps: unknown family `{k}`"),
@@ -522,7 +511,7 @@ impl Config {
         }
         c.family_caps = caps;
         for k in c.milter.family_modes.keys() {
-            if crate::rules::family_prefix(k).is_none() {
+            if crate::family::prefix(k).is_none() {
                 return Err(Error::new(
                     ErrorKind::Config,
                     format!("{file}: milter: family_modes: unknown family `{k}`"),

@@ -35,6 +35,7 @@ pub mod config;
 pub mod engine;
 pub mod envelope;
 pub mod error;
+pub mod family;
 pub mod message;
 pub mod milter;
 pub mod model;

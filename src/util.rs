@@ -201,9 +201,73 @@ pub fn unescape_hex(raw: &[u8], marker: u8) -> Vec<u8> {
     out
 }
 
+/// Defangs a URL for display so it cannot be clicked by accident:
+/// `http://evil.example/x` becomes `hxxp://evil[.]example/x`.
+pub fn defang(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => (&url[..i], &url[i + 3..]),
+        None => ("", url),
+    };
+    let (host, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let scheme = scheme.replacen("ttp", "xxp", 1).replacen("TTP", "XXP", 1);
+    let host = host.replace('.', "[.]");
+    if scheme.is_empty() {
+        format!("{host}{path}")
+    } else {
+        format!("{scheme}://{host}{path}")
+    }
+}
+
+/// Defangs every `http(s)://` URL in a text (see [`defang`]).
+pub fn defang_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(i) = rest.to_ascii_lowercase().find("http") {
+        let tail = &rest[i..];
+        let lower = tail
+            .get(..8)
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            out.push_str(&rest[..i + 4]);
+            rest = &rest[i + 4..];
+            continue;
+        }
+        out.push_str(&rest[..i]);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>'))
+            .unwrap_or(tail.len());
+        out.push_str(&defang(&tail[..end]));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defangs_urls_inside_text() {
+        assert_eq!(
+            defang_text("<a href='https://evil.example/x'>HTTP://a.b/c</a> httpd"),
+            "<a href='hxxps://evil[.]example/x'>HXXP://a[.]b/c</a> httpd"
+        );
+    }
+
+    #[test]
+    fn urls_are_defanged() {
+        assert_eq!(
+            defang("http://evil.example/a.b"),
+            "hxxp://evil[.]example/a.b"
+        );
+        assert_eq!(
+            defang("https://10.0.0.1:81/x"),
+            "hxxps://10[.]0[.]0[.]1:81/x"
+        );
+    }
+
     #[test]
     fn base64_round_trips_and_escapes() {
         for s in [&b""[..], b"f", b"fo", b"foo", b"foob", b"\xff\x00\x80"] {

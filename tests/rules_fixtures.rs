@@ -36,7 +36,7 @@ fn rule_of(p: &Path) -> String {
 
 fn envelope_for(p: &Path) -> Envelope {
     std::fs::read_to_string(p.with_extension("smtp"))
-        .map(|t| preflight::rules::examples::split_transcript(&t).0)
+        .map(|t| preflight::engine::examples::split_transcript(&t).0)
         .unwrap_or_default()
 }
 

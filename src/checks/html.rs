@@ -150,7 +150,7 @@ fn markup(msg: &Message<'_>, tp: &TextPart, f: &HtmlFacts, alone: bool, cx: &mut
                     (
                         format!(
                             "Part {part} has a form that sends what is typed to {} (the sender is {})",
-                            crate::render::human::defang(domain),
+                            crate::util::defang(domain),
                             sender.as_deref().unwrap_or("unknown")
                         ),
                         msg.find_evidence(&tp.part, action),
@@ -441,8 +441,8 @@ fn alternatives_disagree(msg: &Message<'_>, cx: &mut Ctx<'_>) {
                         "The text/plain ({}) and text/html ({}) alternatives link to different sites: {} against {}",
                         plain.part,
                         html.part,
-                        crate::render::human::defang(&pa.join(", ")),
-                        crate::render::human::defang(&pb.join(", "))
+                        crate::util::defang(&pa.join(", ")),
+                        crate::util::defang(&pb.join(", "))
                     ),
                     msg.part_evidence(&html.part),
                 )

@@ -135,7 +135,7 @@ impl Check for LinksCheck {
     }
 
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
-        use crate::render::human::defang;
+        use crate::util::defang;
         use std::collections::HashSet;
         let links = msg.links();
         let not_read = msg.links_not_read();
@@ -399,7 +399,7 @@ impl LinksCheck {
         cx: &mut Ctx<'_>,
     ) {
         use crate::message::links::registrable;
-        use crate::render::human::defang;
+        use crate::util::defang;
         let (url006, url007, url015, url016) = (
             cx.on("URL006"),
             cx.on("URL007"),

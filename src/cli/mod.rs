@@ -995,7 +995,7 @@ fn rules_test(c: &Common, only: &[String], out: &mut dyn Write) -> Result<i32, E
             ));
         }
     }
-    let report = crate::rules::examples::run(&rules, &config, only);
+    let report = crate::engine::examples::run(&rules, &config, only);
     let text = match c.format {
         Format::Json => render::json::to_text(&render::json::examples_value(&report)),
         Format::Human => render::human::examples(&report, &human_options(c, false)),

@@ -11,8 +11,8 @@ use std::fmt;
 /// The protocol version we speak.
 pub const VERSION: u32 = 6;
 
-/// The largest packet accepted by default (Postfix sends body chunks of at most 64 KiB).
-pub const DEFAULT_MAX_PACKET: usize = 1024 * 1024;
+/// The largest packet accepted by default (`milter.max_packet_bytes`).
+pub const DEFAULT_MAX_PACKET: usize = crate::config::DEFAULT_MAX_PACKET;
 
 /// Action flags (what the filter may do at end of message).
 pub mod action {

@@ -8,9 +8,9 @@
 use std::fmt::Write as _;
 
 use super::num;
+use crate::engine::examples::ExampleReport;
 use crate::report::{Action, Evidence, Frame, ReplyLikelihood, Report, Verdict};
 use crate::rules::Rule;
-use crate::rules::examples::ExampleReport;
 
 /// How to render.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,49 +56,6 @@ impl Paint {
             Verdict::Reject => self.wrap("1;31", s),
         }
     }
-}
-
-/// Defangs a URL for display so it cannot be clicked by accident:
-/// `http://evil.example/x` becomes `hxxp://evil[.]example/x`.
-pub fn defang(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(i) => (&url[..i], &url[i + 3..]),
-        None => ("", url),
-    };
-    let (host, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
-    let scheme = scheme.replacen("ttp", "xxp", 1).replacen("TTP", "XXP", 1);
-    let host = host.replace('.', "[.]");
-    if scheme.is_empty() {
-        format!("{host}{path}")
-    } else {
-        format!("{scheme}://{host}{path}")
-    }
-}
-
-/// Defangs every `http(s)://` URL in a text (see [`defang`]).
-pub fn defang_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut rest = text;
-    while let Some(i) = rest.to_ascii_lowercase().find("http") {
-        let tail = &rest[i..];
-        let lower = tail
-            .get(..8)
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
-        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
-            out.push_str(&rest[..i + 4]);
-            rest = &rest[i + 4..];
-            continue;
-        }
-        out.push_str(&rest[..i]);
-        let end = tail
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>'))
-            .unwrap_or(tail.len());
-        out.push_str(&defang(&tail[..end]));
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Makes a snippet printable on one line: control characters become escapes, and long
@@ -263,7 +220,7 @@ pub fn report(name: &str, r: &Report, o: &HumanOptions) -> String {
             // Link evidence shows its URLs defanged, so the report is safe to click through.
             let shown = e.snippet.display();
             let shown = if f.family == "links" {
-                defang_text(&shown)
+                crate::util::defang_text(&shown)
             } else {
                 shown.to_string()
             };
@@ -514,14 +471,6 @@ pub fn examples(r: &ExampleReport, o: &HumanOptions) -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn defangs_urls_inside_text() {
-        assert_eq!(
-            super::defang_text("<a href='https://evil.example/x'>HTTP://a.b/c</a> httpd"),
-            "<a href='hxxps://evil[.]example/x'>HXXP://a[.]b/c</a> httpd"
-        );
-    }
-
     use super::*;
 
     #[test]
@@ -533,18 +482,6 @@ mod tests {
         assert_eq!(
             printable("<a@example.com> <a@example.com>", 24),
             "<a@example.com> …"
-        );
-    }
-
-    #[test]
-    fn urls_are_defanged() {
-        assert_eq!(
-            defang("http://evil.example/a.b"),
-            "hxxp://evil[.]example/a.b"
-        );
-        assert_eq!(
-            defang("https://10.0.0.1:81/x"),
-            "hxxps://10[.]0[.]0[.]1:81/x"
         );
     }
 

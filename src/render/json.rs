@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
+use crate::engine::examples::ExampleReport;
 use crate::report::Report;
 use crate::rules::Rule;
-use crate::rules::examples::ExampleReport;
 
 /// A report with the input it is about, `path` first (the key `scan --format jsonl`
 /// uses too).

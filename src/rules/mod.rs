@@ -35,7 +35,6 @@
 //! Meta rules combine other rules: `all_of`, `any_of` and `none_of` lists of ids. Helper
 //! rules with `score: 0` can feed them without appearing in reports.
 
-pub mod examples;
 pub mod lists;
 pub mod pattern;
 
@@ -50,58 +49,14 @@ use crate::report::Action;
 
 pub use pattern::{Case, PatternSet, PatternSpec, Target};
 
-/// The family names and their id prefixes. Fixed: reports and configs rely on them.
-pub const FAMILIES: &[(&str, &str)] = &[
-    ("size", "SIZE"),
-    ("headers", "HDR"),
-    ("encoding", "ENC"),
-    ("mime", "MIME"),
-    ("bulk", "BULK"),
-    ("content", "CNT"),
-    ("attachments", "ATT"),
-    ("html", "HTML"),
-    ("links", "URL"),
-    ("auth", "AUTH"),
-    ("reputation", "REP"),
-    ("recipients", "RCPT"),
-    ("impersonation", "IMP"),
-    ("model", "MDL"),
-];
+/// The shipped rule packs and lists, compiled into the binary so it works from any
+/// directory (written by `build.rs` from `rules/`).
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
 
-/// The shipped rule packs, compiled into the binary so it works from any directory.
-pub const SHIPPED: &[(&str, &str)] = &[
-    ("rules/size.yaml", include_str!("../../rules/size.yaml")),
-    (
-        "rules/headers.yaml",
-        include_str!("../../rules/headers.yaml"),
-    ),
-    (
-        "rules/encoding.yaml",
-        include_str!("../../rules/encoding.yaml"),
-    ),
-    ("rules/mime.yaml", include_str!("../../rules/mime.yaml")),
-    ("rules/bulk.yaml", include_str!("../../rules/bulk.yaml")),
-    (
-        "rules/content.yaml",
-        include_str!("../../rules/content.yaml"),
-    ),
-    (
-        "rules/attachments.yaml",
-        include_str!("../../rules/attachments.yaml"),
-    ),
-    ("rules/html.yaml", include_str!("../../rules/html.yaml")),
-    ("rules/links.yaml", include_str!("../../rules/links.yaml")),
-    ("rules/auth.yaml", include_str!("../../rules/auth.yaml")),
-    (
-        "rules/recipients.yaml",
-        include_str!("../../rules/recipients.yaml"),
-    ),
-    (
-        "rules/impersonation.yaml",
-        include_str!("../../rules/impersonation.yaml"),
-    ),
-    ("rules/model.yaml", include_str!("../../rules/model.yaml")),
-];
+/// The shipped rule packs (`rules/*.yaml`), by path in the repository.
+pub const SHIPPED: &[(&str, &str)] = embedded::PACKS;
 
 /// Where a rule was defined.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,130 +116,9 @@ impl MetaSpec {
     }
 }
 
-/// Phrase lists shipped with the rule packs (`literals_file: lists/NAME.txt`), compiled
-/// into the binary like the packs.
-pub const SHIPPED_LISTS: &[(&str, &str)] = &[
-    (
-        "rules/lists/abused-tlds.txt",
-        include_str!("../../rules/lists/abused-tlds.txt"),
-    ),
-    (
-        "rules/lists/account-lures.txt",
-        include_str!("../../rules/lists/account-lures.txt"),
-    ),
-    (
-        "rules/lists/adult.txt",
-        include_str!("../../rules/lists/adult.txt"),
-    ),
-    (
-        "rules/lists/advance-fee.txt",
-        include_str!("../../rules/lists/advance-fee.txt"),
-    ),
-    (
-        "rules/lists/attachment-extensions.txt",
-        include_str!("../../rules/lists/attachment-extensions.txt"),
-    ),
-    (
-        "rules/lists/brands.txt",
-        include_str!("../../rules/lists/brands.txt"),
-    ),
-    (
-        "rules/lists/bulk-mail-tools.txt",
-        include_str!("../../rules/lists/bulk-mail-tools.txt"),
-    ),
-    (
-        "rules/lists/click-calls.txt",
-        include_str!("../../rules/lists/click-calls.txt"),
-    ),
-    (
-        "rules/lists/click-trackers.txt",
-        include_str!("../../rules/lists/click-trackers.txt"),
-    ),
-    (
-        "rules/lists/credentials.txt",
-        include_str!("../../rules/lists/credentials.txt"),
-    ),
-    (
-        "rules/lists/crypto-investment.txt",
-        include_str!("../../rules/lists/crypto-investment.txt"),
-    ),
-    (
-        "rules/lists/debt-credit.txt",
-        include_str!("../../rules/lists/debt-credit.txt"),
-    ),
-    (
-        "rules/lists/diplomas-jobs.txt",
-        include_str!("../../rules/lists/diplomas-jobs.txt"),
-    ),
-    (
-        "rules/lists/freemail.txt",
-        include_str!("../../rules/lists/freemail.txt"),
-    ),
-    (
-        "rules/lists/gambling.txt",
-        include_str!("../../rules/lists/gambling.txt"),
-    ),
-    (
-        "rules/lists/guarantees.txt",
-        include_str!("../../rules/lists/guarantees.txt"),
-    ),
-    (
-        "rules/lists/hard-sell.txt",
-        include_str!("../../rules/lists/hard-sell.txt"),
-    ),
-    (
-        "rules/lists/hosting-platforms.txt",
-        include_str!("../../rules/lists/hosting-platforms.txt"),
-    ),
-    (
-        "rules/lists/impersonal-greetings.txt",
-        include_str!("../../rules/lists/impersonal-greetings.txt"),
-    ),
-    (
-        "rules/lists/insurance-leads.txt",
-        include_str!("../../rules/lists/insurance-leads.txt"),
-    ),
-    (
-        "rules/lists/invoice-selling.txt",
-        include_str!("../../rules/lists/invoice-selling.txt"),
-    ),
-    (
-        "rules/lists/money.txt",
-        include_str!("../../rules/lists/money.txt"),
-    ),
-    (
-        "rules/lists/pharmacy.txt",
-        include_str!("../../rules/lists/pharmacy.txt"),
-    ),
-    (
-        "rules/lists/prizes.txt",
-        include_str!("../../rules/lists/prizes.txt"),
-    ),
-    (
-        "rules/lists/retail-urgency.txt",
-        include_str!("../../rules/lists/retail-urgency.txt"),
-    ),
-    (
-        "rules/lists/scam-lures.txt",
-        include_str!("../../rules/lists/scam-lures.txt"),
-    ),
-    (
-        "rules/lists/spam-law-disclaimers.txt",
-        include_str!("../../rules/lists/spam-law-disclaimers.txt"),
-    ),
-    (
-        "rules/lists/urgency.txt",
-        include_str!("../../rules/lists/urgency.txt"),
-    ),
-    (
-        "rules/lists/url-shorteners.txt",
-        include_str!("../../rules/lists/url-shorteners.txt"),
-    ),
-    (
-        "rules/lists/web-services.txt",
-        include_str!("../../rules/lists/web-services.txt"),
-    ),
-];
+/// Phrase and data lists shipped with the rule packs (`literals_file: lists/NAME.txt`),
+/// compiled into the binary like the packs.
+pub const SHIPPED_LISTS: &[(&str, &str)] = embedded::LISTS;
 
 /// Reads a phrase list: one phrase per line, `#` comments and blank lines ignored.
 pub fn parse_list(text: &str) -> Vec<String> {
@@ -563,19 +397,6 @@ fn is_kebab(s: &str) -> bool {
         && !s.contains("--")
 }
 
-/// Prefix of a valid id for `family`.
-pub fn family_prefix(family: &str) -> Option<&'static str> {
-    FAMILIES.iter().find(|(f, _)| *f == family).map(|(_, p)| *p)
-}
-
-/// Whether `id` is a family prefix followed by exactly three digits.
-pub fn valid_id(id: &str) -> bool {
-    FAMILIES.iter().any(|(_, p)| {
-        id.strip_prefix(p)
-            .is_some_and(|d| d.len() == 3 && d.bytes().all(|b| b.is_ascii_digit()))
-    })
-}
-
 impl Loader {
     fn problem(&mut self, o: Origin, id: &str, p: impl Into<String>) {
         self.problems.push(LoadProblem {
@@ -691,7 +512,7 @@ impl Loader {
         let summary = text(self, "summary", true);
         let why = text(self, "why", true);
         let fix = text(self, "fix", true);
-        if !id.is_empty() && !valid_id(&id) {
+        if !id.is_empty() && !crate::family::valid_id(&id) {
             self.problem(
                 at.clone(),
                 &id,
@@ -701,9 +522,9 @@ impl Loader {
         if !name.is_empty() && !is_kebab(&name) {
             self.problem(at.clone(), &id, format!("name `{name}` is not kebab-case"));
         }
-        match family_prefix(&family) {
+        match crate::family::prefix(&family) {
             None if !family.is_empty() => {
-                let names: Vec<_> = FAMILIES.iter().map(|f| f.0).collect();
+                let names: Vec<_> = crate::family::FAMILIES.iter().map(|f| f.name).collect();
                 self.problem(
                     at.clone(),
                     &id,
@@ -946,7 +767,7 @@ impl Loader {
             .and_then(|o| o.get("families"))
             .and_then(Value::as_array)
             .and_then(|a| a.iter().map(|f| f.as_str().map(str::to_string)).collect());
-        let known = |f: &String| FAMILIES.iter().any(|(name, _)| name == f);
+        let known = |f: &String| crate::family::named(f).is_some();
         match (score, families) {
             (Some(score), Some(families))
                 if score > 0.0
@@ -1329,6 +1150,32 @@ impl RuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `build.rs` embeds every file under `rules/` and `rules/lists/`; each pack is a
+    /// family's, and each family but the network ones has its pack.
+    #[test]
+    fn the_embedded_packs_are_the_families() {
+        let stems: Vec<&str> = SHIPPED
+            .iter()
+            .map(|(p, _)| {
+                p.strip_prefix("rules/")
+                    .and_then(|p| p.strip_suffix(".yaml"))
+                    .unwrap()
+            })
+            .collect();
+        for s in &stems {
+            assert!(crate::family::named(s).is_some(), "pack {s} is no family");
+        }
+        for f in crate::family::FAMILIES.iter().filter(|f| !f.network) {
+            assert!(stems.contains(&f.name), "family {} has no pack", f.name);
+        }
+        assert!(SHIPPED_LISTS.len() >= 30);
+        assert!(
+            SHIPPED_LISTS
+                .iter()
+                .all(|(p, t)| p.starts_with("rules/lists/") && !t.is_empty())
+        );
+    }
 
     fn load(y: &str) -> Result<RuleSet, Error> {
         RuleSet::from_sources(&[("t.yaml".into(), y.into())])

@@ -1,5 +1,7 @@
 //! The engine: built once from configuration and rule packs, then shared (`Send + Sync`,
-//! behind an `Arc`) by the CLI, the milter and the HTTP API.
+//! behind an `Arc`) by the CLI, batch scans and the milter.
+
+pub mod examples;
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -752,7 +754,7 @@ mod tests {
         engine.checks.push(Box::new(Panics));
         engine.deferred.push(false);
         let r = engine.check(
-            include_bytes!("../samples/canary.eml"),
+            include_bytes!("../../samples/canary.eml"),
             &Envelope::default(),
         );
         assert_eq!(r.internal_errors, ["the html check panicked"]);
@@ -767,7 +769,7 @@ mod tests {
             "{replies:?}"
         );
         let good = engine.check(
-            include_bytes!("../samples/good-personal-reply.eml"),
+            include_bytes!("../../samples/good-personal-reply.eml"),
             &Envelope::default(),
         );
         let (replies, _) = crate::milter::reply::decide(&settings, &good);

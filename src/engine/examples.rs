@@ -27,8 +27,8 @@ use crate::config::Config;
 use crate::envelope::Envelope;
 use crate::message::Message;
 
-use super::pattern::{PatternSet, Target};
-use super::{Rule, RuleSet};
+use crate::rules::pattern::{PatternSet, Target};
+use crate::rules::{Rule, RuleSet};
 
 /// The reference time examples are checked at when the configuration sets none
 /// (Mon, 23 Nov 2026 00:00:00 UTC, the Date of the wrapper message).
@@ -250,7 +250,7 @@ pub fn example_message(rule: &Rule, example: &str) -> Vec<u8> {
 /// What code rules run with: the checks, the data lists and the content phrase probe.
 struct CodeRules<'a> {
     checks: &'a [Box<dyn Check>],
-    lists: &'a super::lists::Lists,
+    lists: &'a crate::rules::lists::Lists,
     probe: &'a crate::checks::Probe<'a>,
     models: &'a crate::model::Models,
 }
