@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod checks;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
 pub mod engine;
@@ -37,11 +38,13 @@ pub mod envelope;
 pub mod error;
 pub mod family;
 pub mod message;
+#[cfg(feature = "milter")]
 pub mod milter;
 pub mod model;
 pub mod render;
 pub mod report;
 pub mod rules;
+#[cfg(feature = "scan")]
 pub mod scan;
 pub mod util;
 pub mod verdict;

@@ -3,6 +3,7 @@
 //! site's own (token counts learnt by `preflight learn`). Rules MDL001 and MDL002 turn
 //! their probabilities into scores along each rule's `curve`.
 
+#[cfg(feature = "scan")]
 pub mod corpus;
 pub mod lang;
 pub mod linear;

@@ -1,5 +1,6 @@
 //! Renderers for reports, rule documentation and example runs: human text ([`human`]) and
-//! JSON ([`json`]), and the outputs of `preflight scan` ([`scan`], [`scan_html`]).
+//! JSON ([`json`]), and the outputs of `preflight scan` (`scan`, `scan_html`, with the
+//! `scan` feature).
 //!
 //! Both are pure functions from data to a `String`, so they are easy to test and the CLI
 //! decides where the text goes. Neither reads the clock or the environment: the caller
@@ -7,7 +8,9 @@
 
 pub mod human;
 pub mod json;
+#[cfg(feature = "scan")]
 pub mod scan;
+#[cfg(feature = "scan")]
 pub mod scan_html;
 
 pub use human::HumanOptions;
