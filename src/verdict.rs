@@ -9,8 +9,11 @@ use crate::report::{Action, FamilyScore, Finding, Reply, ReplyLikelihood, Report
 /// The reply when no finding predicts one.
 pub const DEFAULT_REPLY: &str = "554 5.7.1 Message refused by policy";
 
+/// Rounds to hundredths; never -0 (an empty `f64` sum is -0.0, which reports printed as
+/// `"score": -0.0`).
 fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    let r = (x * 100.0).round() / 100.0;
+    if r == 0.0 { 0.0 } else { r }
 }
 
 /// Sorts findings strongest first and decides the verdict.
@@ -122,6 +125,21 @@ mod tests {
             predicts: vec![format!("550 5.7.1 {id}")],
             evidence: vec![],
         }
+    }
+
+    /// A report without scored findings says 0, not -0 (the JSON printed `-0.0`).
+    #[test]
+    fn no_findings_score_a_positive_zero() {
+        let r = decide(&Config::default(), 1, vec![], vec![]);
+        assert!(r.score == 0.0 && r.score.is_sign_positive(), "{}", r.score);
+        let hard = decide(
+            &Config::default(),
+            1,
+            vec![f("HDR005", "headers", Action::Reject, 0.0)],
+            vec![],
+        );
+        assert!(hard.score.is_sign_positive());
+        assert!(serde_json::to_string(&hard).unwrap().contains("\"score\":0.0"));
     }
 
     #[test]
