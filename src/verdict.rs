@@ -84,7 +84,6 @@ pub fn decide(
             .unwrap_or_else(|| Reply::parse(DEFAULT_REPLY).expect("default reply parses"))
     });
     let reply_likelihood = ReplyLikelihood::of(verdict, hard);
-    let _ = internal_errors.len();
     Report {
         verdict,
         score,
@@ -139,7 +138,11 @@ mod tests {
             vec![],
         );
         assert!(hard.score.is_sign_positive());
-        assert!(serde_json::to_string(&hard).unwrap().contains("\"score\":0.0"));
+        assert!(
+            serde_json::to_string(&hard)
+                .unwrap()
+                .contains("\"score\":0.0")
+        );
     }
 
     #[test]

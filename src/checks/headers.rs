@@ -734,7 +734,7 @@ impl HeadersCheck {
             .iter()
             .filter(|h| h.malformed.is_some())
             .collect();
-        if let Some(first) = bad.first() {
+        if !bad.is_empty() {
             let names: Vec<String> = bad
                 .iter()
                 .take(5)
@@ -756,7 +756,6 @@ impl HeadersCheck {
                 ),
                 bad.iter().take(3).map(|h| msg.header_evidence(h)).collect(),
             );
-            let _ = first;
         }
         let b = &msg.facts.header_block;
         if let Some(at) = b.stray_line

@@ -1,8 +1,8 @@
 //! The `html` family's code rules: the balance of text and images, tracking pixels,
 //! hidden text, risky constructs (scripts, forms, frames, objects, meta refresh, external
 //! style sheets, `data:` URIs), broken or evasive markup, alternatives that disagree and
-//! HTML large enough for Gmail to clip. The markup facts come from one lol_html pass per
-//! part ([`crate::message::html`]).
+//! HTML large enough for Gmail to clip. The markup facts come from one streaming pass per
+//! part, made with the part's text ([`crate::message::html`]).
 
 use super::{Check, Ctx};
 use crate::message::Message;
