@@ -182,9 +182,7 @@ fn is_decoration(c: char) -> bool {
 
 /// The display name of the From field, as written (decoded by mail-parser).
 fn from_display_name(msg: &Message<'_>) -> Option<String> {
-    let parsed = msg.parsed.as_ref()?;
-    let from = parsed.from()?;
-    from.first().and_then(|a| a.name()).map(str::to_string)
+    msg.from_mailboxes().first()?.name.clone()
 }
 
 /// Words of a text that are not URLs, and how many URLs it has; the count stops past

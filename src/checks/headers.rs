@@ -833,11 +833,11 @@ impl HeadersCheck {
                 ev(msg, to_h),
             );
         }
-        let from = msg.header_value("From").and_then(|f| {
-            EMAIL_IN_TEXT
-                .find(&f)
-                .map(|m| m.as_str().to_ascii_lowercase())
-        });
+        let from = msg
+            .from_mailboxes()
+            .first()
+            .and_then(|m| m.address.as_deref())
+            .map(str::to_ascii_lowercase);
         if let (Some(from), [only]) = (from, addrs.as_slice())
             && only.eq_ignore_ascii_case(&from)
             && msg.header("Cc").is_none()

@@ -42,7 +42,7 @@ fn shown_domain(text: &str) -> Option<String> {
 
 /// The domain of the From address, lower case.
 pub(crate) fn from_domain(msg: &Message<'_>) -> Option<String> {
-    let f = msg.header_value("From")?;
+    let f = msg.from_mailboxes().first()?.address.as_deref()?;
     let at = f.rsplit('@').next()?;
     let d: String = at
         .chars()

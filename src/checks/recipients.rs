@@ -125,40 +125,6 @@ pub fn rcpt_syntax_error(addr: &str) -> Option<&'static str> {
     None
 }
 
-/// The addresses of the fields `names`, lower-cased, parsed by mail-parser's address
-/// parser from our own header table.
-fn field_addresses(msg: &Message<'_>, names: &[&str]) -> Vec<String> {
-    let mut buf = Vec::new();
-    for name in names {
-        for h in msg.headers_named(name) {
-            buf.extend_from_slice(name.as_bytes());
-            buf.push(b':');
-            buf.extend_from_slice(h.raw_value(msg.raw));
-            buf.push(b'\n');
-        }
-    }
-    if buf.is_empty() {
-        return Vec::new();
-    }
-    buf.push(b'\n');
-    let Some(parsed) = mail_parser::MessageParser::default().parse_headers(&buf[..]) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for list in [parsed.to(), parsed.cc(), parsed.bcc()]
-        .into_iter()
-        .flatten()
-    {
-        out.extend(
-            list.iter()
-                .filter_map(|a| a.address.as_deref())
-                .filter(|a| a.contains('@'))
-                .map(str::to_ascii_lowercase),
-        );
-    }
-    out
-}
-
 impl Check for RecipientsCheck {
     fn ids(&self) -> &'static [&'static str] {
         &["RCPT001", "RCPT002", "RCPT003"]
@@ -196,7 +162,7 @@ impl Check for RecipientsCheck {
         }
         let want_visible = cx.on("RCPT003") || (cx.on("RCPT002") && rcpts.is_empty());
         let (to, cc) = if want_visible {
-            (field_addresses(msg, &["To"]), field_addresses(msg, &["Cc"]))
+            (msg.addresses().to.clone(), msg.addresses().cc.clone())
         } else {
             (Vec::new(), Vec::new())
         };
@@ -204,7 +170,7 @@ impl Check for RecipientsCheck {
             let limits = &cx.config.limits;
             let limit = limits.recipient_limit();
             let (count, whence) = if rcpts.is_empty() {
-                let bcc = field_addresses(msg, &["Bcc"]).len();
+                let bcc = msg.addresses().bcc.len();
                 (to.len() + cc.len() + bcc, "in To, Cc and Bcc")
             } else {
                 (rcpts.len(), "in the envelope (RCPT TO)")

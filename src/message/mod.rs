@@ -9,6 +9,7 @@
 //! mail-parser is used for what it is good at: charset and transfer decoding, RFC 2047
 //! words, addresses and dates.
 
+pub mod address;
 pub mod html;
 pub mod links;
 pub mod mime;
@@ -16,6 +17,7 @@ pub mod raw;
 pub mod sniff;
 pub mod text;
 
+pub use address::{Addresses, Mailbox};
 pub use mime::{MimePart, MimeTree};
 pub use raw::{HeaderField, LineEnding, RawFacts};
 pub use sniff::looks_like_mail;
@@ -76,17 +78,8 @@ pub struct Message<'a> {
     max_links: usize,
     /// Every link and how many were not read, computed on first use.
     links: std::cell::OnceCell<(Vec<links::Link>, usize)>,
-    /// The mailboxes of the From field, parsed on first use.
-    from: std::cell::OnceCell<Vec<Mailbox>>,
-}
-
-/// One mailbox of an address field, as mail-parser reads it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mailbox {
-    /// The display name.
-    pub name: Option<String>,
-    /// The address (`local@domain`, or whatever stands in its place).
-    pub address: Option<String>,
+    /// The address fields, parsed once.
+    addresses: Addresses,
 }
 
 impl<'a> Message<'a> {
@@ -108,7 +101,10 @@ impl<'a> Message<'a> {
         // cost 876 MB, and a deep enough nest of attached messages overflowed the stack
         // when its parse was dropped).
         let parsed = PARSER.parse(mime.decodable(raw));
-        let text = DecodedText::build(raw, parsed.as_ref(), &mime, max_links);
+        // The address fields are read by most checks; the sender's name is also text.
+        let addresses = Addresses::parse(raw, &facts);
+        let sender = addresses.from.first().and_then(|m| m.name.as_deref());
+        let text = DecodedText::build(raw, parsed.as_ref(), &mime, max_links, sender);
         Message {
             raw,
             facts,
@@ -117,7 +113,7 @@ impl<'a> Message<'a> {
             text,
             max_links,
             links: std::cell::OnceCell::new(),
-            from: std::cell::OnceCell::new(),
+            addresses,
         }
     }
 
@@ -140,30 +136,14 @@ impl<'a> Message<'a> {
         &self.text.html
     }
 
-    /// The mailboxes of the first top-level From field, parsed once (exactly the field
-    /// named From in our own header table: mail-parser would also take `Fr om:` for it).
+    /// The address fields (From, To, Cc, Bcc), parsed once with the message.
+    pub fn addresses(&self) -> &Addresses {
+        &self.addresses
+    }
+
+    /// The mailboxes of the first top-level From field (see [`Addresses::from`]).
     pub fn from_mailboxes(&self) -> &[Mailbox] {
-        self.from.get_or_init(|| {
-            let Some(from) = self.header("From") else {
-                return Vec::new();
-            };
-            let mut buf = b"From:".to_vec();
-            buf.extend_from_slice(from.raw_value(self.raw));
-            buf.extend_from_slice(b"\n\n");
-            let one = mail_parser::MessageParser::default().parse_headers(&buf[..]);
-            let mailbox = |a: &mail_parser::Addr<'_>| Mailbox {
-                name: a.name.as_deref().map(str::to_string),
-                address: a.address.as_deref().map(str::to_string),
-            };
-            match one.as_ref().and_then(|p| p.from()) {
-                Some(mail_parser::Address::List(l)) => l.iter().map(mailbox).collect(),
-                Some(mail_parser::Address::Group(g)) => g
-                    .iter()
-                    .flat_map(|g| g.addresses.iter().map(mailbox))
-                    .collect(),
-                None => Vec::new(),
-            }
-        })
+        &self.addresses().from
     }
 
     /// The most links read from the HTML, and from the text ([`Message::parse_with`]).

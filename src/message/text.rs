@@ -662,6 +662,7 @@ impl DecodedText {
         parsed: Option<&mail_parser::Message<'_>>,
         mime: &MimeTree,
         max_items: usize,
+        sender: Option<&str>,
     ) -> DecodedText {
         let mut out = DecodedText::default();
         let Some(msg) = parsed else { return out };
@@ -673,13 +674,7 @@ impl DecodedText {
                 None,
             ));
         }
-        if let Some(name) = msg
-            .from()
-            .and_then(|a| a.first())
-            .and_then(|a| a.name())
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
+        if let Some(name) = sender.map(str::trim).filter(|n| !n.is_empty()) {
             out.sender = Some(TextPart::new(
                 "header:from".to_string(),
                 TextKind::Sender,

@@ -1,0 +1,122 @@
+//! The address fields of a message (From, To, Cc, Bcc), parsed once, in one mail-parser
+//! header parse, and kept for every check that asks.
+
+use super::raw::RawFacts;
+
+/// One mailbox of an address field, as mail-parser reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mailbox {
+    /// The display name.
+    pub name: Option<String>,
+    /// The address (`local@domain`, or whatever stands in its place).
+    pub address: Option<String>,
+}
+
+/// The address fields, parsed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Addresses {
+    /// The mailboxes of the first top-level From field (exactly the field named From in
+    /// our own header table: mail-parser alone would also take `Fr om:` for it).
+    pub from: Vec<Mailbox>,
+    /// The addresses (with an `@`, lower case) of the To fields.
+    pub to: Vec<String>,
+    /// The same of the Cc fields.
+    pub cc: Vec<String>,
+    /// The same of the Bcc fields.
+    pub bcc: Vec<String>,
+}
+
+impl Addresses {
+    /// Parses the address fields of the message whose raw facts are `facts`.
+    pub fn parse(raw: &[u8], facts: &RawFacts) -> Addresses {
+        let named = |name: &'static str| {
+            facts
+                .headers()
+                .iter()
+                .filter(move |h| h.name.eq_ignore_ascii_case(name))
+        };
+        // Each field on its own line of a header block: its value without the line
+        // ending it was written with (a field's raw value keeps it).
+        let mut buf = Vec::new();
+        let mut field = |name: &str, value: &[u8]| {
+            let end = value.len()
+                - value
+                    .iter()
+                    .rev()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count();
+            buf.extend_from_slice(name.as_bytes());
+            buf.push(b':');
+            buf.extend_from_slice(&value[..end]);
+            buf.push(b'\n');
+        };
+        if let Some(from) = named("From").next() {
+            field("From", from.raw_value(raw));
+        }
+        for name in ["To", "Cc", "Bcc"] {
+            for h in named(name) {
+                field(name, h.raw_value(raw));
+            }
+        }
+        if buf.is_empty() {
+            return Addresses::default();
+        }
+        buf.push(b'\n');
+        let Some(parsed) = mail_parser::MessageParser::default().parse_headers(&buf[..]) else {
+            return Addresses::default();
+        };
+        let mailbox = |a: &mail_parser::Addr<'_>| Mailbox {
+            name: a.name.as_deref().map(str::to_string),
+            address: a.address.as_deref().map(str::to_string),
+        };
+        let from = match parsed.from() {
+            Some(mail_parser::Address::List(l)) => l.iter().map(mailbox).collect(),
+            Some(mail_parser::Address::Group(g)) => g
+                .iter()
+                .flat_map(|g| g.addresses.iter().map(mailbox))
+                .collect(),
+            None => Vec::new(),
+        };
+        let addresses = |field: Option<&mail_parser::Address<'_>>| -> Vec<String> {
+            field
+                .into_iter()
+                .flat_map(|list| list.iter())
+                .filter_map(|a| a.address.as_deref())
+                .filter(|a| a.contains('@'))
+                .map(str::to_ascii_lowercase)
+                .collect()
+        };
+        Addresses {
+            from,
+            to: addresses(parsed.to()),
+            cc: addresses(parsed.cc()),
+            bcc: addresses(parsed.bcc()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &[u8]) -> Addresses {
+        Addresses::parse(raw, &RawFacts::scan(raw))
+    }
+
+    #[test]
+    fn every_field_in_one_parse() {
+        let a = parse(
+            b"From: \"Ann B\" <Ann@Example.com>\r\nTo: x@a.example, \"Y\" <Y@B.example>\r\n\
+              Cc: undisclosed-recipients:;\r\nBcc: z@c.example\r\nSubject: s\r\n\r\nbody\r\n",
+        );
+        assert_eq!(a.from[0].name.as_deref(), Some("Ann B"));
+        assert_eq!(a.from[0].address.as_deref(), Some("Ann@Example.com"));
+        assert_eq!(a.to, ["x@a.example", "y@b.example"]);
+        assert!(a.cc.is_empty());
+        assert_eq!(a.bcc, ["z@c.example"]);
+        assert_eq!(
+            parse(b"Subject: none\r\n\r\nbody\r\n"),
+            Addresses::default()
+        );
+    }
+}
