@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::{Check, Ctx};
+use crate::message::address::{is_fqdn, msg_id_rhs, valid_mailbox};
 use crate::message::{HeaderField, Message};
 use crate::report::Evidence;
 use crate::rules::lists::{owner_label, word_runs};
@@ -88,25 +89,6 @@ fn random_words_local_part(local: &str) -> bool {
         || (local.len() >= 32 && local.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn month_index(s: &str) -> Option<i64> {
-    const M: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    M.iter()
-        .position(|m| s.eq_ignore_ascii_case(m))
-        .map(|i| i as i64 + 1)
-}
-
 /// Whether a Message-ID has the form Outlook and Outlook Express write:
 /// `<` 12 hex digits `$` 8 hex digits `$` 8 hex digits `@`.
 fn outlook_message_id(v: &str) -> bool {
@@ -138,158 +120,6 @@ fn impossible_zone(value: &str) -> Option<&str> {
     (h > 14 || (h == 14 && m > 0) || !matches!(m, 0 | 15 | 30 | 45)).then_some(z)
 }
 
-fn zone_offset(z: &str) -> Option<i64> {
-    let b = z.as_bytes();
-    if b.len() == 5 && (b[0] == b'+' || b[0] == b'-') && b[1..].iter().all(u8::is_ascii_digit) {
-        let h: i64 = z[1..3].parse().ok()?;
-        let m: i64 = z[3..5].parse().ok()?;
-        if m > 59 {
-            return None;
-        }
-        let off = h * 3600 + m * 60;
-        return Some(if b[0] == b'-' { -off } else { off });
-    }
-    // Obsolete zones (RFC 5322 §4.3).
-    let off = match z.to_ascii_uppercase().as_str() {
-        "UT" | "GMT" | "Z" => 0,
-        "EDT" => -4,
-        "EST" | "CDT" => -5,
-        "CST" | "MDT" => -6,
-        "MST" | "PDT" => -7,
-        "PST" => -8,
-        s if s.len() == 1 && s.bytes().all(|c| c.is_ascii_alphabetic() && c != b'J') => 0,
-        _ => return None,
-    };
-    Some(off * 3600)
-}
-
-/// Parses an RFC 5322 §3.3 date-time (obsolete forms of §4.3 accepted) into Unix seconds.
-/// `Err` names what is wrong.
-pub fn parse_date(value: &str) -> Result<i64, &'static str> {
-    // Drop comments, then tokenise on white space and commas.
-    let mut s = String::with_capacity(value.len());
-    let mut depth = 0usize;
-    for c in value.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' if depth > 0 => depth -= 1,
-            _ if depth == 0 => s.push(c),
-            _ => {}
-        }
-    }
-    let mut toks: Vec<&str> = s
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|t| !t.is_empty())
-        .collect();
-    if toks.is_empty() {
-        return Err("the Date is empty");
-    }
-    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    if DAYS.iter().any(|d| toks[0].eq_ignore_ascii_case(d)) {
-        toks.remove(0);
-    } else if toks[0].bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err("the day of the week is not one of Mon..Sun");
-    }
-    if toks.len() < 4 {
-        return Err("expected `day month year hh:mm[:ss] zone`");
-    }
-    let day: i64 = toks[0].parse().map_err(|_| "the day is not a number")?;
-    let month = month_index(toks[1]).ok_or("the month is not one of Jan..Dec")?;
-    let mut year: i64 = toks[2].parse().map_err(|_| "the year is not a number")?;
-    if toks[2].len() == 2 {
-        year += if year < 50 { 2000 } else { 1900 };
-    } else if toks[2].len() == 3 {
-        year += 1900;
-    } else if toks[2].len() != 4 {
-        return Err("the year does not have four digits");
-    }
-    let tparts: Vec<&str> = toks[3].split(':').collect();
-    if !(2..=3).contains(&tparts.len())
-        || tparts
-            .iter()
-            .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err("the time is not hh:mm or hh:mm:ss");
-    }
-    let hh: i64 = tparts[0].parse().unwrap_or(99);
-    let mm: i64 = tparts[1].parse().unwrap_or(99);
-    let ss: i64 = tparts.get(2).and_then(|s| s.parse().ok()).unwrap_or(0);
-    if hh > 23 || mm > 59 || ss > 60 {
-        return Err("the time is out of range");
-    }
-    let dim = [
-        31,
-        if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 {
-            29
-        } else {
-            28
-        },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if day < 1 || day > dim[(month - 1) as usize] {
-        return Err("the day does not exist in that month");
-    }
-    let zone = toks.get(4).ok_or("the time zone is missing")?;
-    let off = zone_offset(zone).ok_or("the time zone is not +hhmm/-hhmm or a known name")?;
-    if toks.len() > 5 {
-        return Err("there is text after the time zone");
-    }
-    Ok(days_from_civil(year, month, day) * 86_400 + hh * 3600 + mm * 60 + ss - off)
-}
-
-/// Whether `s` is a valid RFC 5322 §3.6.4 msg-id (`<left@right>`), lenient on obsolete
-/// local parts; returns the right-hand side when it is.
-fn msg_id_rhs(s: &str) -> Option<&str> {
-    let inner = s.trim().strip_prefix('<')?.strip_suffix('>')?;
-    let (left, right) = inner.rsplit_once('@')?;
-    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c);
-    let left_ok = !left.is_empty()
-        && (left.chars().all(atext)
-            || (left.starts_with('"') && left.ends_with('"') && left.len() >= 2));
-    let right_ok = !right.is_empty()
-        && (right.chars().all(atext) || (right.starts_with('[') && right.ends_with(']')));
-    (left_ok && right_ok).then_some(right)
-}
-
-fn is_fqdn(s: &str) -> bool {
-    if s.starts_with('[') {
-        return true;
-    }
-    let labels: Vec<&str> = s.split('.').collect();
-    labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        })
-        && labels
-            .last()
-            .is_some_and(|t| t.bytes().any(|b| b.is_ascii_alphabetic()))
-}
-
-fn valid_mailbox(addr: &str) -> bool {
-    let Some((local, domain)) = addr.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && local.len() <= 64
-        && !addr
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
-        && (is_fqdn(domain) || (domain.starts_with('[') && domain.ends_with(']')))
-}
-
 /// The date of the newest Received header (the message was in transit then).
 fn newest_received(msg: &Message<'_>) -> Option<i64> {
     msg.headers_named("Received")
@@ -297,7 +127,7 @@ fn newest_received(msg: &Message<'_>) -> Option<i64> {
             // Only the date after the last `;` is read; no need to unfold the whole trace.
             let v = h.raw_value(msg.raw);
             let at = memchr::memrchr(b';', v)?;
-            parse_date(&crate::message::raw::unfold(&v[at + 1..])).ok()
+            crate::message::date::parse(&crate::message::raw::unfold(&v[at + 1..])).ok()
         })
         .max()
 }
@@ -490,7 +320,7 @@ impl HeadersCheck {
     fn date(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
         let Some(h) = msg.header("Date") else { return };
         let v = h.unfolded(msg.raw);
-        match parse_date(&v) {
+        match crate::message::date::parse(&v) {
             Err(why) => cx.hit(
                 "HDR007",
                 format!(
@@ -890,28 +720,6 @@ mod tests {
         assert_eq!(super::deconfuse("C0STC0 member"), "CoSTCo member");
         assert_eq!(super::deconfuse("BIueCross PoIicy"), "BlueCross Policy");
         assert_eq!(super::deconfuse("Win10 R2D2"), "Win10 R2D2");
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(parse_date("Thu, 1 Jan 1970 00:00:00 +0000"), Ok(0));
-        assert_eq!(
-            parse_date("Mon, 23 Nov 2026 10:00:00 +0100"),
-            Ok(1_795_424_400)
-        );
-        assert!(parse_date("23 Nov 2026 10:00 GMT").is_ok());
-        assert!(parse_date("Mon, 23 Nov 02 10:00:00 -0800 (PST)").is_ok());
-        for bad in [
-            "",
-            "yesterday",
-            "Mon, 31 Feb 2026 10:00:00 +0000",
-            "Mon, 23 Nov 2026 25:00:00 +0000",
-            "Mon, 23 Nov 2026 10:00:00",
-            "2026-11-23T10:00:00Z",
-            "Mon, 23 Nov 2026 10:00:00 +0000 extra",
-        ] {
-            assert!(parse_date(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

@@ -464,7 +464,7 @@ fn parse_now(s: &str) -> Result<i64, Error> {
     if let Some(t) = parse_iso(s) {
         return Ok(t);
     }
-    crate::checks::headers::parse_date(s).map_err(|_| {
+    crate::message::date::parse(s).map_err(|_| {
         Error::new(
             ErrorKind::Usage,
             format!("--now {s:?}: not a time; expected {NOW_FORMS}"),
@@ -485,7 +485,7 @@ fn parse_iso(s: &str) -> Option<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
         return None;
     }
-    let midnight = crate::checks::headers::days_from_civil(y, m, day) * 86_400;
+    let midnight = crate::message::date::days_from_civil(y, m, day) * 86_400;
     let Some(time) = time else {
         // A bare date is the whole of that day: a draft written that morning is not "in
         // the future" (midnight would make it so).

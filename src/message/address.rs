@@ -95,6 +95,54 @@ impl Addresses {
     }
 }
 
+/// Whether `s` is a valid RFC 5322 §3.6.4 msg-id (`<left@right>`), lenient on obsolete
+/// local parts; returns the right-hand side when it is.
+pub fn msg_id_rhs(s: &str) -> Option<&str> {
+    let inner = s.trim().strip_prefix('<')?.strip_suffix('>')?;
+    let (left, right) = inner.rsplit_once('@')?;
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c);
+    let left_ok = !left.is_empty()
+        && (left.chars().all(atext)
+            || (left.starts_with('"') && left.ends_with('"') && left.len() >= 2));
+    let right_ok = !right.is_empty()
+        && (right.chars().all(atext) || (right.starts_with('[') && right.ends_with(']')));
+    (left_ok && right_ok).then_some(right)
+}
+
+/// Whether `s` is a fully qualified domain name (two labels or more of letters, digits
+/// and inner hyphens, a top-level label with a letter), or a `[literal]`.
+pub fn is_fqdn(s: &str) -> bool {
+    if s.starts_with('[') {
+        return true;
+    }
+    let labels: Vec<&str> = s.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+        && labels
+            .last()
+            .is_some_and(|t| t.bytes().any(|b| b.is_ascii_alphabetic()))
+}
+
+/// Whether `addr` is a plausible `local@domain` mailbox: a local part of 1 to 64
+/// characters, no space, control or angle bracket, a fully qualified or literal domain.
+pub fn valid_mailbox(addr: &str) -> bool {
+    let Some((local, domain)) = addr.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && !addr
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && (is_fqdn(domain) || (domain.starts_with('[') && domain.ends_with(']')))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@
 //! words, addresses and dates.
 
 pub mod address;
+pub mod date;
 pub mod html;
 pub mod links;
 pub mod mime;
