@@ -244,6 +244,13 @@ pub fn defang_text(text: &str) -> String {
     out
 }
 
+/// Rounds a score to hundredths, as reports, headers and logs show it; never -0 (an
+/// empty `f64` sum is -0.0, which reports once printed as `"score": -0.0`).
+pub fn round2(x: f64) -> f64 {
+    let r = (x * 100.0).round() / 100.0;
+    if r == 0.0 { 0.0 } else { r }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

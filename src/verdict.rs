@@ -4,16 +4,33 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::Config;
-use crate::report::{Action, FamilyScore, Finding, Reply, ReplyLikelihood, Report, Verdict};
+use crate::report::{
+    Action, FamilyScore, Finding, Reply, ReplyLikelihood, Report, Thresholds, Verdict,
+};
+use crate::util::round2;
 
 /// The reply when no finding predicts one.
 pub const DEFAULT_REPLY: &str = "554 5.7.1 Message refused by policy";
 
-/// Rounds to hundredths; never -0 (an empty `f64` sum is -0.0, which reports printed as
-/// `"score": -0.0`).
-fn round2(x: f64) -> f64 {
-    let r = (x * 100.0).round() / 100.0;
-    if r == 0.0 { 0.0 } else { r }
+/// The verdict of scores against thresholds `t`: reject when a hard rule counts towards
+/// rejecting or `reject_score` reaches the reject threshold, else flag when a hard rule
+/// counts towards flagging or `flag_score` reaches the flag threshold. [`decide`] passes
+/// one score and the hard rules for both; the milter's per-family modes pass what each
+/// mode lets count (a dry-run family counts for neither, flag-only only for flagging).
+pub fn judge(
+    t: Thresholds,
+    reject_score: f64,
+    hard_reject: bool,
+    flag_score: f64,
+    hard_flag: bool,
+) -> Verdict {
+    if hard_reject || reject_score >= t.reject {
+        Verdict::Reject
+    } else if hard_flag || flag_score >= t.flag {
+        Verdict::Flag
+    } else {
+        Verdict::Pass
+    }
 }
 
 /// Sorts findings strongest first and decides the verdict.
@@ -70,13 +87,7 @@ pub fn decide(
     let score = round2(families.iter().map(|f| f.contributed).sum());
     let hard = findings.iter().any(|f| f.action == Action::Reject);
     let t = config.thresholds;
-    let verdict = if hard || score >= t.reject {
-        Verdict::Reject
-    } else if score >= t.flag {
-        Verdict::Flag
-    } else {
-        Verdict::Pass
-    };
+    let verdict = judge(t, score, hard, score, hard);
     let reply = (verdict != Verdict::Pass).then(|| {
         findings
             .iter()

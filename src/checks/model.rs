@@ -6,6 +6,7 @@
 use crate::checks::{Check, Ctx};
 use crate::message::Message;
 use crate::model::tokens;
+use crate::util::round2;
 
 /// The shipped content model (MDL001).
 pub struct ContentModelCheck;
@@ -32,10 +33,6 @@ fn describe(msg: &Message<'_>, wanted: &[u32]) -> Vec<String> {
         }
     });
     names.into_iter().flatten().collect()
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }
 
 impl Check for ContentModelCheck {

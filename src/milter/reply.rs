@@ -61,15 +61,6 @@ pub struct Answer {
 /// The temporary failure answered when a message cannot be judged.
 pub const TEMPFAIL_TEXT: &str = "451 4.3.0 preflight: temporary failure, try again later";
 
-/// The name of a verdict as the header and the log write it.
-pub fn verdict_name(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "pass",
-        Verdict::Flag => "flag",
-        Verdict::Reject => "reject",
-    }
-}
-
 /// The ids of the findings that count (a score or a hard reject), strongest first.
 pub fn scoring_ids(report: &Report) -> Vec<&str> {
     report
@@ -87,9 +78,8 @@ pub fn header_value(report: &Report) -> String {
     let verdict = report.verdict;
     let mut v = format!(
         "{}; score={}",
-        verdict_name(verdict),
-        // `+ 0.0` turns -0 into 0.
-        (report.score * 100.0).round() / 100.0 + 0.0
+        verdict.as_str(),
+        crate::util::round2(report.score)
     );
     let ids = scoring_ids(report);
     if !ids.is_empty() && verdict != Verdict::Pass {
@@ -128,14 +118,13 @@ pub fn live_verdict(settings: &MilterConfig, report: &Report) -> Verdict {
                 .iter()
                 .any(|f| f.action == Action::Reject && pass(mode(&f.family)))
         };
-        let t = report.thresholds;
-        if hard(&|m| m == MilterMode::Enforce) || enforce >= t.reject {
-            Verdict::Reject
-        } else if hard(&|m| m != MilterMode::DryRun) || live >= t.flag {
-            Verdict::Flag
-        } else {
-            Verdict::Pass
-        }
+        crate::verdict::judge(
+            report.thresholds,
+            enforce,
+            hard(&|m| m == MilterMode::Enforce),
+            live,
+            hard(&|m| m != MilterMode::DryRun),
+        )
     };
     if settings.mode == MilterMode::FlagOnly && verdict == Verdict::Reject {
         verdict = Verdict::Flag;

@@ -412,8 +412,8 @@ async fn check<S: AsyncWrite + Unpin>(
     // One line per message: no message content, only the decision and its reasons.
     tracing::info!(
         queue_id = %qid,
-        verdict = reply::verdict_name(report.verdict),
-        score = (report.score * 100.0).round() / 100.0 + 0.0,
+        verdict = report.verdict.as_str(),
+        score = crate::util::round2(report.score),
         rules = %reply::scoring_ids(&report).join(","),
         action = a.action,
         ms = millis,
