@@ -1,0 +1,46 @@
+//! `preflight milter`: run as a milter.
+
+use super::*;
+
+#[derive(Args, Debug)]
+pub(super) struct MilterArgs {
+    /// Where to listen, as Postfix writes it: inet:127.0.0.1:8891 or unix:/path/to/socket.
+    #[arg(long, value_name = "SOCKET")]
+    listen: String,
+    /// Configuration file (YAML; see packaging/preflight.example.yaml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A directory of local rule packs (*.yaml). Repeatable.
+    #[arg(long = "rules-dir", value_name = "DIR")]
+    rules_dirs: Vec<PathBuf>,
+    /// Log lines on standard error: `text` (key=value) or `json` (one object per line).
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum LogFormat {
+    Text,
+    Json,
+}
+
+pub(super) fn milter(a: MilterArgs) -> Result<i32, Error> {
+    let listen: crate::milter::server::Listen = a
+        .listen
+        .parse()
+        .map_err(|why: String| Error::new(ErrorKind::Usage, format!("--listen {why}")))?;
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(false);
+    // A subscriber may already be set (the CLI run twice in one process, in tests).
+    let _ = match a.log_format {
+        LogFormat::Json => tracing::subscriber::set_global_default(logs.json().finish()),
+        LogFormat::Text => tracing::subscriber::set_global_default(logs.finish()),
+    };
+    let load =
+        move || -> Result<Engine, Error> { Engine::new(load_config(&a.config, &a.rules_dirs)?) };
+    let engine = load()?;
+    crate::milter::server::run(&listen, engine, load)?;
+    Ok(0)
+}
