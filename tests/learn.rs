@@ -2,16 +2,13 @@
 //! used with `--model`, rule MDL001), run as users run them, on messages written here.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_preflight"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
+#[path = "support/binary.rs"]
+mod binary;
+use binary::{run, scratch};
 
 fn text(o: &Output) -> String {
     format!(
@@ -19,13 +16,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 const HAM_WORDS: &[&str] = &[
@@ -117,7 +107,7 @@ fn ids(o: &Output) -> Vec<String> {
 
 #[test]
 fn the_site_model_learns_counts_and_judges() {
-    let d = tmp("learn-site");
+    let d = scratch("learn-site");
     let (ham, spam) = mail(&d, 30);
     let model = d.join("site.model");
     let config = d.join("preflight.yaml");
@@ -132,7 +122,7 @@ fn the_site_model_learns_counts_and_judges() {
     assert!(text(&o).contains("0 ham, 0 spam"), "{}", text(&o));
     assert!(text(&o).contains("not used yet"), "{}", text(&o));
     // Twenty of each: below site_min, the model does not count yet.
-    let few = tmp("learn-site-few");
+    let few = scratch("learn-site-few");
     let (ham20, spam20) = mail(&few, 20);
     let o = run(&[
         "learn",
@@ -234,7 +224,7 @@ fn learn_needs_a_model_file_and_something_to_do() {
 
 #[test]
 fn train_writes_a_model_that_check_uses() {
-    let d = tmp("learn-train");
+    let d = scratch("learn-train");
     let mut manifest = String::from("path\tsource\tsubset\tlabel\tbytes\tsha256\n");
     for i in 0..40 {
         let (words, label, subject) = if i % 2 == 0 {

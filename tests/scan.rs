@@ -8,47 +8,14 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_preflight"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR")
-        .env_remove("COLUMNS");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("runs")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8(b.to_vec()).expect("utf-8 output")
-}
-
-fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("samples")
-            .join(name),
-    )
-    .unwrap()
-}
-
-/// A fresh directory under the target dir, removed first if it is there.
-fn tree(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+#[path = "support/binary.rs"]
+mod binary;
+use binary::{bin, code, run, sample, scratch, text};
 
 /// drafts/: two good drafts (one a copy), a flagged one, the canary, a 3-message mbox,
 /// a Maildir with a subfolder, notes that are not mail, a broken draft.
 fn campaign(name: &str) -> PathBuf {
-    let dir = tree(name);
+    let dir = scratch(name);
     let w = |p: &str, b: &[u8]| {
         let path = dir.join(p);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -222,7 +189,7 @@ fn walks_a_campaign_tree_in_every_format() {
 
 #[test]
 fn exit_status_is_the_worst_verdict_then_errors() {
-    let dir = tree("scan-exit");
+    let dir = scratch("scan-exit");
     let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
     std::fs::write(dir.join("good.eml"), sample("good-personal-reply.eml")).unwrap();
     std::fs::write(
