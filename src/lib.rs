@@ -25,6 +25,22 @@
 //! The engine is built once ([`Engine::new`]) from a [`Config`] and the rule packs, is
 //! `Send + Sync`, and is shared behind an `Arc`. [`Engine::check`] never fails: a malformed
 //! message yields findings. The [`report`] module documents the JSON format.
+//!
+//! ## What is stable
+//!
+//! The API other programs build on, kept compatible within a major version: [`Engine`]
+//! ([`Engine::new`], [`Engine::check`]), [`Config`] and its section types in [`config`],
+//! [`Envelope`], the [`report`] types ([`Report`], [`Finding`], [`Evidence`], [`Verdict`],
+//! [`Action`]), [`Error`] and [`ErrorKind`], and the family table in [`family`]. The other
+//! modules are public for the binary, the tests and the benchmarks (`message`, `rules`,
+//! `checks`, `model`, `verdict`, `render`, `engine::examples`, and with their features
+//! `scan`, `milter`, `cli`); they change when the internals do.
+//!
+//! ## Features
+//!
+//! `cli` (default) builds the `preflight` binary and brings `milter` (the milter daemon,
+//! on tokio) and `scan` (batch scanning and model training, on rayon). With
+//! `default-features = false` the crate is the engine alone.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
