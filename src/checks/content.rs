@@ -409,337 +409,365 @@ impl Check for ContentCheck {
     }
 
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
-        if cx.on("CNT010") {
-            let mut found: Vec<(String, Evidence)> = Vec::new();
-            for tp in msg.text.all().filter(|tp| may_have_merge_tag(&tp.decoded)) {
-                for m in MERGE_TAG.find_iter(&tp.decoded).take(5) {
-                    if found.len() < 5 {
-                        found.push((m.as_str().to_string(), evidence(tp, m.start(), m.end())));
-                    }
+        merge_tags(msg, cx);
+        subject_rules(msg, cx);
+        decorated_names(msg, cx);
+        links_only(msg, cx);
+        hidden_references(msg, cx);
+        body_formatting(msg, cx);
+    }
+}
+
+/// Merge tags left unfilled in the text (CNT010).
+fn merge_tags(msg: &Message<'_>, cx: &mut Ctx<'_>) {
+    if cx.on("CNT010") {
+        let mut found: Vec<(String, Evidence)> = Vec::new();
+        for tp in msg.text.all().filter(|tp| may_have_merge_tag(&tp.decoded)) {
+            for m in MERGE_TAG.find_iter(&tp.decoded).take(5) {
+                if found.len() < 5 {
+                    found.push((m.as_str().to_string(), evidence(tp, m.start(), m.end())));
                 }
             }
-            if let Some((first, _)) = found.first() {
-                let n = found.len();
-                let first = first.clone();
-                cx.hit(
-                    "CNT010",
-                    format!(
-                        "Unresolved merge tag \u{201c}{first}\u{201d}{}",
-                        if n > 1 {
-                            format!(" and {} more", n - 1)
-                        } else {
-                            String::new()
-                        }
-                    ),
-                    found.into_iter().map(|(_, e)| e).collect(),
-                );
-            }
         }
-        if let Some(subject) = &msg.text.subject {
-            let s = subject.decoded.trim();
-            let (ratio, letters) = capitals(s);
-            if letters >= 12 && ratio >= 0.8 && s.split_whitespace().count() >= 3 {
+        if let Some((first, _)) = found.first() {
+            let n = found.len();
+            let first = first.clone();
+            cx.hit(
+                "CNT010",
+                format!(
+                    "Unresolved merge tag \u{201c}{first}\u{201d}{}",
+                    if n > 1 {
+                        format!(" and {} more", n - 1)
+                    } else {
+                        String::new()
+                    }
+                ),
+                found.into_iter().map(|(_, e)| e).collect(),
+            );
+        }
+    }
+}
+
+/// The Subject's own rules: capitals, punctuation, symbols, emoji, spacing, length.
+fn subject_rules(msg: &Message<'_>, cx: &mut Ctx<'_>) {
+    if let Some(subject) = &msg.text.subject {
+        let s = subject.decoded.trim();
+        let (ratio, letters) = capitals(s);
+        if letters >= 12 && ratio >= 0.8 && s.split_whitespace().count() >= 3 {
+            cx.hit(
+                "CNT020",
+                format!(
+                    "The Subject is {:.0}% capital letters: \u{201c}{}\u{201d}",
+                    ratio * 100.0,
+                    crate::util::truncate_str(s, 100)
+                ),
+                vec![evidence(subject, 0, subject.decoded.len())],
+            );
+        }
+        if let Some(m) = PUNCT_RUN.find(&subject.decoded) {
+            cx.hit(
+                "CNT021",
+                format!(
+                    "The Subject has a run of \u{201c}{}\u{201d}",
+                    m.as_str().trim()
+                ),
+                vec![evidence(subject, m.start(), m.end())],
+            );
+        }
+        if let Some(m) = AMOUNT.find(&subject.normalized) {
+            let (a, b) = (subject.to_decoded(m.start()), subject.to_decoded(m.end()));
+            cx.hit(
+                "CNT023",
+                format!(
+                    "The Subject names an amount of money (\u{201c}{}\u{201d})",
+                    &subject.decoded[a..b]
+                ),
+                vec![evidence(subject, a, b)],
+            );
+        }
+        let chars = s.chars().count();
+        if chars > SUBJECT_MAX_CHARS {
+            cx.hit(
+                "CNT024",
+                format!("The Subject is {chars} characters long (over {SUBJECT_MAX_CHARS})"),
+                vec![evidence(subject, 0, subject.decoded.len())],
+            );
+        }
+        // The tracking id must look random: mixed case or letters and digits, not a
+        // ticket number such as (#1234) or a year.
+        // Parsers trim the value, so trailing padding is measured on the raw field.
+        let trailing = msg.header("Subject").map_or(0, |h| {
+            let v = h.raw_value(msg.raw);
+            let v = v.strip_suffix(b"\n").unwrap_or(v);
+            let v = v.strip_suffix(b"\r").unwrap_or(v);
+            v.iter()
+                .rev()
+                .take_while(|b| **b == b' ' || **b == b'\t')
+                .count()
+        });
+        let padded_inside = subject.decoded.trim().contains("     ") || trailing >= 8;
+        if padded_inside && !SUBJECT_TAG.is_match(&subject.decoded) {
+            cx.hit(
+                "CNT028",
+                "The Subject is padded with runs of spaces".to_string(),
+                vec![evidence(subject, 0, subject.decoded.len())],
+            );
+        }
+        if cx.on("CNT076")
+            && let Some((a, b)) = hash_buster(&subject.decoded)
+        {
+            cx.hit(
+                "CNT076",
+                format!(
+                    "The Subject carries the random string \u{201c}{}\u{201d}",
+                    &subject.decoded[a..b]
+                ),
+                vec![evidence(subject, a, b)],
+            );
+        }
+        if let Some(m) = SUBJECT_TAG.find(&subject.decoded) {
+            let tag = m.as_str().trim();
+            let tag = tag.rsplit(char::is_whitespace).next().unwrap_or(tag);
+            let digits = tag.chars().filter(char::is_ascii_digit).count();
+            let letters = tag.chars().filter(char::is_ascii_alphabetic).count();
+            let upper_only = tag
+                .chars()
+                .filter(char::is_ascii_alphabetic)
+                .all(|c| c.is_ascii_uppercase());
+            let padded = m.as_str().contains("      ");
+            if (padded && (letters >= 2 && (upper_only || digits > 0) || digits >= 3))
+                || (!padded && digits >= 2 && letters >= 3)
+            {
                 cx.hit(
-                    "CNT020",
-                    format!(
-                        "The Subject is {:.0}% capital letters: \u{201c}{}\u{201d}",
-                        ratio * 100.0,
-                        crate::util::truncate_str(s, 100)
-                    ),
-                    vec![evidence(subject, 0, subject.decoded.len())],
-                );
-            }
-            if let Some(m) = PUNCT_RUN.find(&subject.decoded) {
-                cx.hit(
-                    "CNT021",
-                    format!(
-                        "The Subject has a run of \u{201c}{}\u{201d}",
-                        m.as_str().trim()
-                    ),
+                    "CNT028",
+                    format!("The Subject ends with a random-looking tag \u{201c}{tag}\u{201d}"),
                     vec![evidence(subject, m.start(), m.end())],
                 );
             }
-            if let Some(m) = AMOUNT.find(&subject.normalized) {
-                let (a, b) = (subject.to_decoded(m.start()), subject.to_decoded(m.end()));
-                cx.hit(
-                    "CNT023",
-                    format!(
-                        "The Subject names an amount of money (\u{201c}{}\u{201d})",
-                        &subject.decoded[a..b]
-                    ),
-                    vec![evidence(subject, a, b)],
-                );
-            }
-            let chars = s.chars().count();
-            if chars > SUBJECT_MAX_CHARS {
-                cx.hit(
-                    "CNT024",
-                    format!("The Subject is {chars} characters long (over {SUBJECT_MAX_CHARS})"),
-                    vec![evidence(subject, 0, subject.decoded.len())],
-                );
-            }
-            // The tracking id must look random: mixed case or letters and digits, not a
-            // ticket number such as (#1234) or a year.
-            // Parsers trim the value, so trailing padding is measured on the raw field.
-            let trailing = msg.header("Subject").map_or(0, |h| {
-                let v = h.raw_value(msg.raw);
-                let v = v.strip_suffix(b"\n").unwrap_or(v);
-                let v = v.strip_suffix(b"\r").unwrap_or(v);
-                v.iter()
-                    .rev()
-                    .take_while(|b| **b == b' ' || **b == b'\t')
-                    .count()
-            });
-            let padded_inside = subject.decoded.trim().contains("     ") || trailing >= 8;
-            if padded_inside && !SUBJECT_TAG.is_match(&subject.decoded) {
-                cx.hit(
-                    "CNT028",
-                    "The Subject is padded with runs of spaces".to_string(),
-                    vec![evidence(subject, 0, subject.decoded.len())],
-                );
-            }
-            if cx.on("CNT076")
-                && let Some((a, b)) = hash_buster(&subject.decoded)
-            {
-                cx.hit(
-                    "CNT076",
-                    format!(
-                        "The Subject carries the random string \u{201c}{}\u{201d}",
-                        &subject.decoded[a..b]
-                    ),
-                    vec![evidence(subject, a, b)],
-                );
-            }
-            if let Some(m) = SUBJECT_TAG.find(&subject.decoded) {
-                let tag = m.as_str().trim();
-                let tag = tag.rsplit(char::is_whitespace).next().unwrap_or(tag);
-                let digits = tag.chars().filter(char::is_ascii_digit).count();
-                let letters = tag.chars().filter(char::is_ascii_alphabetic).count();
-                let upper_only = tag
-                    .chars()
-                    .filter(char::is_ascii_alphabetic)
-                    .all(|c| c.is_ascii_uppercase());
-                let padded = m.as_str().contains("      ");
-                if (padded && (letters >= 2 && (upper_only || digits > 0) || digits >= 3))
-                    || (!padded && digits >= 2 && letters >= 3)
-                {
-                    cx.hit(
-                        "CNT028",
-                        format!("The Subject ends with a random-looking tag \u{201c}{tag}\u{201d}"),
-                        vec![evidence(subject, m.start(), m.end())],
-                    );
-                }
-            }
-            // Written exactly as in the address (lower case): a greeting by name is
-            // capitalised ("Marcy, ..."), a pasted mailbox name is not ("User hibody").
-            if let Some(local) = recipient_local_part(msg)
-                && let Some(at) = subject.decoded.find(local.as_str())
-            {
-                let (a, b) = (at, at + local.len());
-                cx.hit(
-                    "CNT045",
-                    format!(
-                        "The Subject contains the recipient's mailbox name \u{201c}{local}\u{201d}"
-                    ),
-                    vec![evidence(subject, a, b)],
-                );
-            }
-            let lower = subject.normalized.trim_start();
-            let prefix = ["re:", "re :", "fw:", "fwd:", "aw:", "tr:", "wg:"]
-                .iter()
-                .find(|p| lower.starts_with(**p));
-            if let Some(p) = prefix {
-                let threaded = ["In-Reply-To", "References", "Thread-Index", "Thread-Topic"]
-                    .iter()
-                    .any(|h| msg.header(h).is_some());
-                if !threaded {
-                    cx.hit(
-                        "CNT025",
-                        format!(
-                            "The Subject starts with \u{201c}{}\u{201d} but the message has no In-Reply-To or References: it is not a reply or forward",
-                            p.trim_end_matches(':').to_uppercase()
-                        ),
-                        vec![evidence(subject, 0, subject.decoded.len().min(60))],
-                    );
-                }
-            }
         }
-        // Decorated sender name or Subject.
-        if cx.on("CNT055") {
-            let mut places = Vec::new();
-            let name = from_display_name(msg).unwrap_or_default();
-            let subject = msg.text.subject.as_ref().map_or("", |s| s.decoded.as_str());
-            for (what, text) in [("From name", name.as_str()), ("Subject", subject)] {
-                let n = text.chars().filter(|&c| is_decoration(c)).count();
-                if n >= 2 {
-                    places.push(format!(
-                        "{what} \u{201c}{}\u{201d}",
-                        crate::util::truncate_str(text.trim(), 80)
-                    ));
-                }
-            }
-            if !places.is_empty() {
-                let ev = msg
-                    .text
-                    .subject
-                    .as_ref()
-                    .filter(|_| places.iter().any(|p| p.starts_with("Subject")))
-                    .map(|s| vec![evidence(s, 0, s.decoded.len())])
-                    .unwrap_or_default();
-                cx.hit(
-                    "CNT055",
-                    format!(
-                        "Decorative symbols or mathematical letters in the {}",
-                        places.join(" and the ")
-                    ),
-                    ev,
-                );
-            }
-        }
-        // A body that is nothing but links.
-        if cx.on("CNT056") {
-            let (mut words, mut urls) = (0, 0);
-            let mut first = None;
-            for tp in body_parts(msg) {
-                let (w, u) = words_and_urls(&tp.decoded, 3);
-                words += w;
-                urls += u;
-                if u > 0 && first.is_none() {
-                    first = Some(tp);
-                }
-            }
-            if urls > 0 && words <= 3 && msg.mime.attachments().next().is_none() {
-                let ev = first
-                    .map(|tp| vec![evidence(tp, 0, tp.decoded.len().min(120))])
-                    .unwrap_or_default();
-                cx.hit(
-                    "CNT056",
-                    format!("The body is {urls} link(s) and {words} other word(s)"),
-                    ev,
-                );
-            }
-        }
-        // Letters hidden behind numeric character references in HTML.
-        if cx.on("CNT029") {
-            for tp in msg.text.parts.iter() {
-                let Some(html) = &tp.html else { continue };
-                let mut n = 0usize;
-                let mut first = None;
-                for m in NUMERIC_ENTITY.find_iter(html) {
-                    let code = m.as_str().trim_start_matches("&#").trim_end_matches(';');
-                    let v = match code.strip_prefix(['x', 'X']) {
-                        Some(h) => u32::from_str_radix(h, 16).ok(),
-                        None => code.parse().ok(),
-                    };
-                    // Only references glued to plain letters ("Dat&#101;") hide words; a
-                    // run of references alone is how pages hide e-mail addresses.
-                    let b = html.as_bytes();
-                    let glued = (m.start() > 0 && b[m.start() - 1].is_ascii_alphabetic())
-                        || b.get(m.end()).is_some_and(u8::is_ascii_alphabetic);
-                    if glued
-                        && v.and_then(char::from_u32)
-                            .is_some_and(|c| c.is_ascii_alphanumeric())
-                    {
-                        n += 1;
-                        first.get_or_insert(m.start());
-                    }
-                }
-                if n >= ENTITY_LETTERS_MIN {
-                    cx.hit(
-                        "CNT029",
-                        format!(
-                            "Part {} writes {n} plain letters or digits as numeric character references (&#83; for S) so that word filters miss them",
-                            tp.part
-                        ),
-                        vec![],
-                    );
-                    break;
-                }
-            }
-        }
-        // Body formatting, each pass only for a rule that runs.
-        let (cnt022, cnt026, cnt027) = (cx.on("CNT022"), cx.on("CNT026"), cx.on("CNT027"));
-        if !(cnt022 || cnt026 || cnt027) {
-            return;
-        }
-        let mut punct: Vec<Evidence> = Vec::new();
-        let mut gappy: Vec<(String, Evidence)> = Vec::new();
-        let (mut up, mut letters) = (0usize, 0usize);
-        let mut caps_part: Option<&TextPart> = None;
-        for tp in body_parts(msg) {
-            if cnt022 {
-                // Five are all the rule reports.
-                for m in PUNCT_RUN.find_iter(&tp.decoded).take(5 - punct.len()) {
-                    punct.push(evidence(tp, m.start(), m.end()));
-                }
-            }
-            // Spaced-out letters are what the skeleton joins: no skeleton, no runs.
-            let gappy_runs = if cnt027 && tp.skeleton.as_ref().is_some_and(|s| s.spaced) {
-                GAPPY.captures_iter(&tp.decoded).collect::<Vec<_>>()
-            } else {
-                Vec::new()
-            };
-            for c in gappy_runs {
-                let g = c.get(1).expect("group 1");
-                if let Some(word) = gappy_word(g.as_str())
-                    && gappy.len() < 5
-                {
-                    gappy.push((word, evidence(tp, g.start(), g.end())));
-                }
-            }
-            if !cnt026 {
-                continue;
-            }
-            let (r, l) = capitals(&without_uuencode(&tp.decoded));
-            let u = (r * l as f64).round() as usize;
-            up += u;
-            letters += l;
-            if caps_part.is_none() && l >= 100 && r >= 0.6 {
-                caps_part = Some(tp);
-            }
-        }
-        if punct.len() >= 3 {
+        // Written exactly as in the address (lower case): a greeting by name is
+        // capitalised ("Marcy, ..."), a pasted mailbox name is not ("User hibody").
+        if let Some(local) = recipient_local_part(msg)
+            && let Some(at) = subject.decoded.find(local.as_str())
+        {
+            let (a, b) = (at, at + local.len());
             cx.hit(
-                "CNT022",
+                "CNT045",
                 format!(
-                    "The body has {}{} runs of \u{201c}!!!\u{201d}, \u{201c}???\u{201d} or \u{201c}$$$\u{201d}",
-                    punct.len(),
-                    if punct.len() == 5 { " or more" } else { "" }
+                    "The Subject contains the recipient's mailbox name \u{201c}{local}\u{201d}"
                 ),
-                punct,
+                vec![evidence(subject, a, b)],
             );
         }
-        if letters >= 200 && up as f64 >= 0.6 * letters as f64 {
-            let ev = caps_part
-                .map(|tp| {
-                    let end = tp.decoded.len().min(
-                        tp.decoded
-                            .char_indices()
-                            .nth(80)
-                            .map_or(tp.decoded.len(), |(i, _)| i),
-                    );
-                    vec![evidence(tp, 0, end)]
-                })
+        let lower = subject.normalized.trim_start();
+        let prefix = ["re:", "re :", "fw:", "fwd:", "aw:", "tr:", "wg:"]
+            .iter()
+            .find(|p| lower.starts_with(**p));
+        if let Some(p) = prefix {
+            let threaded = ["In-Reply-To", "References", "Thread-Index", "Thread-Topic"]
+                .iter()
+                .any(|h| msg.header(h).is_some());
+            if !threaded {
+                cx.hit(
+                    "CNT025",
+                    format!(
+                        "The Subject starts with \u{201c}{}\u{201d} but the message has no In-Reply-To or References: it is not a reply or forward",
+                        p.trim_end_matches(':').to_uppercase()
+                    ),
+                    vec![evidence(subject, 0, subject.decoded.len().min(60))],
+                );
+            }
+        }
+    }
+}
+
+/// A decorated sender name or Subject (CNT055).
+fn decorated_names(msg: &Message<'_>, cx: &mut Ctx<'_>) {
+    // Decorated sender name or Subject.
+    if cx.on("CNT055") {
+        let mut places = Vec::new();
+        let name = from_display_name(msg).unwrap_or_default();
+        let subject = msg.text.subject.as_ref().map_or("", |s| s.decoded.as_str());
+        for (what, text) in [("From name", name.as_str()), ("Subject", subject)] {
+            let n = text.chars().filter(|&c| is_decoration(c)).count();
+            if n >= 2 {
+                places.push(format!(
+                    "{what} \u{201c}{}\u{201d}",
+                    crate::util::truncate_str(text.trim(), 80)
+                ));
+            }
+        }
+        if !places.is_empty() {
+            let ev = msg
+                .text
+                .subject
+                .as_ref()
+                .filter(|_| places.iter().any(|p| p.starts_with("Subject")))
+                .map(|s| vec![evidence(s, 0, s.decoded.len())])
                 .unwrap_or_default();
             cx.hit(
-                "CNT026",
+                "CNT055",
                 format!(
-                    "The body is {:.0}% capital letters ({letters} letters)",
-                    100.0 * up as f64 / letters as f64
+                    "Decorative symbols or mathematical letters in the {}",
+                    places.join(" and the ")
                 ),
                 ev,
             );
         }
-        if let Some((word, _)) = gappy.first() {
-            let word = word.clone();
+    }
+}
+
+/// A body that is nothing but links (CNT056).
+fn links_only(msg: &Message<'_>, cx: &mut Ctx<'_>) {
+    // A body that is nothing but links.
+    if cx.on("CNT056") {
+        let (mut words, mut urls) = (0, 0);
+        let mut first = None;
+        for tp in body_parts(msg) {
+            let (w, u) = words_and_urls(&tp.decoded, 3);
+            words += w;
+            urls += u;
+            if u > 0 && first.is_none() {
+                first = Some(tp);
+            }
+        }
+        if urls > 0 && words <= 3 && msg.mime.attachments().next().is_none() {
+            let ev = first
+                .map(|tp| vec![evidence(tp, 0, tp.decoded.len().min(120))])
+                .unwrap_or_default();
             cx.hit(
-                "CNT027",
-                format!(
-                    "Letters are spaced out to hide the word \u{201c}{word}\u{201d} from filters"
-                ),
-                gappy.into_iter().map(|(_, e)| e).collect(),
+                "CNT056",
+                format!("The body is {urls} link(s) and {words} other word(s)"),
+                ev,
             );
         }
+    }
+}
+
+/// Letters hidden behind numeric character references in HTML (CNT029).
+fn hidden_references(msg: &Message<'_>, cx: &mut Ctx<'_>) {
+    // Letters hidden behind numeric character references in HTML.
+    if cx.on("CNT029") {
+        for tp in msg.text.parts.iter() {
+            let Some(html) = &tp.html else { continue };
+            let mut n = 0usize;
+            let mut first = None;
+            for m in NUMERIC_ENTITY.find_iter(html) {
+                let code = m.as_str().trim_start_matches("&#").trim_end_matches(';');
+                let v = match code.strip_prefix(['x', 'X']) {
+                    Some(h) => u32::from_str_radix(h, 16).ok(),
+                    None => code.parse().ok(),
+                };
+                // Only references glued to plain letters ("Dat&#101;") hide words; a
+                // run of references alone is how pages hide e-mail addresses.
+                let b = html.as_bytes();
+                let glued = (m.start() > 0 && b[m.start() - 1].is_ascii_alphabetic())
+                    || b.get(m.end()).is_some_and(u8::is_ascii_alphabetic);
+                if glued
+                    && v.and_then(char::from_u32)
+                        .is_some_and(|c| c.is_ascii_alphanumeric())
+                {
+                    n += 1;
+                    first.get_or_insert(m.start());
+                }
+            }
+            if n >= ENTITY_LETTERS_MIN {
+                cx.hit(
+                    "CNT029",
+                    format!(
+                        "Part {} writes {n} plain letters or digits as numeric character references (&#83; for S) so that word filters miss them",
+                        tp.part
+                    ),
+                    vec![],
+                );
+                break;
+            }
+        }
+    }
+}
+
+/// Body formatting: shouting, punctuation runs, gappy letters (CNT022, CNT026, CNT027).
+fn body_formatting(msg: &Message<'_>, cx: &mut Ctx<'_>) {
+    // Body formatting, each pass only for a rule that runs.
+    let (cnt022, cnt026, cnt027) = (cx.on("CNT022"), cx.on("CNT026"), cx.on("CNT027"));
+    if !(cnt022 || cnt026 || cnt027) {
+        return;
+    }
+    let mut punct: Vec<Evidence> = Vec::new();
+    let mut gappy: Vec<(String, Evidence)> = Vec::new();
+    let (mut up, mut letters) = (0usize, 0usize);
+    let mut caps_part: Option<&TextPart> = None;
+    for tp in body_parts(msg) {
+        if cnt022 {
+            // Five are all the rule reports.
+            for m in PUNCT_RUN.find_iter(&tp.decoded).take(5 - punct.len()) {
+                punct.push(evidence(tp, m.start(), m.end()));
+            }
+        }
+        // Spaced-out letters are what the skeleton joins: no skeleton, no runs.
+        let gappy_runs = if cnt027 && tp.skeleton.as_ref().is_some_and(|s| s.spaced) {
+            GAPPY.captures_iter(&tp.decoded).collect::<Vec<_>>()
+        } else {
+            Vec::new()
+        };
+        for c in gappy_runs {
+            let g = c.get(1).expect("group 1");
+            if let Some(word) = gappy_word(g.as_str())
+                && gappy.len() < 5
+            {
+                gappy.push((word, evidence(tp, g.start(), g.end())));
+            }
+        }
+        if !cnt026 {
+            continue;
+        }
+        let (r, l) = capitals(&without_uuencode(&tp.decoded));
+        let u = (r * l as f64).round() as usize;
+        up += u;
+        letters += l;
+        if caps_part.is_none() && l >= 100 && r >= 0.6 {
+            caps_part = Some(tp);
+        }
+    }
+    if punct.len() >= 3 {
+        cx.hit(
+            "CNT022",
+            format!(
+                "The body has {}{} runs of \u{201c}!!!\u{201d}, \u{201c}???\u{201d} or \u{201c}$$$\u{201d}",
+                punct.len(),
+                if punct.len() == 5 { " or more" } else { "" }
+            ),
+            punct,
+        );
+    }
+    if letters >= 200 && up as f64 >= 0.6 * letters as f64 {
+        let ev = caps_part
+            .map(|tp| {
+                let end = tp.decoded.len().min(
+                    tp.decoded
+                        .char_indices()
+                        .nth(80)
+                        .map_or(tp.decoded.len(), |(i, _)| i),
+                );
+                vec![evidence(tp, 0, end)]
+            })
+            .unwrap_or_default();
+        cx.hit(
+            "CNT026",
+            format!(
+                "The body is {:.0}% capital letters ({letters} letters)",
+                100.0 * up as f64 / letters as f64
+            ),
+            ev,
+        );
+    }
+    if let Some((word, _)) = gappy.first() {
+        let word = word.clone();
+        cx.hit(
+            "CNT027",
+            format!("Letters are spaced out to hide the word \u{201c}{word}\u{201d} from filters"),
+            gappy.into_iter().map(|(_, e)| e).collect(),
+        );
     }
 }
 
