@@ -160,12 +160,8 @@ impl Check for RecipientsCheck {
                 cx.hit("RCPT001", m, Vec::new());
             }
         }
-        let want_visible = cx.on("RCPT003") || (cx.on("RCPT002") && rcpts.is_empty());
-        let (to, cc) = if want_visible {
-            (msg.addresses().to.clone(), msg.addresses().cc.clone())
-        } else {
-            (Vec::new(), Vec::new())
-        };
+        // The message parsed its address fields once; nothing is parsed here.
+        let (to, cc) = (&msg.addresses().to, &msg.addresses().cc);
         if cx.on("RCPT002") {
             let limits = &cx.config.limits;
             let limit = limits.recipient_limit();

@@ -243,11 +243,11 @@ where
     };
     let result = match cli.command {
         Command::Check(a) => check(a, out, err),
-        Command::Rules(RulesCommand::List { common, only }) => rules_list(&common, &only, out),
+        Command::Rules(RulesCommand::List { common, only }) => rules_list(&common, &only.only, out),
         Command::Rules(RulesCommand::Explain { common, rule }) => {
             rules_explain(&common, &rule, out)
         }
-        Command::Rules(RulesCommand::Test { common, only }) => rules_test(&common, &only, out),
+        Command::Rules(RulesCommand::Test { common, only }) => rules_test(&common, &only.only, out),
         Command::Milter(a) => milter(a),
         Command::Scan(a) => scan(a, out, err),
         Command::Train(a) => learn::train(a, out),

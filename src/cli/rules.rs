@@ -3,22 +3,29 @@
 
 use super::*;
 
+/// Which rules `rules list` and `rules test` take.
+#[derive(Args, Debug)]
+pub(super) struct Only {
+    /// Only these rules: ids, id prefixes, families or names (comma-separated), as
+    /// `check --select` takes them.
+    // `--only`, the old name, stays as a hidden alias for existing scripts.
+    #[arg(
+        long = "select",
+        alias = "only",
+        value_delimiter = ',',
+        value_name = "RULES"
+    )]
+    pub(super) only: Vec<String>,
+}
+
 #[derive(Subcommand, Debug)]
 pub(super) enum RulesCommand {
     /// List every rule with its action and summary.
     List {
         #[command(flatten)]
         common: Common,
-        /// Only these rules: ids, id prefixes, families or names (comma-separated), as
-        /// `check --select` takes them.
-        // `--only`, the old name, stays as a hidden alias for existing scripts.
-        #[arg(
-            long = "select",
-            alias = "only",
-            value_delimiter = ',',
-            value_name = "RULES"
-        )]
-        only: Vec<String>,
+        #[command(flatten)]
+        only: Only,
     },
     /// Show a rule's documentation: why receivers refuse, how to fix, examples.
     Explain {
@@ -31,16 +38,8 @@ pub(super) enum RulesCommand {
     Test {
         #[command(flatten)]
         common: Common,
-        /// Only these rules: ids, id prefixes, families or names (comma-separated), as
-        /// `check --select` takes them.
-        // `--only`, the old name, stays as a hidden alias for existing scripts.
-        #[arg(
-            long = "select",
-            alias = "only",
-            value_delimiter = ',',
-            value_name = "RULES"
-        )]
-        only: Vec<String>,
+        #[command(flatten)]
+        only: Only,
     },
 }
 

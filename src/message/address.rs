@@ -29,16 +29,25 @@ pub struct Addresses {
 impl Addresses {
     /// Parses the address fields of the message whose raw facts are `facts`.
     pub fn parse(raw: &[u8], facts: &RawFacts) -> Addresses {
-        let named = |name: &'static str| {
-            facts
-                .headers()
-                .iter()
-                .filter(move |h| h.name.eq_ignore_ascii_case(name))
-        };
         // Each field on its own line of a header block: its value without the line
-        // ending it was written with (a field's raw value keeps it).
+        // ending it was written with (a field's raw value keeps it). One pass over the
+        // header table: the first From, every To, Cc and Bcc (mail-parser reads each
+        // name's first field, whatever the others around it).
         let mut buf = Vec::new();
-        let mut field = |name: &str, value: &[u8]| {
+        let mut from_seen = false;
+        for h in facts.headers() {
+            let name = if h.is("From") {
+                if from_seen {
+                    continue;
+                }
+                from_seen = true;
+                "From"
+            } else if let Some(n) = ["To", "Cc", "Bcc"].into_iter().find(|n| h.is(n)) {
+                n
+            } else {
+                continue;
+            };
+            let value = h.raw_value(raw);
             let end = value.len()
                 - value
                     .iter()
@@ -49,14 +58,6 @@ impl Addresses {
             buf.push(b':');
             buf.extend_from_slice(&value[..end]);
             buf.push(b'\n');
-        };
-        if let Some(from) = named("From").next() {
-            field("From", from.raw_value(raw));
-        }
-        for name in ["To", "Cc", "Bcc"] {
-            for h in named(name) {
-                field(name, h.raw_value(raw));
-            }
         }
         if buf.is_empty() {
             return Addresses::default();
