@@ -11,8 +11,9 @@
 
 use std::sync::Arc;
 
+use preflight::daemon::Listen;
 use preflight::milter::protocol::{Command, DEFAULT_MAX_PACKET, Response, split_packet, step};
-use preflight::milter::server::{Listen, MtaStream};
+use preflight::milter::server::MtaStream;
 use preflight::milter::session::{Next, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

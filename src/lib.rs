@@ -49,6 +49,8 @@ pub mod checks;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
+#[cfg(feature = "daemon")]
+pub mod daemon;
 pub mod engine;
 pub mod envelope;
 pub mod error;

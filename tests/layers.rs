@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["scan"],
     &["render"],
+    &["daemon"],
     &["milter"],
     &["cli"],
 ];

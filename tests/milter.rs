@@ -10,13 +10,18 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
+use preflight::config::{MilterConfig, Settings};
+use preflight::daemon::Loaded;
 use preflight::milter::server::{Shared, serve_tcp};
 use preflight::{Config, Engine};
 
-/// Starts a milter on an ephemeral port with `config`, on a single-threaded runtime as
+/// Starts a milter on an ephemeral port with `settings`, on a single-threaded runtime as
 /// each of the daemon's workers has; returns the address.
-fn start(config: Config) -> std::net::SocketAddr {
-    let engine = Engine::new(config).expect("shipped rules load");
+fn start(settings: Settings) -> std::net::SocketAddr {
+    let loaded = Loaded {
+        engine: Engine::new(settings.engine).expect("shipped rules load"),
+        settings: settings.milter,
+    };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -27,16 +32,19 @@ fn start(config: Config) -> std::net::SocketAddr {
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(l.local_addr().unwrap()).unwrap();
             let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-            serve_tcp(l, Shared::new(engine), stop_rx).await.unwrap();
+            serve_tcp(l, Shared::new(loaded), stop_rx).await.unwrap();
         });
     });
     rx.recv().unwrap()
 }
 
-fn config() -> Config {
-    Config {
-        now: Some(1_795_392_000),
-        ..Config::default()
+fn config() -> Settings {
+    Settings {
+        engine: Config {
+            now: Some(1_795_392_000),
+            ..Config::default()
+        },
+        milter: MilterConfig::default(),
     }
 }
 
@@ -242,7 +250,7 @@ fn answers_every_step_when_the_mta_wants_replies() {
 fn oversized_message_gets_the_size_reply() {
     let mut c = config();
     // Room for the small samples and SIZE001's margin for what servers add on the way.
-    c.limits.max_message_bytes = Some(6000);
+    c.engine.limits.max_message_bytes = Some(6000);
     let addr = start(c);
     let mut s = connect(addr);
     negotiate(&mut s, 0x1f_ffff);
@@ -268,7 +276,7 @@ fn oversized_message_gets_the_size_reply() {
 #[test]
 fn oversized_message_is_skipped_where_body_replies_are_due() {
     let mut c = config();
-    c.limits.max_message_bytes = Some(2000);
+    c.engine.limits.max_message_bytes = Some(2000);
     let addr = start(c);
     let mut s = connect(addr);
     // Everything but the no-reply flags for headers and body.
@@ -449,7 +457,7 @@ impl Rng {
 #[test]
 fn random_sessions_over_the_wire_stay_in_step() {
     let mut c = config();
-    c.limits.max_message_bytes = Some(50_000);
+    c.engine.limits.max_message_bytes = Some(50_000);
     let addr = start(c);
     let mut rng = Rng(0x5eed_2026_1202);
     let clean = sample("good-personal-reply.eml");

@@ -1,6 +1,8 @@
 //! `preflight milter`: run as a milter.
 
 use super::*;
+use crate::config::MilterConfig;
+use crate::daemon::Loaded;
 
 #[derive(Args, Debug)]
 pub(super) struct MilterArgs {
@@ -25,7 +27,7 @@ pub(super) enum LogFormat {
 }
 
 pub(super) fn milter(a: MilterArgs) -> Result<i32, Error> {
-    let listen: crate::milter::server::Listen = a
+    let listen: crate::daemon::Listen = a
         .listen
         .parse()
         .map_err(|why: String| Error::new(ErrorKind::Usage, format!("--listen {why}")))?;
@@ -38,9 +40,15 @@ pub(super) fn milter(a: MilterArgs) -> Result<i32, Error> {
         LogFormat::Json => tracing::subscriber::set_global_default(logs.json().finish()),
         LogFormat::Text => tracing::subscriber::set_global_default(logs.finish()),
     };
-    let load =
-        move || -> Result<Engine, Error> { Engine::new(load_config(&a.config, &a.rules_dirs)?) };
-    let engine = load()?;
-    crate::milter::server::run(&listen, engine, load)?;
+    // The engine and the milter's settings, from one file, in force together.
+    let load = move || -> Result<Loaded<MilterConfig>, Error> {
+        let settings = load_settings(&a.config, &a.rules_dirs)?;
+        Ok(Loaded {
+            engine: Engine::new(settings.engine)?,
+            settings: settings.milter,
+        })
+    };
+    let loaded = load()?;
+    crate::milter::server::run(&listen, loaded, load)?;
     Ok(0)
 }

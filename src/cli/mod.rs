@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{Config, SizeProfile};
+use crate::config::{Config, Settings, SizeProfile};
 use crate::engine::{Engine, selector_matches};
 use crate::envelope::Envelope;
 use crate::error::{Error, ErrorKind};
@@ -288,14 +288,24 @@ fn options_for(color: ColorChoice, brief: bool) -> HumanOptions {
     }
 }
 
-/// The configuration file (or the defaults) with `--rules-dir` directories added.
+/// The engine's settings from the configuration file (or the defaults) with
+/// `--rules-dir` directories added.
 fn load_config(file: &Option<PathBuf>, rules_dirs: &[PathBuf]) -> Result<Config, Error> {
-    let mut config = match file {
-        Some(p) => Config::from_file(p)?,
-        None => Config::default(),
+    load_settings(file, rules_dirs).map(|s| s.engine)
+}
+
+/// Every section of the configuration file (or the defaults), with `--rules-dir`
+/// directories added to the engine's.
+fn load_settings(file: &Option<PathBuf>, rules_dirs: &[PathBuf]) -> Result<Settings, Error> {
+    let mut settings = match file {
+        Some(p) => Settings::from_file(p)?,
+        None => Settings::default(),
     };
-    config.rules_dirs.extend(rules_dirs.iter().cloned());
-    Ok(config)
+    settings
+        .engine
+        .rules_dirs
+        .extend(rules_dirs.iter().cloned());
+    Ok(settings)
 }
 
 /// The forms `--now` takes, as its error names them.

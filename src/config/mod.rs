@@ -30,6 +30,15 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind};
 use crate::report::Thresholds;
 
+mod file;
+mod milter;
+
+pub use file::Settings;
+pub use milter::{
+    CheckErrorAction, DEFAULT_MAX_PACKET, FlagAction, MAX_WORKERS, MilterConfig, MilterMode,
+    OversizeAction, parse_socket_mode,
+};
+
 /// A receiver whose limits to apply (message size, recipients per message).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -158,56 +167,6 @@ impl Limits {
     }
 }
 
-/// What the milter does with a message that would be rejected or is flagged.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MilterMode {
-    /// Reject what would bounce, add the verdict header to the rest.
-    #[default]
-    Enforce,
-    /// Never reject: only add the verdict header.
-    FlagOnly,
-    /// Change nothing; log what would have happened.
-    DryRun,
-}
-
-/// What the milter does with a flagged message.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FlagAction {
-    /// Let it through with the verdict header.
-    #[default]
-    Header,
-    /// Put it in the MTA's hold queue (with the header).
-    Quarantine,
-}
-
-/// What the milter does when a check fails internally on a message (a bug in preflight,
-/// not in the message).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CheckErrorAction {
-    /// Judge the message by the checks that ran; the verdict header names the checks that
-    /// did not (`unchecked=...`) and the log says which failed. When nothing could be
-    /// checked (the message parser itself failed), answer a temporary failure.
-    #[default]
-    Judge,
-    /// Answer a temporary failure, so the MTA keeps the message queued and retries.
-    Tempfail,
-}
-
-/// What the milter answers for a message over `limits.max_message_bytes`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OversizeAction {
-    /// Refuse it with SIZE001's reply, `552 5.3.4`.
-    #[default]
-    Reject,
-    /// Answer `452 4.3.4`: the MTA keeps the message queued (and bounces it after its
-    /// queue lifetime).
-    Tempfail,
-}
-
 /// Which sender addresses each SMTP AUTH login may use (the `senders:` section), like
 /// Postfix's `smtpd_sender_login_maps`: AUTH001 reports a From or MAIL FROM address the
 /// login may not send as.
@@ -294,106 +253,6 @@ impl Senders {
     }
 }
 
-/// The largest milter packet accepted by default (Postfix sends body chunks of at most
-/// 64 KiB).
-pub const DEFAULT_MAX_PACKET: usize = 1024 * 1024;
-
-/// The most event-loop threads `milter.workers` may ask for.
-pub const MAX_WORKERS: usize = 64;
-
-/// `preflight milter` settings (the `milter:` section).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MilterConfig {
-    /// `enforce`, `flag-only` or `dry-run`.
-    pub mode: MilterMode,
-    /// Modes per rule family, milder than `mode` for those families: findings of a
-    /// `flag-only` family add to the flag but never reject on their own; findings of a
-    /// `dry-run` family change nothing and are only logged. (`enforce` here cannot
-    /// make a family stricter than the global mode.)
-    pub family_modes: BTreeMap<String, MilterMode>,
-    /// Reply text for rejected mail: `None` names the top rule
-    /// (`554 5.7.1 preflight: rejected by CNT001 gtube`); a text here replaces it and
-    /// reveals nothing about the rules.
-    pub reject_text: Option<String>,
-    /// Name of the verdict header.
-    pub header: String,
-    /// Add the header to messages that pass too (so operators see the filter worked).
-    pub pass_header: bool,
-    /// What to do with flagged mail.
-    pub flag_action: FlagAction,
-    /// Largest milter packet accepted; larger ones close the connection.
-    pub max_packet_bytes: usize,
-    /// Seconds to wait for the MTA's next packet before closing the connection.
-    pub read_timeout_secs: u64,
-    /// Seconds between progress replies while a check runs on the blocking pool (keeps
-    /// the MTA's timeout off); fractions allowed, at least 0.001.
-    pub progress_secs: f64,
-    /// Connections served at once; more wait to be accepted.
-    pub max_connections: usize,
-    /// Event-loop threads serving connections, each with its own share of them; 0 picks
-    /// one per CPU, at most 4. One thread serves thousands of small messages a second,
-    /// and a few threads waking for the same MTA cost more than they give on a busy
-    /// mail host whose CPUs the MTA already keeps busy.
-    pub workers: usize,
-    /// Messages up to this size are checked on the connection's own worker thread (a
-    /// check of a few kilobytes takes far less than handing it to another thread costs);
-    /// larger ones go to the blocking pool, with progress replies while they run.
-    /// 0 sends every message to the pool.
-    pub inline_check_bytes: usize,
-    /// Permissions of a `unix:` socket, in octal (`"660"`); unset leaves the umask's.
-    pub socket_mode: Option<String>,
-    /// Owner of a `unix:` socket: `user`, `user:group` or `:group` (names or numbers).
-    pub socket_owner: Option<String>,
-    /// When a check fails internally: `judge` by the checks that ran (the default), or
-    /// `tempfail`.
-    pub on_check_error: CheckErrorAction,
-    /// A message over the size limit: `reject` with 552 5.3.4 (the default) or
-    /// `tempfail` with 452 4.3.4.
-    pub oversize_action: OversizeAction,
-}
-
-impl MilterConfig {
-    /// The number of event-loop threads: `workers`, or with 0 one per CPU (at most 4).
-    pub fn worker_threads(&self) -> usize {
-        if self.workers > 0 {
-            return self.workers;
-        }
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-    }
-
-    /// The mode for findings of `family` (`enforce` unless `family_modes` softens it).
-    pub fn family_mode(&self, family: &str) -> MilterMode {
-        self.family_modes
-            .get(family)
-            .copied()
-            .unwrap_or(MilterMode::Enforce)
-    }
-}
-
-impl Default for MilterConfig {
-    fn default() -> Self {
-        MilterConfig {
-            mode: MilterMode::Enforce,
-            reject_text: None,
-            header: "X-Preflight-Verdict".into(),
-            pass_header: true,
-            flag_action: FlagAction::Header,
-            max_packet_bytes: DEFAULT_MAX_PACKET,
-            read_timeout_secs: 300,
-            progress_secs: 5.0,
-            max_connections: 256,
-            workers: 1,
-            inline_check_bytes: 128 * 1024,
-            socket_mode: None,
-            socket_owner: None,
-            family_modes: BTreeMap::new(),
-            on_check_error: CheckErrorAction::Judge,
-            oversize_action: OversizeAction::Reject,
-        }
-    }
-}
-
 /// When strong evidence in several families lifts the family caps: a family is strong
 /// when one of its findings scores at least `score`, and when `families` or more families
 /// are strong, each strong family adds its whole raw score instead of its capped one.
@@ -421,9 +280,9 @@ impl Default for StrongEvidence {
     }
 }
 
-/// Engine configuration.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// The engine's settings: the top-level keys of the configuration file (read with
+/// [`Settings`], which also holds the daemons' sections).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Config {
     /// Flag and reject thresholds.
     pub thresholds: Thresholds,
@@ -444,8 +303,6 @@ pub struct Config {
     /// Reference time (Unix seconds) for Date checks; `None`: the clock. Set it for
     /// reproducible reports.
     pub now: Option<i64>,
-    /// The milter's settings.
-    pub milter: MilterConfig,
     /// The sender addresses each SMTP AUTH login may use.
     pub senders: Senders,
     /// The learned models.
@@ -464,7 +321,6 @@ impl Default for Config {
             ignore: Vec::new(),
             max_evidence: 5,
             now: None,
-            milter: MilterConfig::default(),
             senders: Senders::default(),
             model: ModelConfig::default(),
         }
@@ -481,24 +337,20 @@ impl Config {
             .collect()
     }
 
-    /// Reads a YAML config file; errors carry `file:line:column`.
+    /// Reads the engine's settings from a YAML config file (the daemon sections are
+    /// checked and set aside); errors carry `file:line:column`.
     pub fn from_file(path: &Path) -> Result<Config, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::with_source(
-                ErrorKind::Config,
-                format!("cannot read config {}: {e}", path.display()),
-                e,
-            )
-        })?;
-        Self::from_yaml(&text, &path.display().to_string())
+        Settings::from_file(path).map(|s| s.engine)
     }
 
-    /// Parses YAML config text (`file` names it in errors).
+    /// Parses the engine's settings from YAML config text (`file` names it in errors).
     pub fn from_yaml(text: &str, file: &str) -> Result<Config, Error> {
-        let mut c: Config = serde_saphyr::from_str(text).map_err(|e| {
-            let (l, col, msg) = crate::util::yaml_error(&e);
-            Error::new(ErrorKind::Config, format!("{file}:{l}:{col}: {msg}"))
-        })?;
+        Settings::from_yaml(text, file).map(|s| s.engine)
+    }
+
+    /// Checks what serde cannot and completes the parsed settings: caps merged over the
+    /// defaults, thresholds in order, rule directories relative to the file.
+    fn finish(mut c: Config, file: &str) -> Result<Config, Error> {
         let mut caps = Config::default_caps();
         for (k, v) in std::mem::take(&mut c.family_caps) {
             if crate::family::prefix(&k).is_none() {
@@ -510,31 +362,6 @@ impl Config {
             caps.insert(k, v);
         }
         c.family_caps = caps;
-        for k in c.milter.family_modes.keys() {
-            if crate::family::prefix(k).is_none() {
-                return Err(Error::new(
-                    ErrorKind::Config,
-                    format!("{file}: milter: family_modes: unknown family `{k}`"),
-                ));
-            }
-        }
-        if let Some(m) = &c.milter.socket_mode {
-            parse_socket_mode(m).map_err(|why| {
-                Error::new(
-                    ErrorKind::Config,
-                    format!("{file}: milter: socket_mode: {why}"),
-                )
-            })?;
-        }
-        if c.milter.workers > MAX_WORKERS {
-            return Err(Error::new(
-                ErrorKind::Config,
-                format!(
-                    "{file}: milter: workers: {} is more than {MAX_WORKERS} event loops (0 picks one per CPU)",
-                    c.milter.workers
-                ),
-            ));
-        }
         if !(c.thresholds.flag > 0.0 && c.thresholds.reject >= c.thresholds.flag) {
             return Err(Error::new(
                 ErrorKind::Config,
@@ -562,14 +389,6 @@ impl Config {
     }
 }
 
-/// Parses an octal permission string such as `"660"` or `"0660"`.
-pub fn parse_socket_mode(s: &str) -> Result<u32, String> {
-    match u32::from_str_radix(s.trim(), 8) {
-        Ok(m) if m <= 0o7777 => Ok(m),
-        _ => Err(format!("`{s}` is not an octal mode such as 660")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,27 +411,6 @@ mod tests {
             let e = Config::from_yaml(&format!("strong_evidence: {bad}\n"), "c.yaml").unwrap_err();
             assert!(e.to_string().contains("strong_evidence"), "{bad}: {e}");
         }
-    }
-
-    #[test]
-    fn milter_section_and_the_shipped_example_parse() {
-        let c = Config::from_yaml(
-            "milter: {mode: flag-only, reject_text: Refused, flag_action: quarantine}\n",
-            "c.yaml",
-        )
-        .unwrap();
-        assert_eq!(c.milter.mode, MilterMode::FlagOnly);
-        assert_eq!(c.milter.reject_text.as_deref(), Some("Refused"));
-        assert_eq!(c.milter.flag_action, FlagAction::Quarantine);
-        assert_eq!(c.milter.header, "X-Preflight-Verdict");
-        assert!(Config::from_yaml("milter: {mode: sometimes}\n", "c.yaml").is_err());
-        // Event loops: a number, 0 for one per CPU (at most 4), never a thread storm.
-        let c = Config::from_yaml("milter: {workers: 3}\n", "c.yaml").unwrap();
-        assert_eq!(c.milter.worker_threads(), 3);
-        let c = Config::from_yaml("milter: {workers: 0}\n", "c.yaml").unwrap();
-        assert!((1..=4).contains(&c.milter.worker_threads()));
-        let e = Config::from_yaml("milter: {workers: 1000}\n", "c.yaml").unwrap_err();
-        assert!(e.to_string().contains("milter: workers: 1000"), "{e}");
     }
 
     /// Every key of `default` (a serialised default), with its dotted path, that
@@ -646,14 +444,13 @@ mod tests {
     /// and every key of the defaults (a new field too) is in it.
     #[test]
     fn the_shipped_example_is_every_default() {
-        let text = include_str!("../packaging/preflight.example.yaml");
-        let c = Config::from_yaml(text, "packaging/preflight.example.yaml").unwrap();
-        assert_eq!(c, Config::default());
-        // `from_yaml` merges the family caps over the defaults; read as written, the file
-        // must list every one itself.
-        let raw: Config = serde_saphyr::from_str(text).unwrap();
-        assert_eq!(raw, Config::default());
-        let default = serde_json::to_value(Config::default()).unwrap();
+        let text = include_str!("../../packaging/preflight.example.yaml");
+        let s = Settings::from_yaml(text, "packaging/preflight.example.yaml").unwrap();
+        assert_eq!(s, Settings::default());
+        // `from_yaml` merges the family caps over the defaults; the file must still list
+        // every one itself, and every setting of the engine and the milter.
+        let mut default = serde_json::to_value(Config::default()).unwrap();
+        default["milter"] = serde_json::to_value(MilterConfig::default()).unwrap();
         let example: Value = serde_saphyr::from_str(text).unwrap();
         assert_eq!(
             missing_keys(&default, &example, text, ""),
