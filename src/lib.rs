@@ -51,6 +51,7 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "daemon")]
 pub mod daemon;
+pub mod dns;
 pub mod engine;
 pub mod envelope;
 pub mod error;

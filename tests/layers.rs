@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// The layers, lowest first. DESIGN.md ("Layout") says what each holds and why.
 const LAYERS: &[&[&str]] = &[
-    &["util", "error", "envelope", "family"],
+    &["util", "error", "envelope", "family", "dns"],
     &["report"],
     &["message"],
     &["config"],

@@ -20,6 +20,7 @@ pub mod recipients;
 pub mod size;
 
 use crate::config::Config;
+use crate::dns::{Answers, Query};
 use crate::envelope::Envelope;
 use crate::message::Message;
 use crate::report::Evidence;
@@ -61,6 +62,7 @@ pub struct Ctx<'a> {
     enabled: &'a dyn Fn(&str) -> bool,
     probe: Option<&'a Probe<'a>>,
     models: Option<&'a crate::model::Models>,
+    answers: Option<&'a Answers>,
     hits: Vec<Hit>,
     /// Per rule that fired: its id, the hits kept and the index of the last one kept.
     tally: Vec<(&'static str, usize, usize)>,
@@ -87,6 +89,7 @@ impl<'a> Ctx<'a> {
             enabled,
             probe: None,
             models: None,
+            answers: None,
             hits: Vec::new(),
             tally: Vec::new(),
         }
@@ -100,6 +103,15 @@ impl<'a> Ctx<'a> {
     pub fn with_models(mut self, models: &'a crate::model::Models) -> Ctx<'a> {
         self.models = Some(models);
         self
+    }
+    /// The same context with DNS answers (the online path).
+    pub fn with_answers(mut self, answers: &'a Answers) -> Ctx<'a> {
+        self.answers = Some(answers);
+        self
+    }
+    /// The DNS answers gathered for this message; `None` offline.
+    pub fn answers(&self) -> Option<&'a Answers> {
+        self.answers
     }
     /// The learned models, when the engine gave them.
     pub fn models(&self) -> Option<&'a crate::model::Models> {
@@ -291,6 +303,18 @@ pub trait Check: Send + Sync {
     fn ids(&self) -> &'static [&'static str];
     /// Looks at the message and reports hits.
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>);
+    /// Whether the check decides from DNS answers. Such a check runs only when the engine
+    /// is given answers ([`crate::Engine::check_with`]); the offline
+    /// [`crate::Engine::check`] leaves it out.
+    fn online(&self) -> bool {
+        false
+    }
+    /// The DNS questions the check still needs for `msg`, given the answers so far
+    /// ([`Ctx::answers`]): asked round after round until it needs nothing new (see
+    /// [`crate::dns::gather`]).
+    fn lookups(&self, _msg: &Message<'_>, _cx: &Ctx<'_>) -> Vec<Query> {
+        Vec::new()
+    }
 }
 
 /// Every code check, in a fixed order.
@@ -307,6 +331,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(links::LinksCheck),
         Box::new(auth::AuthCheck),
         Box::new(recipients::RecipientsCheck),
+        Box::new(recipients::RecipientDomainsCheck),
         Box::new(impersonation::ImpersonationCheck),
         Box::new(model::ContentModelCheck),
         Box::new(model::SiteModelCheck),

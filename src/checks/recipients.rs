@@ -1,12 +1,13 @@
 //! The `recipients` family: the envelope recipients (RCPT TO) and the visible recipient
 //! fields as one message's audience: address syntax (RCPT001), how many (RCPT002), and
 //! many domains shown to each other in To of one message that is not list traffic
-//! (RCPT003).
+//! (RCPT003); and, online, recipient domains that cannot receive mail (RCPT004).
 
 use std::collections::BTreeSet;
 
 use super::auth::domain_of;
 use super::{Check, Ctx};
+use crate::dns::{Answer, Answers, Query, RecordType};
 use crate::message::Message;
 use crate::message::links::registrable;
 
@@ -207,6 +208,178 @@ impl Check for RecipientsCheck {
                     ),
                     evidence,
                 );
+            }
+        }
+    }
+}
+
+/// Recipient domains whose DNS says they take no mail (online: RCPT004).
+pub struct RecipientDomainsCheck;
+
+/// The most recipient domains looked up for one message.
+const DOMAINS_MAX: usize = 20;
+/// The most exchangers of one domain whose addresses are looked up.
+const EXCHANGERS_MAX: usize = 5;
+
+/// The distinct recipient domains, lower case, in first-seen order, at most
+/// [`DOMAINS_MAX`]: the envelope's, or without one the To, Cc and Bcc addresses'.
+/// Address literals and malformed addresses (RCPT001's) are left out.
+fn recipient_domains(msg: &Message<'_>, cx: &Ctx<'_>) -> Vec<(String, usize)> {
+    let envelope = &cx.envelope.rcpt_to;
+    let a = msg.addresses();
+    let addresses: Vec<&str> = if envelope.is_empty() {
+        a.to.iter()
+            .chain(&a.cc)
+            .chain(&a.bcc)
+            .map(String::as_str)
+            .collect()
+    } else {
+        envelope.iter().map(String::as_str).collect()
+    };
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for addr in addresses {
+        if rcpt_syntax_error(addr).is_some() {
+            continue;
+        }
+        let Some((_, domain)) = addr.rsplit_once('@') else {
+            continue;
+        };
+        if domain.starts_with('[') {
+            continue;
+        }
+        let domain = domain.to_ascii_lowercase();
+        if let Some((_, n)) = out.iter_mut().find(|(d, _)| *d == domain) {
+            *n += 1;
+        } else if out.len() < DOMAINS_MAX {
+            out.push((domain, 1));
+        }
+    }
+    out
+}
+
+/// What the DNS says about a domain as a mail destination.
+#[derive(Debug, PartialEq)]
+enum Destination {
+    /// Not decided yet: these questions are still open.
+    Ask(Vec<Query>),
+    /// Mail can be delivered, or the DNS did not answer (nothing to report).
+    Fine,
+    /// Mail cannot be delivered, and why.
+    Refuses(String),
+}
+
+/// Whether `a` says "no such records" (NODATA or NXDOMAIN).
+fn none(a: Option<&Answer>) -> bool {
+    matches!(a, Some(Answer::NoData | Answer::NxDomain))
+}
+
+/// Decides `domain` from `answers` as a sending MTA would (RFC 5321 §5.1, RFC 7505): its
+/// MX records, a null MX, else its own address; with MX records, whether any exchanger
+/// has an address.
+fn destination(domain: &str, answers: &Answers) -> Destination {
+    let mx = Query::new(domain, RecordType::Mx);
+    let addresses = |host: &str| {
+        [
+            Query::new(host, RecordType::A),
+            Query::new(host, RecordType::Aaaa),
+        ]
+    };
+    match answers.get(&mx) {
+        None => Destination::Ask(vec![mx]),
+        Some(Answer::NxDomain) => {
+            Destination::Refuses(format!("{domain} does not exist (NXDOMAIN)"))
+        }
+        Some(Answer::Failed(_)) => Destination::Fine,
+        Some(Answer::NoData) => {
+            // No MX: the domain's own address is the implicit exchanger.
+            let qs = addresses(domain);
+            let open: Vec<Query> = qs.iter().filter(|q| !answers.has(q)).cloned().collect();
+            if !open.is_empty() {
+                return Destination::Ask(open);
+            }
+            if qs.iter().all(|q| none(answers.get(q))) {
+                Destination::Refuses(format!("{domain} has no MX record and no address"))
+            } else {
+                Destination::Fine
+            }
+        }
+        Some(Answer::Records(records)) => {
+            let mut hosts: Vec<(u16, &str)> = records
+                .iter()
+                .filter_map(|r| {
+                    let (pref, host) = r.split_once(' ')?;
+                    Some((pref.parse().ok()?, host.trim()))
+                })
+                .collect();
+            hosts.sort();
+            if hosts.len() == 1 && hosts[0].1 == "." {
+                return Destination::Refuses(format!(
+                    "{domain} publishes a null MX (RFC 7505): it accepts no mail"
+                ));
+            }
+            let hosts: Vec<&str> = hosts
+                .iter()
+                .map(|(_, h)| *h)
+                .filter(|h| *h != ".")
+                .take(EXCHANGERS_MAX)
+                .collect();
+            if hosts.is_empty() {
+                return Destination::Fine;
+            }
+            let qs: Vec<Query> = hosts.iter().flat_map(|h| addresses(h)).collect();
+            let open: Vec<Query> = qs.iter().filter(|q| !answers.has(q)).cloned().collect();
+            if !open.is_empty() {
+                return Destination::Ask(open);
+            }
+            if qs.iter().all(|q| none(answers.get(q))) {
+                Destination::Refuses(format!(
+                    "the mail servers of {domain} ({}) have no address",
+                    hosts.join(", ")
+                ))
+            } else {
+                Destination::Fine
+            }
+        }
+    }
+}
+
+impl Check for RecipientDomainsCheck {
+    fn ids(&self) -> &'static [&'static str] {
+        &["RCPT004"]
+    }
+
+    fn online(&self) -> bool {
+        true
+    }
+
+    fn lookups(&self, msg: &Message<'_>, cx: &Ctx<'_>) -> Vec<Query> {
+        let (Some(answers), true) = (cx.answers(), cx.on("RCPT004")) else {
+            return Vec::new();
+        };
+        recipient_domains(msg, cx)
+            .into_iter()
+            .flat_map(|(d, _)| match destination(&d, answers) {
+                Destination::Ask(q) => q,
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
+        let Some(answers) = cx.answers() else {
+            return;
+        };
+        if !cx.on("RCPT004") {
+            return;
+        }
+        for (domain, n) in recipient_domains(msg, cx) {
+            if let Destination::Refuses(why) = destination(&domain, answers) {
+                let whom = if n == 1 {
+                    "1 recipient".to_string()
+                } else {
+                    format!("{n} recipients")
+                };
+                cx.hit("RCPT004", format!("{why}: {whom} there"), Vec::new());
             }
         }
     }

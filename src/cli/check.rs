@@ -31,11 +31,19 @@ pub(super) struct CheckArgs {
     /// SMTP AUTH login: the addresses it may send as are `senders.logins` (AUTH001).
     #[arg(long, value_name = "USER")]
     auth_user: Option<String>,
+    /// Run the checks that need DNS (RCPT004) with the answers in FILE, one record per
+    /// line as a zone file writes it (`example.org MX 10 mx.example.org`; a name not
+    /// listed does not exist): for tests and reproducible reports. Without it those
+    /// checks do not run.
+    #[arg(long, value_name = "FILE")]
+    dns_answers: Option<PathBuf>,
 }
 
 /// What `check` has printed and seen so far, over every input.
 pub(super) struct CheckRun<'a> {
     engine: &'a Engine,
+    /// Answers for the checks that need DNS; `None`: offline.
+    resolver: Option<crate::dns::Fixed>,
     envelope: Envelope,
     format: Format,
     opts: HumanOptions,
@@ -64,7 +72,11 @@ impl CheckRun<'_> {
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> Result<(), Error> {
-        let report = match self.engine.try_check(raw, &self.envelope) {
+        let checked = match &self.resolver {
+            Some(r) => self.engine.try_check_online(raw, &self.envelope, r),
+            None => self.engine.try_check(raw, &self.envelope),
+        };
+        let report = match checked {
             Ok(r) => r,
             Err(e) => {
                 self.error(err, e.exit_code(), &format!("{shown}: {e}"));
@@ -124,8 +136,14 @@ pub(super) fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         ));
     }
     let engine = engine_for(config, &a.selection)?;
+    let resolver = a
+        .dns_answers
+        .as_deref()
+        .map(crate::dns::Fixed::from_file)
+        .transpose()?;
     let mut run = CheckRun {
         engine: &engine,
+        resolver,
         envelope: Envelope {
             mail_from: a.mail_from.clone(),
             rcpt_to: a.rcpt_to.clone(),

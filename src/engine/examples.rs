@@ -291,9 +291,25 @@ fn fires(
                     return Err("no code implements this rule".into());
                 };
                 let only = |id: &str| id == rule.id;
+                // A rule that needs the network gets the example's DNS answers, asked
+                // for round after round as the engine does.
+                let answers = if check.online() {
+                    let text = rule.examples.answers.as_deref().unwrap_or_default();
+                    let zone =
+                        crate::dns::Fixed::parse(text, "answers").map_err(|e| e.to_string())?;
+                    Some(crate::dns::gather(&zone, |a| {
+                        let cx = Ctx::new(config, envelope, now, code.lists, &only).with_answers(a);
+                        check.lookups(&msg, &cx)
+                    }))
+                } else {
+                    None
+                };
                 let mut cx = Ctx::new(config, envelope, now, code.lists, &only)
                     .with_probe(code.probe)
                     .with_models(code.models);
+                if let Some(a) = &answers {
+                    cx = cx.with_answers(a);
+                }
                 check.run(&msg, &mut cx);
                 let hits = cx.into_hits();
                 let hit = hits.iter().find(|h| h.id == rule.id);

@@ -8,6 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::checks::{self, Check, Ctx, Hit};
 use crate::config::Config;
+use crate::dns::{Answers, Query, Resolver};
 use crate::envelope::Envelope;
 use crate::error::{Error, ErrorKind};
 use crate::message::Message;
@@ -33,6 +34,8 @@ pub struct Engine {
     /// Per check: whether every rule of it that runs needs corroboration, so it runs
     /// last, and only when something could corroborate it.
     deferred: Vec<bool>,
+    /// Per check: whether it decides from DNS answers (runs only on the online path).
+    online: Vec<bool>,
     /// Per rule: whether it needs corroboration and some other rule of the corroborating
     /// families runs (when none does, its finding stands alone).
     corroborable: Vec<bool>,
@@ -239,6 +242,7 @@ impl Engine {
                     .all(|i| rules.rules()[i].corroboration.is_some())
             })
             .collect();
+        let online: Vec<bool> = checks.iter().map(|c| c.online()).collect();
         let corroborable: Vec<bool> =
             rules
                 .rules()
@@ -269,9 +273,19 @@ impl Engine {
             index,
             checks,
             deferred,
+            online,
             corroborable,
             patterns,
             models,
+        })
+    }
+
+    /// The reference time: the configured `now`, or the clock.
+    fn now(&self) -> i64 {
+        self.config.now.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
         })
     }
 
@@ -298,9 +312,53 @@ impl Engine {
     /// reason: test it to treat such input as the CLI does (exit status 65, no report),
     /// or call [`Engine::try_check`].
     pub fn check(&self, raw: &[u8], envelope: &Envelope) -> Report {
-        let mut r = self.report(raw, envelope);
+        let mut r = self.report(raw, envelope, None);
         r.not_mail = crate::message::looks_like_mail(raw).err();
         r
+    }
+
+    /// The DNS questions the checks that need the network still have for this message,
+    /// given `answers` so far (empty at first): resolve them, add them to the answers and
+    /// ask again until nothing new is needed ([`crate::dns::gather`] does this loop), then
+    /// [`Engine::check_with`]. Empty when no such check runs.
+    pub fn plan(&self, raw: &[u8], envelope: &Envelope, answers: &Answers) -> Vec<Query> {
+        if !self.online.iter().any(|&o| o) {
+            return Vec::new();
+        }
+        let Ok(msg) = catch_unwind(AssertUnwindSafe(|| {
+            Message::parse_with(raw, self.config.limits.max_links)
+        })) else {
+            return Vec::new();
+        };
+        let enabled = |id: &str| self.index.get(id).is_some_and(|i| self.needed[i]);
+        let now = self.now();
+        let mut out = Vec::new();
+        for (c, _) in self.checks.iter().zip(&self.online).filter(|(_, o)| **o) {
+            let cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled)
+                .with_answers(answers);
+            if let Ok(qs) = catch_unwind(AssertUnwindSafe(|| c.lookups(&msg, &cx))) {
+                out.extend(qs);
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Checks one message as [`Engine::check`] does, and runs the checks that need the
+    /// network too, deciding from `answers` (see [`Engine::plan`]). A question without an
+    /// answer, or with a failed one, decides nothing.
+    pub fn check_with(&self, raw: &[u8], envelope: &Envelope, answers: &Answers) -> Report {
+        let mut r = self.report(raw, envelope, Some(answers));
+        r.not_mail = crate::message::looks_like_mail(raw).err();
+        r
+    }
+
+    /// [`Engine::check_with`] the answers `resolver` gives to what [`Engine::plan`] asks,
+    /// round after round.
+    pub fn check_online(&self, raw: &[u8], envelope: &Envelope, resolver: &dyn Resolver) -> Report {
+        let answers = crate::dns::gather(resolver, |a| self.plan(raw, envelope, a));
+        self.check_with(raw, envelope, &answers)
     }
 
     /// Checks one message as the CLI does: input that is not a mail message at all is an
@@ -310,12 +368,25 @@ impl Engine {
     pub fn try_check(&self, raw: &[u8], envelope: &Envelope) -> Result<Report, Error> {
         crate::message::looks_like_mail(raw)
             .map_err(|why| Error::new(ErrorKind::NotMail, format!("not a mail message: {why}")))?;
-        Ok(self.report(raw, envelope))
+        Ok(self.report(raw, envelope, None))
     }
 
-    /// The report on `raw`, without the not-mail test.
-    fn report(&self, raw: &[u8], envelope: &Envelope) -> Report {
-        match self.findings(raw, envelope) {
+    /// [`Engine::try_check`] online: [`Engine::check_online`] for input that is mail.
+    pub fn try_check_online(
+        &self,
+        raw: &[u8],
+        envelope: &Envelope,
+        resolver: &dyn Resolver,
+    ) -> Result<Report, Error> {
+        crate::message::looks_like_mail(raw)
+            .map_err(|why| Error::new(ErrorKind::NotMail, format!("not a mail message: {why}")))?;
+        let answers = crate::dns::gather(resolver, |a| self.plan(raw, envelope, a));
+        Ok(self.report(raw, envelope, Some(&answers)))
+    }
+
+    /// The report on `raw`, without the not-mail test; online with `answers`.
+    fn report(&self, raw: &[u8], envelope: &Envelope, answers: Option<&Answers>) -> Report {
+        match self.findings(raw, envelope, answers) {
             Ok((findings, errors, domains)) => {
                 let (errors, mut unchecked): (Vec<String>, Vec<String>) =
                     errors.into_iter().unzip();
@@ -332,19 +403,20 @@ impl Engine {
     /// The ids of every enabled rule that fires on a message, helpers with score 0
     /// included (a report leaves those out). For rule authors and tests.
     pub fn fired_ids(&self, raw: &[u8], envelope: &Envelope) -> Vec<String> {
-        self.findings(raw, envelope)
+        self.findings(raw, envelope, None)
             .map(|(f, _, _)| f.into_iter().map(|f| f.id).collect())
             .unwrap_or_default()
     }
 
     /// Runs every check: the findings of enabled rules (before scoring), internal errors,
     /// and the distinct link domains of the message.
-    fn findings(&self, raw: &[u8], envelope: &Envelope) -> Result<Checked, &'static str> {
-        let now = self.config.now.unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64)
-        });
+    fn findings(
+        &self,
+        raw: &[u8],
+        envelope: &Envelope,
+        answers: Option<&Answers>,
+    ) -> Result<Checked, &'static str> {
+        let now = self.now();
         let parsed = catch_unwind(AssertUnwindSafe(|| {
             Message::parse_with(raw, self.config.limits.max_links)
         }));
@@ -362,6 +434,9 @@ impl Engine {
                 let mut cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled)
                     .with_probe(&probe)
                     .with_models(&self.models);
+                if let Some(a) = answers {
+                    cx = cx.with_answers(a);
+                }
                 match catch_unwind(AssertUnwindSafe(|| {
                     c.run(&msg, &mut cx);
                     cx.into_hits()
@@ -377,8 +452,12 @@ impl Engine {
                     }
                 }
             };
-        for (c, _) in self.checks.iter().zip(&self.deferred).filter(|(_, d)| !**d) {
-            run(c.as_ref(), &mut findings, &mut errors);
+        // Offline, the checks that need the network do not run at all.
+        let runs = |i: usize| answers.is_some() || !self.online[i];
+        for (i, c) in self.checks.iter().enumerate() {
+            if !self.deferred[i] && runs(i) {
+                run(c.as_ref(), &mut findings, &mut errors);
+            }
         }
         if !self.patterns.is_empty() {
             let en = |i: usize| self.needed[i];
@@ -425,7 +504,10 @@ impl Engine {
         // The checks whose rules all need corroboration (the content model) run only
         // when some finding could corroborate one of them: most legitimate mail never
         // pays for them.
-        for (c, _) in self.checks.iter().zip(&self.deferred).filter(|(_, d)| **d) {
+        for (i, c) in self.checks.iter().enumerate() {
+            if !self.deferred[i] || !runs(i) {
+                continue;
+            }
             let wanted = c.ids().iter().any(|id| {
                 self.index
                     .get(id)
@@ -783,6 +865,46 @@ mod tests {
             matches!(&replies[0], crate::milter::protocol::Response::AddHeader { value, .. } if value.ends_with("; unchecked=html")),
             "{replies:?}"
         );
+    }
+
+    #[test]
+    fn network_checks_run_only_online_and_ask_in_rounds() {
+        use crate::dns::{Fixed, Query, RecordType};
+        let engine = Engine::new(Config::default()).unwrap();
+        let env = Envelope {
+            rcpt_to: vec!["bob@lame.example".into()],
+            ..Envelope::default()
+        };
+        let raw = b"From: a@example.com\r\nSubject: hi\r\n\r\nbody\r\n";
+        let zone = Fixed::parse("lame.example MX 10 mx.lame.example\n", "z").unwrap();
+        // First the MX, then (with it answered) the exchanger's addresses.
+        let mut answers = Answers::new();
+        let first = engine.plan(raw, &env, &answers);
+        assert_eq!(first, vec![Query::new("lame.example", RecordType::Mx)]);
+        for (q, a) in crate::dns::Resolver::resolve(&zone, &first) {
+            answers.insert(q, a);
+        }
+        assert_eq!(
+            engine.plan(raw, &env, &answers),
+            vec![
+                Query::new("mx.lame.example", RecordType::A),
+                Query::new("mx.lame.example", RecordType::Aaaa)
+            ]
+        );
+        let ids = |r: &Report| r.findings.iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+        assert!(!ids(&engine.check(raw, &env)).contains(&"RCPT004".to_string()));
+        let online = engine.check_online(raw, &env, &zone);
+        assert!(ids(&online).contains(&"RCPT004".to_string()), "{online:?}");
+        // Failed lookups decide nothing.
+        let failing = Fixed::parse("lame.example MX SERVFAIL\n", "z").unwrap();
+        assert!(!ids(&engine.check_online(raw, &env, &failing)).contains(&"RCPT004".to_string()));
+        // With the rule off, nothing is asked.
+        let off = Engine::new(Config {
+            ignore: vec!["RCPT004".into()],
+            ..Config::default()
+        })
+        .unwrap();
+        assert!(off.plan(raw, &env, &Answers::new()).is_empty());
     }
 
     #[test]

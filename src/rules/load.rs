@@ -651,6 +651,17 @@ impl Loader {
                         Err(e) => self.problem(o.clone(), id, format!("`examples.limits`: {e}")),
                     }
                 }
+                ("answers", _) => match list.as_str() {
+                    Some(text) => match crate::dns::Fixed::parse(text, "examples.answers") {
+                        Ok(_) => ex.answers = Some(text.to_string()),
+                        Err(e) => self.problem(o.clone(), id, e.to_string()),
+                    },
+                    None => self.problem(
+                        o.clone(),
+                        id,
+                        "`examples.answers` must be text: DNS answers, one record per line",
+                    ),
+                },
                 ("match" | "no_match", None) => self.problem(
                     o.clone(),
                     id,
@@ -659,7 +670,9 @@ impl Loader {
                 _ => self.problem(
                     o.clone(),
                     id,
-                    format!("unknown field `examples.{k}` (expected match, no_match, limits)"),
+                    format!(
+                        "unknown field `examples.{k}` (expected match, no_match, limits, answers)"
+                    ),
                 ),
             }
         }
