@@ -6,28 +6,14 @@
 //! an optional `<ID>-<n>.smtp` the envelope, as an SMTP transcript ended by `DATA`
 //! (`XCLIENT LOGIN=...`, `MAIL FROM:<...>`, `RCPT TO:<...>`, as rule examples write it).
 //! After an intended change, regenerate the expected reports with
-//! `PREFLIGHT_BLESS=1 cargo test --test rules_fixtures` and review the diff.
+//! `PREFLIGHT_BLESS=1 cargo test --test tests it::rules_fixtures::` and review the diff.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use preflight::{Config, Engine, Envelope};
 
-const NOW: i64 = 1_795_392_000; // 2026-11-23 00:00:00 UTC
-
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
-}
-
-fn fixtures() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .collect();
-    v.sort();
-    v
-}
+use crate::support::{NOW, read_text, rule_fixtures};
 
 fn rule_of(p: &Path) -> String {
     let stem = p.file_stem().unwrap().to_str().unwrap();
@@ -55,7 +41,7 @@ fn engine_for(p: &Path) -> Engine {
 fn fixtures_match_their_expected_reports() {
     let bless = std::env::var_os("PREFLIGHT_BLESS").is_some();
     let mut failures = Vec::new();
-    for p in fixtures() {
+    for p in rule_fixtures() {
         let raw = std::fs::read(&p).unwrap();
         let report = engine_for(&p).check(&raw, &envelope_for(&p));
         let id = rule_of(&p);
@@ -96,7 +82,7 @@ fn fixtures_match_their_expected_reports() {
 /// message with CRLF give the same rules, except for the rules about line endings.
 #[test]
 fn fixtures_give_the_same_rules_with_lf_and_crlf() {
-    for p in fixtures() {
+    for p in rule_fixtures() {
         let id = rule_of(&p);
         if ["ENC002", "ENC003"].contains(&id.as_str()) {
             continue;
@@ -140,14 +126,14 @@ fn fixtures_give_the_same_rules_with_lf_and_crlf() {
 #[test]
 fn every_code_rule_has_a_fixture() {
     let engine = Engine::new(Config::default()).unwrap();
-    let have: BTreeSet<String> = fixtures().iter().map(|p| rule_of(p)).collect();
+    let have: BTreeSet<String> = rule_fixtures().iter().map(|p| rule_of(p)).collect();
     let missing: Vec<&str> = engine
         .rules()
         .rules()
         .iter()
         .filter(|r| r.pattern.is_none() && r.meta.is_none() && !have.contains(&r.id))
         // MDL002 needs a site model that has learnt 200 messages of each class:
-        // tests/learn.rs teaches one and checks the rule.
+        // tests/it/learn.rs teaches one and checks the rule.
         .filter(|r| r.id != "MDL002")
         .map(|r| r.id.as_str())
         .collect();
@@ -186,11 +172,9 @@ fn code_and_yaml_ids_agree_both_ways() {
     for f in [
         "size", "headers", "encoding", "mime", "bulk", "content", "html", "links",
     ] {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("rules/{f}.yaml"));
-        sources.push((
-            format!("rules/{f}.yaml"),
-            std::fs::read_to_string(p).unwrap(),
-        ));
+        let rel = format!("rules/{f}.yaml");
+        let text = read_text(&rel);
+        sources.push((rel, text));
     }
     let set = preflight::rules::RuleSet::from_sources(&sources).unwrap();
     let err = Engine::with_rules(Config::default(), set)
