@@ -738,7 +738,7 @@ fn stray_continuation_first_is_checked() {
         NOW,
         "--format",
         "json",
-        "tests/fixtures/rules/HDR019-1.eml",
+        "tests/fixtures/rules/HDR019-message-starts-with-continuation.eml",
     ]);
     assert_ne!(code(&o), 65, "{}", stderr(&o));
     let report = json(&o);

@@ -1,9 +1,11 @@
 //! Fixture messages per rule, checked by the whole engine with every rule on.
 //!
-//! `tests/fixtures/rules/<ID>-<n>.eml` must make rule `<ID>` fire; its full JSON report is
-//! compared with `<ID>-<n>.json` (evidence spans, messages, the other rules that fire too).
-//! An optional `<ID>-<n>.yaml` is the configuration to check it under (size limits), and
-//! an optional `<ID>-<n>.smtp` the envelope, as an SMTP transcript ended by `DATA`
+//! `tests/fixtures/rules/<ID>-<what>.eml` must make rule `<ID>` fire; `<what>` says in a
+//! few lowercase words what the case is (`ATT010-exe-inside-zip`; HDR031-1 keeps its old
+//! number while `src/checks/headers.rs` includes it). Its full JSON report is compared
+//! with `<ID>-<what>.json` (evidence spans, messages, the other rules that fire too). An
+//! optional `<ID>-<what>.yaml` is the configuration to check it under (size limits), and
+//! an optional `<ID>-<what>.smtp` the envelope, as an SMTP transcript ended by `DATA`
 //! (`XCLIENT LOGIN=...`, `MAIL FROM:<...>`, `RCPT TO:<...>`, as rule examples write it).
 //! After an intended change, regenerate the expected reports with
 //! `PREFLIGHT_BLESS=1 cargo test --test tests it::rules_fixtures::` and review the diff.

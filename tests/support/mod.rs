@@ -58,7 +58,7 @@ pub fn files_under(dir: &Path, ext: &str) -> Vec<PathBuf> {
     out
 }
 
-/// The rule fixtures, `tests/fixtures/rules/<ID>-<n>.eml`, sorted.
+/// The rule fixtures, `tests/fixtures/rules/<ID>-<what>.eml`, sorted.
 pub fn rule_fixtures() -> Vec<PathBuf> {
     files_under(&path("tests/fixtures/rules"), "eml")
 }
