@@ -569,7 +569,7 @@ rules:
         let set = RuleSet::load(&[]).unwrap();
         let r = run(&set, &Config::default(), &[]);
         // MDL002 fires only with a site model that has learnt 200 messages of each class;
-        // tests/learn.rs teaches one and checks it.
+        // tests/it/learn.rs teaches one and checks it.
         let without_match: Vec<&String> = r
             .without_match
             .iter()

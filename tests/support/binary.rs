@@ -1,16 +1,15 @@
-//! The `preflight` binary as the integration tests run it, and what they read of it:
-//! shared by `tests/cli.rs`, `tests/scan.rs` and `tests/learn.rs` (`#[path]`).
-
-#![allow(dead_code)]
+//! The `preflight` binary as the tests run it, and what they read of its output.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+/// The binary Cargo built for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_preflight");
 
 /// The binary, run from the repository root, without the user's colour and width.
 pub fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_preflight"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+    let mut c = Command::new(BIN);
+    c.current_dir(super::root())
         .env_remove("NO_COLOR")
         .env_remove("COLUMNS");
     c
@@ -44,20 +43,21 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).expect("utf-8 output")
 }
 
-/// A sample message of `samples/`.
-pub fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("samples")
-            .join(name),
-    )
-    .unwrap()
+/// Standard output as text (it must be UTF-8).
+pub fn stdout(o: &Output) -> String {
+    text(&o.stdout)
 }
 
-/// A fresh directory under the target dir, removed first if it is there.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// Standard error as text, any bytes that are not UTF-8 replaced.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Standard output then standard error, as text, any bytes that are not UTF-8 replaced.
+pub fn output(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }

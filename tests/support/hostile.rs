@@ -3,8 +3,9 @@
 //! until the message reaches a requested size, so a test can compare the cost at `n`
 //! and `4n` bytes and a bench can print the worst case at the size limit.
 //!
-//! Shared by `tests/hostile.rs` and `benches/hostile.rs` (`#[path]`); deterministic, no
-//! randomness beyond a fixed xorshift seed.
+//! Shared by `tests/it/hostile.rs` (as `support::hostile`) and `benches/hostile.rs`
+//! (`#[path]`, so it uses nothing else of `support`); deterministic, no randomness beyond
+//! a fixed xorshift seed.
 
 #![allow(dead_code)]
 

@@ -2,7 +2,8 @@
 //! wall time, and peak resident memory from GNU time (`/usr/bin/time -f %M`, the child's
 //! `ru_maxrss`), plus the sizes of what the JSON report carries.
 //!
-//! Shared by `tests/hostile.rs` (the ignored full-size test) and `benches/hostile.rs`.
+//! Shared by `tests/it/hostile.rs` (the ignored full-size test, as `support::measure`) and
+//! `benches/hostile.rs` (`#[path]`, so it uses nothing else of `support`).
 
 #![allow(dead_code)]
 

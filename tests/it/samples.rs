@@ -1,26 +1,9 @@
 //! The shipped samples behave as documented: good drafts pass with every rule on, the
 //! canary is always rejected, and each bad draft shows findings of its family.
 
-use std::path::Path;
+use preflight::{Envelope, Verdict};
 
-use preflight::{Config, Engine, Envelope, Verdict};
-
-fn engine() -> Engine {
-    Engine::new(Config {
-        now: Some(1_795_392_000),
-        ..Config::default()
-    })
-    .expect("shipped rules load")
-}
-
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("samples")
-            .join(name),
-    )
-    .unwrap()
-}
+use crate::support::{engine, read, sample};
 
 #[test]
 fn good_samples_pass_with_every_rule_on() {
@@ -30,7 +13,7 @@ fn good_samples_pass_with_every_rule_on() {
         "good-receipt-with-pdf.eml",
         "good-personal-reply.eml",
     ] {
-        let r = e.check(&read(name), &Envelope::default());
+        let r = e.check(&sample(name), &Envelope::default());
         assert_eq!(r.verdict, Verdict::Pass, "{name}: {:#?}", r.findings);
         assert!(
             r.findings.is_empty(),
@@ -42,7 +25,7 @@ fn good_samples_pass_with_every_rule_on() {
 
 #[test]
 fn canary_is_always_rejected() {
-    let r = engine().check(&read("canary.eml"), &Envelope::default());
+    let r = engine().check(&sample("canary.eml"), &Envelope::default());
     assert_eq!(r.verdict, Verdict::Reject);
     assert_eq!(r.findings[0].id, "CNT001");
     let reply = r.reply.unwrap();
@@ -59,7 +42,7 @@ fn bad_samples_show_their_family() {
         ("bad-size-too-many-attachments.eml", "size"),
         ("bad-bulk-no-unsubscribe.eml", "bulk"),
     ] {
-        let r = e.check(&read(name), &Envelope::default());
+        let r = e.check(&sample(name), &Envelope::default());
         assert!(
             r.findings.iter().any(|f| f.family == family),
             "{name}: no {family} finding: {:#?}",
@@ -85,7 +68,7 @@ fn samples_report_the_same_with_crlf_and_lf() {
         "canary.eml",
         "bad-headers.eml",
     ] {
-        let crlf = read(name);
+        let crlf = sample(name);
         let lf: Vec<u8> = String::from_utf8(crlf.clone())
             .unwrap()
             .replace("\r\n", "\n")
@@ -103,10 +86,7 @@ fn samples_report_the_same_with_crlf_and_lf() {
 /// It passes; the html and links families note the pixel and nothing that scores.
 #[test]
 fn esp_newsletter_passes() {
-    let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mail/esp-newsletter.eml"),
-    )
-    .unwrap();
+    let raw = read("tests/fixtures/mail/esp-newsletter.eml");
     let r = engine().check(&raw, &Envelope::default());
     assert_eq!(r.verdict, Verdict::Pass, "{:#?}", r.findings);
     assert!(r.rule_ids().contains(&"HTML003"), "{:?}", r.rule_ids());

@@ -7,13 +7,15 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::time::Duration;
 
 use preflight::config::{MilterConfig, Settings};
 use preflight::daemon::Loaded;
 use preflight::milter::server::{Shared, serve_tcp};
-use preflight::{Config, Engine};
+use preflight::Engine;
+
+use crate::support::binary::bin;
+use crate::support::{Rng, sample};
 
 /// Starts a milter on an ephemeral port with `settings`, on a single-threaded runtime as
 /// each of the daemon's workers has; returns the address.
@@ -38,12 +40,10 @@ fn start(settings: Settings) -> std::net::SocketAddr {
     rx.recv().unwrap()
 }
 
+/// The shipped defaults at the tests' reference time, with the milter's own.
 fn config() -> Settings {
     Settings {
-        engine: Config {
-            now: Some(1_795_392_000),
-            ..Config::default()
-        },
+        engine: crate::support::config(),
         milter: MilterConfig::default(),
     }
 }
@@ -86,15 +86,6 @@ fn negotiate(s: &mut TcpStream, steps: u32) -> u32 {
     assert_eq!(actions & 0x2, 0, "must not ask to change the body");
     assert_ne!(actions & 0x1, 0, "adds headers");
     u32::from_be_bytes(data[8..12].try_into().unwrap())
-}
-
-fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("samples")
-            .join(name),
-    )
-    .unwrap()
 }
 
 /// Headers as (name, value) with folded lines kept, and the body, from a message file.
@@ -357,7 +348,7 @@ fn the_daemon_serves_concurrent_connections_on_two_workers_and_drains_on_sigterm
         .unwrap()
         .port();
     let log = dir.join("milter.log");
-    let mut daemon = std::process::Command::new(env!("CARGO_BIN_EXE_preflight"))
+    let mut daemon = bin()
         .arg("milter")
         .arg("--listen")
         .arg(format!("inet:127.0.0.1:{port}"))
@@ -434,22 +425,6 @@ fn the_daemon_serves_concurrent_connections_on_two_workers_and_drains_on_sigterm
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// splitmix64: a seeded generator for the random sessions below.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// Random MTAs over a real TCP connection: random offered actions and protocol flags,
 /// several messages per session (clean, canary, oversize, forged verdict headers, aborts),
 /// each answered in step: a reply to exactly the commands that wait for one, at end of
@@ -500,7 +475,7 @@ fn random_sessions_over_the_wire_stay_in_step() {
                 2 => &canary,
                 _ => &big,
             };
-            let forged = rng.below(3) as usize;
+            let forged = rng.below(3);
             let abort = rng.below(8) == 0;
             let what = format!("round {round} message {m} kind {kind}");
             if sends(0x4) {

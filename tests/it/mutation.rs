@@ -20,7 +20,7 @@
 //!   messages), 8 mutants each:
 //!
 //! ```text
-//! cargo test --release --test mutation -- --ignored --nocapture
+//! cargo test --release --test tests -- --ignored --nocapture it::mutation::
 //! ```
 //!
 //! `PREFLIGHT_MUTATION_SEED` (decimal or `0x` hex) changes the base seed of both,
@@ -28,35 +28,12 @@
 
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use preflight::render::{HumanOptions, human, json};
-use preflight::{Config, Engine, Envelope};
+use preflight::{Engine, Envelope};
 
-/// splitmix64: a tiny, well-mixed PRNG; one instance per mutant.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// A number in `0..n` (0 when `n` is 0).
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
-}
+use crate::support::{Rng, corpus_dir, engine, files_under, path, root};
 
 /// The seed of mutant `n` of message `i` under base seed `base`.
 fn seed_of(base: u64, i: usize, n: usize) -> u64 {
@@ -359,14 +336,6 @@ fn failures(engine: &Engine, raw: &[u8]) -> Option<String> {
     }
 }
 
-fn engine() -> Engine {
-    let config = Config {
-        now: Some(1_795_392_000),
-        ..Config::default()
-    };
-    Engine::new(config).expect("shipped rules load")
-}
-
 fn base_seed(default: u64) -> u64 {
     match std::env::var("PREFLIGHT_MUTATION_SEED") {
         Ok(s) => s
@@ -379,7 +348,7 @@ fn base_seed(default: u64) -> u64 {
 
 /// Mutates each message `per` times (message `i`, mutant `n` from `seed_of(base, i, n)`)
 /// on `threads` threads; returns the number of mutants and one line per failure.
-fn run(
+fn check_mutants(
     engine: &Engine,
     messages: &[(String, Vec<u8>)],
     per: usize,
@@ -422,17 +391,6 @@ fn run(
     )
 }
 
-fn eml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("readable directory") {
-        let p = e.expect("directory entry").path();
-        if p.is_dir() {
-            eml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "eml") {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn mutants_are_deterministic_and_mutated() {
     let raw = b"From: a@example.com\nSubject: caf\xc3\xa9\n\n<p>\xe2\x82\xac</p>\n";
@@ -448,20 +406,18 @@ fn mutants_are_deterministic_and_mutated() {
 
 #[test]
 fn mutated_samples_never_fail_internally() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    eml_files(&root.join("samples"), &mut files);
-    eml_files(&root.join("tests/fixtures"), &mut files);
+    let mut files = files_under(&path("samples"), "eml");
+    files.extend(files_under(&path("tests/fixtures"), "eml"));
     files.sort();
     assert!(files.len() > 100, "samples and fixtures found");
     let messages: Vec<(String, Vec<u8>)> = files
         .iter()
         .map(|p| {
-            let name = p.strip_prefix(root).unwrap_or(p).display().to_string();
+            let name = p.strip_prefix(root()).unwrap_or(p).display().to_string();
             (name, std::fs::read(p).expect("readable fixture"))
         })
         .collect();
-    let (count, failed) = run(&engine(), &messages, 3, base_seed(0x5eed_0001), 2);
+    let (count, failed) = check_mutants(&engine(), &messages, 3, base_seed(0x5eed_0001), 2);
     assert!(
         failed.is_empty(),
         "{} of {count} mutants failed internally:\n{}",
@@ -473,11 +429,8 @@ fn mutated_samples_never_fail_internally() {
 #[test]
 #[ignore = "needs ../shared/corpus; run by .ci/run"]
 fn mutated_corpus_never_fails_internally() {
-    let dir = std::env::var_os("PREFLIGHT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv"))
-        .expect("../shared/corpus/MANIFEST.tsv (set PREFLIGHT_CORPUS)");
+    let dir = corpus_dir().expect("../shared/corpus/MANIFEST.tsv (set PREFLIGHT_CORPUS)");
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("MANIFEST.tsv");
     // Every 2nd message of each (source, label), in manifest order, so every source and
     // label is in.
     let mut seen = std::collections::HashMap::new();
@@ -500,7 +453,7 @@ fn mutated_corpus_never_fails_internally() {
     let per = std::env::var("PREFLIGHT_MUTANTS")
         .map_or(Ok(8), |n| n.parse())
         .expect("PREFLIGHT_MUTANTS is a number");
-    let (count, failed) = run(&engine(), &messages, per, base_seed(0x5eed_c0de), threads);
+    let (count, failed) = check_mutants(&engine(), &messages, per, base_seed(0x5eed_c0de), threads);
     println!(
         "{count} mutants of {} corpus messages checked in {:.1} s on {threads} threads: {} failed internally",
         messages.len(),

@@ -8,9 +8,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-#[path = "support/binary.rs"]
-mod binary;
-use binary::{bin, code, run, sample, scratch, text};
+use crate::support::binary::{bin, code, run, stdout, text};
+use crate::support::{sample, scratch};
 
 /// drafts/: two good drafts (one a copy), a flagged one, the canary, a 3-message mbox,
 /// a Maildir with a subfolder, notes that are not mail, a broken draft.
@@ -60,7 +59,7 @@ fn campaign(name: &str) -> PathBuf {
 }
 
 fn jsonl(o: &Output) -> Vec<Value> {
-    text(&o.stdout)
+    stdout(o)
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
         .collect()
@@ -103,7 +102,7 @@ fn walks_a_campaign_tree_in_every_format() {
             "spring/newsletter.eml pass",
         ],
         "{}",
-        text(&o.stdout)
+        stdout(&o)
     );
     // The report object is the one `check --format json` prints, plus path and index.
     let canary = &drafts[4];
@@ -147,7 +146,7 @@ fn walks_a_campaign_tree_in_every_format() {
 
     // Human: a line per draft that is not clean, then the summary table.
     let o = run(&["scan", "--now", "2026-11-23", d]);
-    let out = text(&o.stdout);
+    let out = stdout(&o);
     assert!(
         !out.contains("newsletter.eml"),
         "clean drafts get no line:\n{out}"
@@ -164,7 +163,7 @@ fn walks_a_campaign_tree_in_every_format() {
 
     // CSV: a header and a row per draft, quoted where needed.
     let o = run(&["scan", "--now", "2026-11-23", "--format", "csv", d]);
-    let out = text(&o.stdout);
+    let out = stdout(&o);
     let rows: Vec<&str> = out.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(rows.len(), 11, "{out}");
     assert!(rows[0].starts_with("path,index,verdict,score,reply,rules"));
@@ -285,7 +284,7 @@ fn files_from_and_labels_evaluate_per_label() {
         dir.join("spring").to_str().unwrap(),
         dir.join("export.mbox").to_str().unwrap(),
     ]);
-    let out = text(&o.stdout);
+    let out = stdout(&o);
     assert!(
         out.contains("by label") && out.contains("rules by label"),
         "{out}"
@@ -310,11 +309,7 @@ fn files_from_and_labels_evaluate_per_label() {
         .write_all(std::fs::read(&list).unwrap().as_slice())
         .unwrap();
     let o = child.wait_with_output().unwrap();
-    assert_eq!(
-        text(&o.stdout).matches("\r\n").count(),
-        6,
-        "header and 5 rows"
-    );
+    assert_eq!(stdout(&o).matches("\r\n").count(), 6, "header and 5 rows");
 }
 
 /// `--files-from` leaves out blank lines and `#` comments; `--labels` whose paths do not
@@ -375,7 +370,7 @@ fn files_from_comments_and_labels_that_do_not_match() {
         err.contains(&format!("{}", dir.join("labels").display())),
         "names the folder: {err}"
     );
-    assert!(text(&o.stdout).contains("(unlabelled)"));
+    assert!(stdout(&o).contains("(unlabelled)"));
     // The same file in the campaign folder matches every draft: no warning.
     let labels = dir.join("labels.tsv");
     std::fs::write(
@@ -385,7 +380,7 @@ fn files_from_comments_and_labels_that_do_not_match() {
     .unwrap();
     let o = scan_with(&labels);
     assert!(!text(&o.stderr).contains("warning"), "{}", text(&o.stderr));
-    assert!(!text(&o.stdout).contains("(unlabelled)"));
+    assert!(!stdout(&o).contains("(unlabelled)"));
 }
 
 /// The HTML page in headless Chromium: it loads without a console message or error and
@@ -445,7 +440,7 @@ fn html_page_loads_in_headless_chromium() {
 
     // Interaction: the first row (the worst draft) opens to its findings with evidence,
     // why and fix; filtering by a rule id leaves the drafts it fired on.
-    let html = text(&o.stdout);
+    let html = stdout(&o);
     let probe = r#"<script>
 document.querySelector("tr.draft").click();
 var d = document.querySelector("tr.details");

@@ -6,17 +6,8 @@ use std::process::Output;
 
 use serde_json::Value;
 
-#[path = "support/binary.rs"]
-mod binary;
-use binary::{run, scratch};
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use crate::support::binary::{output, run};
+use crate::support::scratch;
 
 const HAM_WORDS: &[&str] = &[
     "meeting",
@@ -118,9 +109,9 @@ fn the_site_model_learns_counts_and_judges() {
     .unwrap();
     let c = config.to_str().unwrap();
     let o = run(&["learn", "--config", c, "--status"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("0 ham, 0 spam"), "{}", text(&o));
-    assert!(text(&o).contains("not used yet"), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output(&o));
+    assert!(output(&o).contains("0 ham, 0 spam"), "{}", output(&o));
+    assert!(output(&o).contains("not used yet"), "{}", output(&o));
     // Twenty of each: below site_min, the model does not count yet.
     let few = scratch("learn-site-few");
     let (ham20, spam20) = mail(&few, 20);
@@ -133,7 +124,11 @@ fn the_site_model_learns_counts_and_judges() {
         "--spam",
         spam20.to_str().unwrap(),
     ]);
-    assert!(text(&o).contains("learnt 40 new messages"), "{}", text(&o));
+    assert!(
+        output(&o).contains("learnt 40 new messages"),
+        "{}",
+        output(&o)
+    );
     let probe = d.join("probe-spam.eml");
     std::fs::write(&probe, message(SPAM_WORDS, 5000, "Great offer")).unwrap();
     let probe_ham = d.join("probe-ham.eml");
@@ -159,8 +154,8 @@ fn the_site_model_learns_counts_and_judges() {
         "--spam",
         spam.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", output(&o));
+    let t = output(&o);
     assert!(
         t.contains("learnt 20 new messages, 0 moved to the other class, 40 already known"),
         "{t}"
@@ -170,7 +165,7 @@ fn the_site_model_learns_counts_and_judges() {
         "{t}"
     );
     let o = check(&probe);
-    assert!(ids(&o).contains(&"MDL002".to_string()), "{}", text(&o));
+    assert!(ids(&o).contains(&"MDL002".to_string()), "{}", output(&o));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     let f = v["findings"]
         .as_array()
@@ -190,36 +185,36 @@ fn the_site_model_learns_counts_and_judges() {
     std::fs::write(&one, message(SPAM_WORDS, 1000, "Great offer")).unwrap();
     let o = run(&["learn", "--config", c, "--ham", one.to_str().unwrap()]);
     assert!(
-        text(&o).contains("1 moved to the other class"),
+        output(&o).contains("1 moved to the other class"),
         "{}",
-        text(&o)
+        output(&o)
     );
-    assert!(text(&o).contains("31 ham, 29 spam"), "{}", text(&o));
+    assert!(output(&o).contains("31 ham, 29 spam"), "{}", output(&o));
     // Not mail: reported, the rest learnt, exit 65.
     let junk = d.join("junk.bin");
     std::fs::write(&junk, [0u8, 1, 2, 3, 255]).unwrap();
     let o = run(&["learn", "--config", c, "--spam", junk.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(65), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(65), "{}", output(&o));
     assert!(
-        text(&o).contains("not learnt: not a mail message"),
+        output(&o).contains("not learnt: not a mail message"),
         "{}",
-        text(&o)
+        output(&o)
     );
     // A damaged model file is a configuration error for learn and check alike.
     std::fs::write(&model, b"PFSM\x01\0\0\0garbage").unwrap();
     let o = run(&["learn", "--config", c, "--status"]);
-    assert_eq!(o.status.code(), Some(78), "{}", text(&o));
-    assert!(text(&o).contains("site.model"), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(78), "{}", output(&o));
+    assert!(output(&o).contains("site.model"), "{}", output(&o));
     assert_eq!(check(&probe).status.code(), Some(78));
 }
 
 #[test]
 fn learn_needs_a_model_file_and_something_to_do() {
     let o = run(&["learn", "--status"]);
-    assert_eq!(o.status.code(), Some(64), "{}", text(&o));
-    assert!(text(&o).contains("--model FILE"), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(64), "{}", output(&o));
+    assert!(output(&o).contains("--model FILE"), "{}", output(&o));
     let o = run(&["learn", "--model", "/nonexistent/x.model"]);
-    assert_eq!(o.status.code(), Some(64), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(64), "{}", output(&o));
 }
 
 #[test]
@@ -250,9 +245,9 @@ fn train_writes_a_model_that_check_uses() {
         "--trained-list",
         list.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output(&o));
     // 30% of the source is the validation slice, held out: 28 of 40.
-    assert!(text(&o).contains("trained on"), "{}", text(&o));
+    assert!(output(&o).contains("trained on"), "{}", output(&o));
     let trained = std::fs::read_to_string(&list).unwrap();
     assert_eq!(trained.lines().filter(|l| l.starts_with('m')).count(), 28);
     assert!(!trained.contains("edge.eml"));
@@ -280,18 +275,18 @@ fn train_writes_a_model_that_check_uses() {
         out.to_str().unwrap(),
         probe.to_str().unwrap(),
     ]);
-    assert!(ids(&o).contains(&"MDL001".to_string()), "{}", text(&o));
+    assert!(ids(&o).contains(&"MDL001".to_string()), "{}", output(&o));
     let o = run(&[
         "check",
         "--model",
         labels.to_str().unwrap(),
         probe.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(78), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(78), "{}", output(&o));
     assert!(
-        text(&o).contains("not a preflight content model"),
+        output(&o).contains("not a preflight content model"),
         "{}",
-        text(&o)
+        output(&o)
     );
     // Only one class: a usage error.
     std::fs::write(
@@ -306,5 +301,5 @@ fn train_writes_a_model_that_check_uses() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(64), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(64), "{}", output(&o));
 }

@@ -17,13 +17,13 @@ use preflight::message::{Message, SNIPPET_MAX};
 use preflight::report::{MESSAGE_MAX, Snippet};
 use preflight::{Config, Engine, Envelope, Report};
 
-#[path = "support/hostile.rs"]
-mod hostile;
-#[path = "support/measure.rs"]
-mod measure;
+use crate::support::binary::BIN;
+use crate::support::{hostile, measure, scratch};
 
-/// The tests of this file run one at a time: the timing comparisons must not share the
-/// machine's two cores with the other tests.
+/// The tests of this module run one at a time: the timing comparisons must not share the
+/// machine's two cores with each other. Tests of other modules may run beside them in
+/// `cargo test` (one binary), which the interleaved runs and the wide margin absorb;
+/// `.ci/run` runs the full-size test alone (`--test-threads=1`).
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
@@ -309,9 +309,8 @@ fn full_size_messages_meet_the_budget() {
         "{} is needed to measure peak memory (apt-get install time)",
         measure::TIME
     );
-    let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_preflight"));
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hostile-full");
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bin = std::path::Path::new(BIN);
+    let dir = scratch("hostile-full");
     let mut over = Vec::new();
     for k in hostile::kinds() {
         for size in [8 * MB, 35 * MB] {
@@ -321,13 +320,13 @@ fn full_size_messages_meet_the_budget() {
             let mb = raw.len() as f64 / MB as f64;
             let (max_secs, max_rss) = (0.1 * mb, 10.0 * raw.len() as f64 + 50.0 * MB as f64);
             // The quickest time and the smallest peak of up to three runs.
-            let mut r = measure::run(&bin, &file, &[])
+            let mut r = measure::run(bin, &file, &[])
                 .unwrap_or_else(|e| panic!("{} at {mb:.1} MB: {e}", k.name));
             for _ in 0..2 {
                 if r.secs < max_secs && (r.peak_rss as f64) < max_rss {
                     break;
                 }
-                let again = measure::run(&bin, &file, &[])
+                let again = measure::run(bin, &file, &[])
                     .unwrap_or_else(|e| panic!("{} at {mb:.1} MB: {e}", k.name));
                 r.secs = r.secs.min(again.secs);
                 r.peak_rss = r.peak_rss.min(again.peak_rss);

@@ -2,7 +2,7 @@
 //! `.ci/run`, not by `cargo test` on a fresh clone, which has no corpus):
 //!
 //! ```text
-//! cargo test --release --test model_sweep -- --ignored --nocapture
+//! cargo test --release --test tests -- --ignored --nocapture it::model_sweep::
 //! ```
 //!
 //! * **Source held out**: for each source of `../shared/corpus`, a model trained without
@@ -20,20 +20,13 @@
 //! figures fall behind those reached (`REACHED`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use preflight::model::corpus::{self, Row, Selection};
 use preflight::model::{Curve, LinearModel, TrainOptions, tokens};
 use preflight::{Config, Engine, Envelope, Verdict};
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("PREFLIGHT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    dir.join("MANIFEST.tsv").is_file().then_some(dir)
-}
-
-const NOW: i64 = 1_795_392_000;
+use crate::support::{NOW, corpus_dir, path};
 
 /// An engine whose content model is `model` (written to a file, as users give one).
 fn engine_with(model: &LinearModel, name: &str, ignore: &[&str]) -> Engine {
@@ -454,10 +447,7 @@ fn the_shipped_model_is_reproducible() {
         trained.model.to_bytes() == preflight::model::SHIPPED_MODEL,
         "rules/model/content.model is not what the corpus trains: retrain it (see DESIGN.md)"
     );
-    let listed = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/model/TRAINED.tsv"),
-    )
-    .unwrap();
+    let listed = std::fs::read_to_string(path("rules/model/TRAINED.tsv")).unwrap();
     let listed: Vec<&str> = listed
         .lines()
         .filter(|l| !l.starts_with('#'))

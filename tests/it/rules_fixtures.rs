@@ -1,33 +1,22 @@
 //! Fixture messages per rule, checked by the whole engine with every rule on.
 //!
-//! `tests/fixtures/rules/<ID>-<n>.eml` must make rule `<ID>` fire; its full JSON report is
-//! compared with `<ID>-<n>.json` (evidence spans, messages, the other rules that fire too).
-//! An optional `<ID>-<n>.yaml` is the configuration to check it under (size limits), and
-//! an optional `<ID>-<n>.smtp` the envelope, as an SMTP transcript ended by `DATA`
+//! `tests/fixtures/rules/<ID>-<what>.eml` must make rule `<ID>` fire; `<what>` says in a
+//! few lowercase words what the case is (`ATT010-exe-inside-zip`). Its full JSON report is compared
+//! with `<ID>-<what>.json` (evidence spans, messages, the other rules that fire too). An
+//! optional `<ID>-<what>.yaml` is the configuration to check it under (size limits), and
+//! an optional `<ID>-<what>.smtp` the envelope, as an SMTP transcript ended by `DATA`
 //! (`XCLIENT LOGIN=...`, `MAIL FROM:<...>`, `RCPT TO:<...>`, as rule examples write it).
+//! With an optional `<ID>-<what>.dns` (fixed DNS answers, `preflight::dns::fixed`'s
+//! format) the fixture is checked online, as `check --dns-answers` does.
 //! After an intended change, regenerate the expected reports with
-//! `PREFLIGHT_BLESS=1 cargo test --test rules_fixtures` and review the diff.
+//! `PREFLIGHT_BLESS=1 cargo test --test tests it::rules_fixtures::` and review the diff.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use preflight::{Config, Engine, Envelope};
 
-const NOW: i64 = 1_795_392_000; // 2026-11-23 00:00:00 UTC
-
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
-}
-
-fn fixtures() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .collect();
-    v.sort();
-    v
-}
+use crate::support::{NOW, read_text, rule_fixtures};
 
 fn rule_of(p: &Path) -> String {
     let stem = p.file_stem().unwrap().to_str().unwrap();
@@ -51,13 +40,25 @@ fn engine_for(p: &Path) -> Engine {
     Engine::new(config).unwrap()
 }
 
+/// The report on `raw` (fixture `p` or a variant of it): online with the fixture's DNS
+/// answers when it has them.
+fn check(engine: &Engine, p: &Path, raw: &[u8]) -> preflight::Report {
+    let dns = p.with_extension("dns");
+    if dns.exists() {
+        let zone = preflight::dns::Fixed::from_file(&dns).unwrap();
+        engine.check_online(raw, &envelope_for(p), &zone)
+    } else {
+        engine.check(raw, &envelope_for(p))
+    }
+}
+
 #[test]
 fn fixtures_match_their_expected_reports() {
     let bless = std::env::var_os("PREFLIGHT_BLESS").is_some();
     let mut failures = Vec::new();
-    for p in fixtures() {
+    for p in rule_fixtures() {
         let raw = std::fs::read(&p).unwrap();
-        let report = engine_for(&p).check(&raw, &envelope_for(&p));
+        let report = check(&engine_for(&p), &p, &raw);
         let id = rule_of(&p);
         if !report.findings.iter().any(|f| f.id == id) {
             failures.push(format!(
@@ -96,7 +97,7 @@ fn fixtures_match_their_expected_reports() {
 /// message with CRLF give the same rules, except for the rules about line endings.
 #[test]
 fn fixtures_give_the_same_rules_with_lf_and_crlf() {
-    for p in fixtures() {
+    for p in rule_fixtures() {
         let id = rule_of(&p);
         if ["ENC002", "ENC003"].contains(&id.as_str()) {
             continue;
@@ -113,8 +114,8 @@ fn fixtures_give_the_same_rules_with_lf_and_crlf() {
             .replace('\n', "\r\n")
             .into_bytes();
         let e = engine_for(&p);
-        let a = e.check(&lf, &envelope_for(&p));
-        let b = e.check(&crlf, &envelope_for(&p));
+        let a = check(&e, &p, &lf);
+        let b = check(&e, &p, &crlf);
         let ids = |r: &preflight::Report| {
             r.findings
                 .iter()
@@ -140,14 +141,14 @@ fn fixtures_give_the_same_rules_with_lf_and_crlf() {
 #[test]
 fn every_code_rule_has_a_fixture() {
     let engine = Engine::new(Config::default()).unwrap();
-    let have: BTreeSet<String> = fixtures().iter().map(|p| rule_of(p)).collect();
+    let have: BTreeSet<String> = rule_fixtures().iter().map(|p| rule_of(p)).collect();
     let missing: Vec<&str> = engine
         .rules()
         .rules()
         .iter()
         .filter(|r| r.pattern.is_none() && r.meta.is_none() && !have.contains(&r.id))
         // MDL002 needs a site model that has learnt 200 messages of each class:
-        // tests/learn.rs teaches one and checks the rule.
+        // tests/it/learn.rs teaches one and checks the rule.
         .filter(|r| r.id != "MDL002")
         .map(|r| r.id.as_str())
         .collect();
@@ -186,11 +187,9 @@ fn code_and_yaml_ids_agree_both_ways() {
     for f in [
         "size", "headers", "encoding", "mime", "bulk", "content", "html", "links",
     ] {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("rules/{f}.yaml"));
-        sources.push((
-            format!("rules/{f}.yaml"),
-            std::fs::read_to_string(p).unwrap(),
-        ));
+        let rel = format!("rules/{f}.yaml");
+        let text = read_text(&rel);
+        sources.push((rel, text));
     }
     let set = preflight::rules::RuleSet::from_sources(&sources).unwrap();
     let err = Engine::with_rules(Config::default(), set)

@@ -1,30 +1,15 @@
 //! The `preflight` binary as users run it: exit codes, JSON shape, standard input, errors,
 //! local rule packs and the rules subcommands.
 
-use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use serde_json::Value;
 
-#[path = "support/binary.rs"]
-mod binary;
-use binary::{code, run, run_stdin};
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("utf-8 output")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use crate::support::binary::{code, run, run_stdin, stderr, stdout};
+use crate::support::{read_text, sample, scratch};
 
 fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
-}
-
-/// A fresh scratch directory under the target dir.
-fn scratch(name: &str) -> PathBuf {
-    binary::scratch(&format!("cli-{name}"))
 }
 
 const NOW: &str = "--now=2026-11-23";
@@ -138,8 +123,7 @@ fn json_report_has_the_documented_shape() {
 
 #[test]
 fn standard_input_is_read_with_a_dash() {
-    let raw =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/canary.eml")).unwrap();
+    let raw = sample("canary.eml");
     let o = run_stdin(&["check", NOW, "--format=json", "-"], &raw);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert_eq!(json(&o)["findings"][0]["id"], "CNT001");
@@ -151,7 +135,7 @@ fn standard_input_is_read_with_a_dash() {
 
 #[test]
 fn inputs_that_are_not_mail_are_refused_with_65() {
-    let d = scratch("notmail");
+    let d = scratch("cli-notmail");
     let cases: [(&str, &[u8]); 4] = [
         ("empty.eml", b""),
         ("blank.eml", b"\r\n\r\n  \n"),
@@ -231,7 +215,7 @@ fn errors_use_sysexits() {
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("check"));
 
-    let d = scratch("badconfig");
+    let d = scratch("cli-badconfig");
     let cfg = d.join("preflight.yaml");
     std::fs::write(&cfg, "thresholds: { flag: 5, reject: 10 }\nthreshold: 3\n").unwrap();
     let o = run(&[
@@ -261,7 +245,7 @@ fn errors_use_sysexits() {
 /// reported.
 #[test]
 fn a_reject_is_not_hidden_by_an_input_error() {
-    let d = scratch("precedence");
+    let d = scratch("cli-precedence");
     let notmail = d.join("notes.eml");
     std::fs::write(&notmail, b"just some words\n").unwrap();
     let notmail = notmail.to_str().unwrap();
@@ -292,8 +276,7 @@ fn a_reject_is_not_hidden_by_an_input_error() {
         assert_eq!(code(&run(&[cmd, NOW, "samples/bad-mime.eml", notmail])), 65);
     }
     // The README's table says so.
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = read_text("README.md");
     assert!(readme.contains("a draft that would be refused gives 2 even when"));
 }
 
@@ -301,15 +284,7 @@ fn a_reject_is_not_hidden_by_an_input_error() {
 /// and the status is the worst of them.
 #[test]
 fn check_reads_every_message_of_an_mbox() {
-    let d = scratch("mbox");
-    let sample = |n: &str| {
-        std::fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("samples")
-                .join(n),
-        )
-        .unwrap()
-    };
+    let d = scratch("cli-mbox");
     let mut mbox = Vec::new();
     for (i, n) in ["good-personal-reply.eml", "canary.eml", "bad-mime.eml"]
         .iter()
@@ -421,7 +396,7 @@ fn now_as_a_bare_date_and_its_error() {
 /// add) is refused, and the report gives both sizes.
 #[test]
 fn size_is_measured_as_sent() {
-    let d = scratch("wire");
+    let d = scratch("cli-wire");
     let mut m = b"From: Ann <ann@example.com>\nTo: bob@example.org\nSubject: Report\nDate: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <r1@example.com>\n\n".to_vec();
     let line = [b"x".repeat(76), b"\n".to_vec()].concat();
     while m.len() + line.len() < 10_199_999 {
@@ -473,7 +448,7 @@ fn select_ignore_and_profile_change_what_runs() {
         .collect();
     assert_eq!(ids, ["HDR012", "HDR003"]);
     // The 120-attachment sample: over Postfix's 100 by default, named limits otherwise.
-    let d = scratch("profile");
+    let d = scratch("cli-profile");
     let cfg = d.join("c.yaml");
     std::fs::write(&cfg, "limits: { max_attachments: 200 }\n").unwrap();
     let f = "samples/bad-size-too-many-attachments.eml";
@@ -501,7 +476,7 @@ fn select_ignore_and_profile_change_what_runs() {
 
 #[test]
 fn local_rule_packs_add_and_override_rules() {
-    let d = scratch("rulesdir");
+    let d = scratch("cli-rulesdir");
     std::fs::write(
         d.join("local.yaml"),
         r#"
@@ -594,7 +569,7 @@ overrides:
 /// file, sorted by place, each place once; nothing waits for another round.
 #[test]
 fn broken_rule_packs_list_every_problem_at_once() {
-    let d = scratch("broken-packs");
+    let d = scratch("cli-broken-packs");
     let head =
         "rules:\n  - id: CNT900\n    name: first-rule\n    family: content\n    summary: s\n";
     std::fs::write(
@@ -638,7 +613,7 @@ fn broken_rule_packs_list_every_problem_at_once() {
 /// A config error names its place once: `file:line:column: problem`.
 #[test]
 fn config_errors_name_their_place_once() {
-    let d = scratch("config-place");
+    let d = scratch("cli-config-place");
     let cfg = d.join("c2.yaml");
     std::fs::write(&cfg, "limitz: {}\n").unwrap();
     let o = run(&[
@@ -705,8 +680,7 @@ fn rules_subcommands_document_every_rule() {
 /// The report shown in the README is what the binary prints today.
 #[test]
 fn readme_report_is_current() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = read_text("README.md");
     let start = "$ preflight check samples/bad-headers.eml\n";
     let from = readme.find(start).expect("README shows a report") + start.len();
     let to = from + readme[from..].find("$ echo $?").unwrap();
@@ -717,12 +691,11 @@ fn readme_report_is_current() {
 /// The local rule pack shown in the README loads and its examples pass.
 #[test]
 fn readme_rule_pack_works() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = read_text("README.md");
     let start = "```yaml\n# /etc/preflight/rules.d/local.yaml\n";
     let from = readme.find(start).expect("README shows a local pack") + start.len();
     let to = from + readme[from..].find("```").unwrap();
-    let d = scratch("readme-pack");
+    let d = scratch("cli-readme-pack");
     std::fs::write(d.join("local.yaml"), &readme[from..to]).unwrap();
     let o = run(&[
         "rules",
@@ -765,7 +738,7 @@ fn stray_continuation_first_is_checked() {
         NOW,
         "--format",
         "json",
-        "tests/fixtures/rules/HDR019-1.eml",
+        "tests/fixtures/rules/HDR019-message-starts-with-continuation.eml",
     ]);
     assert_ne!(code(&o), 65, "{}", stderr(&o));
     let report = json(&o);
@@ -776,4 +749,31 @@ fn stray_continuation_first_is_checked() {
         .filter_map(|f| f["id"].as_str())
         .collect();
     assert!(ids.contains(&"HDR019"), "{ids:?}");
+}
+
+/// `--dns-answers` runs the checks that need DNS with fixed answers; without it they do
+/// not run; a bad answers file is a configuration error with its line.
+#[test]
+fn dns_answers_run_the_online_checks() {
+    let eml = "tests/fixtures/rules/RCPT004-null-mx-and-missing-domain.eml";
+    let dns = "tests/fixtures/rules/RCPT004-null-mx-and-missing-domain.dns";
+    let args = ["check", "--format", "json", "--rcpt", "bob@nullmx.example"];
+    let offline = run(&[&args[..], &[eml]].concat());
+    assert_eq!(code(&offline), 0, "{}", stderr(&offline));
+    assert!(!stdout(&offline).contains("RCPT004"));
+    let online = run(&[&args[..], &["--dns-answers", dns, eml]].concat());
+    assert_eq!(code(&online), 0, "{}", stderr(&online));
+    let ids: Vec<String> = json(&online)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["RCPT004"]);
+    let dir = scratch("dns-answers");
+    let bad = dir.join("bad.dns");
+    std::fs::write(&bad, "# fine\nexample.org MX ten mx.example.org\n").unwrap();
+    let o = run(&["check", "--dns-answers", bad.to_str().unwrap(), eml]);
+    assert_eq!(code(&o), 78, "{}", stderr(&o));
+    assert!(stderr(&o).contains("bad.dns:2:"), "{}", stderr(&o));
 }

@@ -3,13 +3,10 @@
 //! ranges for every dependency.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use preflight::{Config, Engine, Envelope};
 
-fn read(rel: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()
-}
+use crate::support::{engine, path, read_text, sample};
 
 /// The README section that starts with heading `title`, up to the next `## ` heading.
 fn section<'a>(readme: &'a str, title: &str) -> &'a str {
@@ -24,7 +21,7 @@ fn section<'a>(readme: &'a str, title: &str) -> &'a str {
 /// The README names every family the shipped rules have.
 #[test]
 fn readme_lists_every_rule_family() {
-    let readme = read("README.md");
+    let readme = read_text("README.md");
     let start = "one file per family (";
     let from = readme.find(start).expect("README lists the families") + start.len();
     let to = from + readme[from..].find(')').unwrap();
@@ -37,12 +34,7 @@ fn readme_lists_every_rule_family() {
     assert_eq!(listed, families);
     // ... and they are the shipped files.
     for f in &families {
-        assert!(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join(format!("rules/{f}.yaml"))
-                .is_file(),
-            "rules/{f}.yaml"
-        );
+        assert!(path(&format!("rules/{f}.yaml")).is_file(), "rules/{f}.yaml");
     }
 }
 
@@ -50,22 +42,13 @@ fn readme_lists_every_rule_family() {
 /// family its name says.
 #[test]
 fn readme_samples_table_is_true() {
-    let readme = read("README.md");
-    let engine = Engine::new(Config {
-        now: Some(1_795_392_000),
-        ..Config::default()
-    })
-    .unwrap();
+    let readme = read_text("README.md");
+    let engine = engine();
     let mut rows = BTreeSet::new();
     for line in readme.lines().filter(|l| l.starts_with("| `bad-")) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
         let name = cells[1].trim_matches('`');
-        let raw = std::fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("samples")
-                .join(name),
-        )
-        .unwrap_or_else(|e| panic!("README names samples/{name}: {e}"));
+        let raw = sample(name);
         let r = engine.check(&raw, &Envelope::default());
         assert_eq!(cells[2], r.verdict.as_str(), "{name}: {:#?}", r.findings);
         let family = name
@@ -83,12 +66,11 @@ fn readme_samples_table_is_true() {
         );
         rows.insert(name.to_string());
     }
-    let samples: BTreeSet<String> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("bad-"))
-            .collect();
+    let samples: BTreeSet<String> = std::fs::read_dir(path("samples"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("bad-"))
+        .collect();
     assert_eq!(rows, samples, "every bad sample has a row in the README");
 }
 
@@ -97,9 +79,9 @@ fn readme_samples_table_is_true() {
 /// `packaging/postfix-main.cf` does.
 #[test]
 fn readme_install_steps_match_packaging() {
-    let readme = read("README.md");
+    let readme = read_text("README.md");
     let install = section(&readme, "Install");
-    let unit = read("packaging/preflight-milter.service");
+    let unit = read_text("packaging/preflight-milter.service");
     let exec = unit
         .lines()
         .find_map(|l| l.strip_prefix("ExecStart="))
@@ -127,7 +109,7 @@ fn readme_install_steps_match_packaging() {
     );
     // Every Postfix setting the README sets is the one packaging/postfix-main.cf has, and
     // the milter address is the one the unit listens on.
-    let main_cf = read("packaging/postfix-main.cf");
+    let main_cf = read_text("packaging/postfix-main.cf");
     let from = install.find("postconf -e").expect("README sets Postfix up");
     let mut command = String::new();
     for line in install[from..].lines() {
@@ -151,8 +133,7 @@ fn readme_install_steps_match_packaging() {
 #[test]
 fn example_config_quotes_the_default_reply() {
     use preflight::milter::protocol::Response;
-    let raw =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/canary.eml")).unwrap();
+    let raw = sample("canary.eml");
     let report = Engine::new(Config::default())
         .unwrap()
         .check(&raw, &Envelope::default());
@@ -162,7 +143,7 @@ fn example_config_quotes_the_default_reply() {
         panic!("the canary is refused: {replies:?}");
     };
     // The comments of the example, joined into one text.
-    let example = read("packaging/preflight.example.yaml");
+    let example = read_text("packaging/preflight.example.yaml");
     let comments: Vec<&str> = example
         .lines()
         .filter_map(|l| l.trim().strip_prefix('#'))
@@ -179,7 +160,7 @@ fn example_config_quotes_the_default_reply() {
 /// lock file, and crates.io refuses to publish it.
 #[test]
 fn every_dependency_has_a_version_range() {
-    let toml = read("Cargo.toml");
+    let toml = read_text("Cargo.toml");
     let mut section = String::new();
     let mut checked = 0;
     for line in toml.lines().map(str::trim) {

@@ -2,38 +2,18 @@
 //! sample (and every attachment fixture) is truncated at many points, has bytes flipped, CR/LF/NUL/8-bit bytes and
 //! boundary lines spliced in, and the engine must answer each with a report.
 
-use std::path::Path;
-
 use preflight::{Config, Engine, Envelope};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::support::{Rng, path, rule_fixtures};
 
 /// The samples, and the attachment fixtures (archives, Office files, PDFs), whose mangled
 /// base64 feeds damaged containers to the parsers.
 fn samples() -> Vec<Vec<u8>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let fixtures = std::fs::read_dir(root.join("tests/fixtures/rules"))
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "eml")
-                && p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("ATT"))
-        });
-    let mut v: Vec<_> = std::fs::read_dir(root.join("samples"))
+    let fixtures = rule_fixtures().into_iter().filter(|p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("ATT"))
+    });
+    let mut v: Vec<_> = std::fs::read_dir(path("samples"))
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.path())

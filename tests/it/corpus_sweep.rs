@@ -2,7 +2,7 @@
 //! clone, which has no corpus):
 //!
 //! ```text
-//! cargo test --release --test corpus_sweep -- --ignored --nocapture
+//! cargo test --release --test tests -- --ignored --nocapture it::corpus_sweep::
 //! ```
 //!
 //! Runs `preflight scan --labels MANIFEST.tsv --format jsonl` over the corpus (the
@@ -19,23 +19,18 @@
 //! list only messages outside the validation slice, which nobody reads one by one).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use preflight::model::corpus;
 use serde_json::Value;
 
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PREFLIGHT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    dir.join("MANIFEST.tsv").is_file().then_some(dir)
-}
+use crate::support::binary::bin;
+use crate::support::corpus_dir;
 
 /// `preflight scan` over the corpus in evaluation mode: the draft records (paths relative
 /// to the corpus) and the summary record, and the raw output.
 fn scan(dir: &Path, jobs: &str) -> (Vec<Value>, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_preflight"))
+    let out = bin()
         .args([
             "scan",
             "-q",
@@ -79,7 +74,7 @@ fn scan(dir: &Path, jobs: &str) -> (Vec<Value>, Value, String) {
 #[test]
 #[ignore = "needs ../shared/corpus; run by .ci/run"]
 fn corpus_sweep() {
-    let Some(dir) = corpus() else {
+    let Some(dir) = corpus_dir() else {
         panic!("no corpus at ../shared/corpus (set PREFLIGHT_CORPUS)");
     };
     let (records, summary, first) = scan(&dir, "2");
@@ -392,7 +387,7 @@ const FEATURE_EXCEPTIONS: &[(&str, &str, &str)] = &[
 #[test]
 #[ignore = "needs ../shared/corpus; run by .ci/run"]
 fn attachment_features_are_found() {
-    let Some(dir) = corpus() else {
+    let Some(dir) = corpus_dir() else {
         panic!("no corpus at ../shared/corpus (set PREFLIGHT_CORPUS)");
     };
     let features = std::fs::read_to_string(dir.join("FEATURES.tsv")).unwrap();

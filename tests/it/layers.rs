@@ -6,6 +6,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::support::{files_under, path};
+
 /// The layers, lowest first. DESIGN.md ("Layout") says what each holds and why.
 const LAYERS: &[&[&str]] = &[
     &["util", "error", "envelope", "family", "dns"],
@@ -197,23 +199,10 @@ fn uses(code: &str) -> BTreeSet<String> {
     found
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("src is readable") {
-        let p = e.expect("a directory entry").path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn modules_depend_one_way() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    files.sort();
+    let src = path("src");
+    let files = files_under(&src, "rs");
     let mut wrong = Vec::new();
     let mut placed = BTreeSet::new();
     for f in &files {
