@@ -784,7 +784,8 @@ mod tests {
     /// on, it gets HDR031's score and passes; it is never refused (issue 21).
     #[test]
     fn git_send_email_doubled_threading_fields_are_not_refused() {
-        let raw = include_str!("../../tests/fixtures/rules/HDR031-git-send-email-threading-twice.eml");
+        let raw =
+            include_str!("../../tests/fixtures/rules/HDR031-git-send-email-threading-twice.eml");
         let engine = crate::Engine::new(Config {
             now: Some(1_795_392_000),
             ..Config::default()

@@ -835,6 +835,7 @@ mod tests {
         let mut engine = Engine::new(Config::default()).unwrap();
         engine.checks.push(Box::new(Panics));
         engine.deferred.push(false);
+        engine.online.push(false);
         let r = engine.check(
             include_bytes!("../../samples/canary.eml"),
             &Envelope::default(),

@@ -9,10 +9,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use preflight::Engine;
 use preflight::config::{MilterConfig, Settings};
 use preflight::daemon::Loaded;
 use preflight::milter::server::{Shared, serve_tcp};
-use preflight::Engine;
 
 use crate::support::binary::bin;
 use crate::support::{Rng, sample};
