@@ -1,6 +1,8 @@
-//! Embeds the shipped rule packs (`rules/*.yaml`) and data lists (`rules/lists/*.txt`)
-//! into the binary: writes `$OUT_DIR/embedded.rs` with one `include_str!` per file, in
-//! file-name order, so adding a pack or a list file needs no Rust edit.
+//! Embeds the shipped rule packs (`rules/*.yaml`), data lists (`rules/lists/*.txt`) and
+//! receiver profiles (`rules/profiles/*.yaml`)
+//! into the binary: writes `$OUT_DIR/embedded.rs` (packs and lists) and
+//! `$OUT_DIR/profiles.rs` with one `include_str!` per file, in file-name order, so adding
+//! a pack, a list or a profile needs no Rust edit.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -38,6 +40,7 @@ fn main() {
         std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     println!("cargo:rerun-if-changed=rules");
     println!("cargo:rerun-if-changed=rules/lists");
+    println!("cargo:rerun-if-changed=rules/profiles");
     let mut out = String::new();
     table(
         &mut out,
@@ -55,6 +58,21 @@ fn main() {
         "rules/lists",
         ".txt",
     );
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets it")).join("embedded.rs");
-    std::fs::write(&dest, out).unwrap_or_else(|e| panic!("cannot write {}: {e}", dest.display()));
+    write("embedded.rs", &out);
+    // The profiles are read by the configuration, a layer below the rules.
+    let mut profiles = String::new();
+    table(
+        &mut profiles,
+        "The shipped receiver profiles (`limits.profile: NAME`), by path.",
+        "PROFILES",
+        &root,
+        "rules/profiles",
+        ".yaml",
+    );
+    write("profiles.rs", &profiles);
+}
+
+fn write(name: &str, text: &str) {
+    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets it")).join(name);
+    std::fs::write(&dest, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", dest.display()));
 }

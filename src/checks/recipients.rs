@@ -175,7 +175,7 @@ impl Check for RecipientsCheck {
             if count > limit {
                 let whose = match limits.max_recipients {
                     Some(_) => "limits.max_recipients".to_string(),
-                    None => format!("the {:?} profile", limits.profile).to_lowercase(),
+                    None => format!("the {} profile", limits.profile),
                 };
                 cx.hit(
                     "RCPT002",
@@ -445,7 +445,7 @@ mod tests {
         let mut c = Config::default();
         assert!(fired(c.clone(), &env(1000), msg).is_empty());
         assert_eq!(fired(c.clone(), &env(1001), msg), ["RCPT002"]);
-        c.limits.profile = crate::config::SizeProfile::Gmail;
+        c.limits.profile = "gmail".into();
         assert_eq!(fired(c.clone(), &env(101), msg), ["RCPT002"]);
         c.limits.max_recipients = Some(2000);
         assert!(fired(c, &env(1500), msg).is_empty());

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{Config, Settings, SizeProfile};
+use crate::config::{Config, Settings};
 use crate::engine::{Engine, selector_matches};
 use crate::envelope::Envelope;
 use crate::error::{Error, ErrorKind};
@@ -117,13 +117,6 @@ enum ColorChoice {
     Never,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-enum Profile {
-    Postfix,
-    Gmail,
-    Microsoft,
-}
-
 /// Options every subcommand shares: where the rules and configuration come from and how
 /// to print.
 #[derive(Args, Debug)]
@@ -153,10 +146,11 @@ struct Selection {
     /// Never run these rules: ids, id prefixes, families or names (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     ignore: Vec<String>,
-    /// Receiver whose message size limit applies (postfix 10,240,000 bytes, gmail 25 MB,
-    /// microsoft 35 MB).
-    #[arg(long, value_enum)]
-    profile: Option<Profile>,
+    /// Receiver profile: its size and recipient limits, reply texts and rule overrides
+    /// (shipped: postfix 10,240,000 bytes, gmail 25 MB, microsoft 35 MB; more in a rules
+    /// directory's `profiles/`).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
     /// Reference time for the Date checks: Unix seconds, a date (2026-11-23: the end of
     /// that day, UTC), a time (2026-11-23T10:00:00Z; UTC unless it has an offset) or an
     /// RFC 5322 date. Default: now.
@@ -175,12 +169,9 @@ impl Selection {
         }
         config.select.extend(self.select.iter().cloned());
         config.ignore.extend(self.ignore.iter().cloned());
-        if let Some(p) = self.profile {
-            config.limits.profile = match p {
-                Profile::Postfix => SizeProfile::Postfix,
-                Profile::Gmail => SizeProfile::Gmail,
-                Profile::Microsoft => SizeProfile::Microsoft,
-            };
+        if let Some(p) = &self.profile {
+            // Known or not is the engine's to say, with the known names.
+            config.limits.profile = p.clone();
         }
         if let Some(n) = &self.now {
             config.now = Some(parse_now(n)?);
@@ -411,7 +402,7 @@ fn read_input(name: &str) -> Result<Vec<u8>, (i32, String)> {
 /// Loads the rules and builds the engine; a `--select` or `--ignore` on the command line
 /// that names no rule is a usage error (64), not a rule-pack error.
 fn engine_for(config: Config, selection: &Selection) -> Result<Engine, Error> {
-    let rules = RuleSet::load(&config.rules_dirs)?;
+    let rules = RuleSet::for_config(&config)?;
     for (option, list) in [
         ("--select", &selection.select),
         ("--ignore", &selection.ignore),

@@ -45,7 +45,7 @@ pub(super) enum RulesCommand {
 
 pub(super) fn load_rules(c: &Common) -> Result<(Config, RuleSet, Engine), Error> {
     let config = load_config(&c.config, &c.rules_dirs)?;
-    let rules = RuleSet::load(&config.rules_dirs)?;
+    let rules = RuleSet::for_config(&config)?;
     let engine = Engine::with_rules(config.clone(), rules.clone())?;
     Ok((config, rules, engine))
 }

@@ -7,7 +7,7 @@
 //! family_caps: { content: 5.0, headers: 8.0 }   # merged over the defaults
 //! strong_evidence: { score: 2.5, families: 2 }  # strong findings in 2 families lift their caps
 //! limits:
-//!   profile: postfix              # postfix (10,240,000 bytes), gmail (25 MB), microsoft (35 MB)
+//!   profile: postfix              # rules/profiles/: postfix (10,240,000 bytes), gmail (25 MB), microsoft (35 MB)
 //!   max_message_bytes: 10240000   # overrides the profile
 //!   size_margin_bytes: 2000       # added on the way (Received, DKIM-Signature)
 //!   max_header_bytes: 102400
@@ -32,50 +32,34 @@ use crate::report::Thresholds;
 
 mod file;
 mod milter;
+pub mod profile;
 
 pub use file::Settings;
 pub use milter::{
     CheckErrorAction, DEFAULT_MAX_PACKET, FlagAction, MAX_WORKERS, MilterConfig, MilterMode,
     OversizeAction, parse_socket_mode,
 };
+pub use profile::Profile;
 
-/// A receiver whose limits to apply (message size, recipients per message).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum SizeProfile {
-    /// Postfix's default `message_size_limit`, 10,240,000 bytes.
-    #[default]
-    Postfix,
-    /// Gmail: 25 MB including encoding.
-    Gmail,
-    /// Microsoft 365: 35 MB default.
-    Microsoft,
+/// The limits of the configured receiver profile, as an engine resolved them
+/// ([`Config::apply_profile`]); until then, those of the default profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileInForce {
+    /// How findings name whose limit it is.
+    pub receiver: String,
+    /// The profile's message size limit.
+    pub max_message_bytes: usize,
+    /// The profile's recipient limit.
+    pub max_recipients: usize,
 }
 
-impl SizeProfile {
-    /// The message size limit of this profile in bytes.
-    pub fn max_message_bytes(self) -> usize {
-        match self {
-            SizeProfile::Postfix => 10_240_000,
-            SizeProfile::Gmail => 25 * 1024 * 1024,
-            SizeProfile::Microsoft => 35 * 1024 * 1024,
-        }
-    }
-    /// Recipients per message: Postfix's `smtpd_recipient_limit` (1,000), Gmail's limit
-    /// for mail submitted over SMTP (100), Exchange Online's default (500).
-    pub fn max_recipients(self) -> usize {
-        match self {
-            SizeProfile::Postfix => 1_000,
-            SizeProfile::Gmail => 100,
-            SizeProfile::Microsoft => 500,
-        }
-    }
-    /// Receiver name for messages.
-    pub fn receiver(self) -> &'static str {
-        match self {
-            SizeProfile::Postfix => "Postfix's default message_size_limit",
-            SizeProfile::Gmail => "Gmail's limit",
-            SizeProfile::Microsoft => "Microsoft 365's default limit",
+impl Default for ProfileInForce {
+    fn default() -> Self {
+        let (receiver, max_message_bytes, max_recipients) = profile::DEFAULT;
+        ProfileInForce {
+            receiver: receiver.to_string(),
+            max_message_bytes,
+            max_recipients,
         }
     }
 }
@@ -84,8 +68,10 @@ impl SizeProfile {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Receiver profile for the message size limit.
-    pub profile: SizeProfile,
+    /// The receiver profile (a file in `rules/profiles/`, or `profiles/` of a rules
+    /// directory): its message size and recipient limits, and the overrides and
+    /// thresholds it brings ([`profile`]).
+    pub profile: String,
     /// Explicit message size limit in bytes (overrides the profile).
     pub max_message_bytes: Option<usize>,
     /// Bytes the servers on the way add before the receiver compares the message with its
@@ -128,12 +114,16 @@ pub struct Limits {
     /// frames and style sheets) and this many URLs from the text. Past them links are only
     /// counted (URL017), so a flood of links costs bounded time and memory.
     pub max_links: usize,
+    /// The profile's limits in force (not read from the file: set when an engine is
+    /// built, [`Config::apply_profile`]).
+    #[serde(skip)]
+    pub in_force: ProfileInForce,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            profile: SizeProfile::Postfix,
+            profile: "postfix".to_string(),
             max_message_bytes: None,
             size_margin_bytes: 2_000,
             max_header_bytes: 102_400,
@@ -150,6 +140,7 @@ impl Default for Limits {
             archive_max_millis: 500,
             max_recipients: None,
             max_links: crate::message::html::MAX_ITEMS,
+            in_force: ProfileInForce::default(),
         }
     }
 }
@@ -158,12 +149,11 @@ impl Limits {
     /// The message size limit in force.
     pub fn message_limit(&self) -> usize {
         self.max_message_bytes
-            .unwrap_or_else(|| self.profile.max_message_bytes())
+            .unwrap_or(self.in_force.max_message_bytes)
     }
     /// The recipient limit in force.
     pub fn recipient_limit(&self) -> usize {
-        self.max_recipients
-            .unwrap_or_else(|| self.profile.max_recipients())
+        self.max_recipients.unwrap_or(self.in_force.max_recipients)
     }
 }
 
@@ -348,6 +338,25 @@ impl Config {
         Settings::from_yaml(text, file).map(|s| s.engine)
     }
 
+    /// Puts the configured receiver profile in force: its limits where the configuration
+    /// sets none, its thresholds in place of the default ones. Returns the profile (its
+    /// overrides are the rule loader's: [`crate::rules::RuleSet::for_config`]). The engine
+    /// calls this when it is built.
+    pub fn apply_profile(&mut self) -> Result<Profile, Error> {
+        let p = Profile::find(&self.limits.profile, &self.rules_dirs)?;
+        self.limits.in_force = ProfileInForce {
+            receiver: p.receiver.clone(),
+            max_message_bytes: p.limits.max_message_bytes,
+            max_recipients: p.limits.max_recipients,
+        };
+        if let Some(t) = p.thresholds
+            && self.thresholds == Thresholds::default()
+        {
+            self.thresholds = t;
+        }
+        Ok(p)
+    }
+
     /// Checks what serde cannot and completes the parsed settings: caps merged over the
     /// defaults, thresholds in order, rule directories relative to the file.
     fn finish(mut c: Config, file: &str) -> Result<Config, Error> {
@@ -385,6 +394,9 @@ impl Config {
                 }
             }
         }
+        // The profile must exist (the engine puts it in force).
+        Profile::find(&c.limits.profile, &c.rules_dirs)
+            .map_err(|e| Error::new(ErrorKind::Config, format!("{file}: {e}")))?;
         Ok(c)
     }
 }
@@ -400,7 +412,21 @@ mod tests {
         assert_eq!(c.thresholds.flag, 4.0);
         assert_eq!(c.family_caps["content"], 3.0);
         assert_eq!(c.family_caps["headers"], 8.0);
+        assert_eq!(
+            c.limits.message_limit(),
+            10_240_000,
+            "postfix's until put in force"
+        );
+        let mut c = c;
+        c.apply_profile().unwrap();
         assert_eq!(c.limits.message_limit(), 25 * 1024 * 1024);
+        assert_eq!(c.limits.recipient_limit(), 100);
+        let e = Config::from_yaml("limits: {profile: hotmail}\n", "c.yaml").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("c.yaml: limits.profile: unknown profile `hotmail`"),
+            "{e}"
+        );
         assert_eq!(c.strong_evidence, StrongEvidence::default());
         let c = Config::from_yaml("strong_evidence: {families: 3}\n", "c.yaml").unwrap();
         assert_eq!(

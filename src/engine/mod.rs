@@ -151,12 +151,15 @@ impl std::hash::Hasher for ShortIdHasher {
 impl Engine {
     /// Loads the shipped rules and the configured local directories, and builds the engine.
     pub fn new(config: Config) -> Result<Engine, Error> {
-        let rules = RuleSet::load(&config.rules_dirs)?;
+        let rules = RuleSet::for_config(&config)?;
         Engine::with_rules(config, rules)
     }
 
-    /// Builds the engine from an already loaded rule set.
-    pub fn with_rules(config: Config, rules: RuleSet) -> Result<Engine, Error> {
+    /// Builds the engine from an already loaded rule set (the receiver profile's limits
+    /// and thresholds are put in force here; its rule overrides are the loader's,
+    /// [`RuleSet::for_config`]).
+    pub fn with_rules(mut config: Config, rules: RuleSet) -> Result<Engine, Error> {
+        config.apply_profile()?;
         let checks = checks::all();
         let mut index = IdIndex::default();
         let mut problems = Vec::new();
@@ -906,6 +909,68 @@ mod tests {
         })
         .unwrap();
         assert!(off.plan(raw, &env, &Answers::new()).is_empty());
+    }
+
+    #[test]
+    fn a_receiver_profile_brings_limits_reply_texts_overrides_and_thresholds() {
+        let env = Envelope {
+            rcpt_to: (0..101).map(|i| format!("r{i}@example.org")).collect(),
+            ..Envelope::default()
+        };
+        let raw = b"From: a@example.com\r\nSubject: hi\r\n\r\nbody\r\n";
+        let rcpt002 = |profile: &str, dirs: Vec<std::path::PathBuf>| {
+            let mut c = Config::default();
+            c.limits.profile = profile.into();
+            c.rules_dirs = dirs;
+            let e = Engine::new(c)?;
+            let r = e.check(raw, &env);
+            Ok::<_, Error>((
+                r.thresholds,
+                r.findings.into_iter().find(|f| f.id == "RCPT002"),
+            ))
+        };
+        // Postfix takes 1,000 recipients; Gmail 100, and answers in its own words.
+        assert!(rcpt002("postfix", vec![]).unwrap().1.is_none());
+        let (_, f) = rcpt002("gmail", vec![]).unwrap();
+        let f = f.expect("RCPT002 under gmail");
+        assert_eq!(
+            f.predicts[0],
+            "452 4.5.3 Your message has too many recipients."
+        );
+        assert!(f.message.contains("(the gmail profile)"), "{}", f.message);
+        // A local profile: thresholds, a score override; a bad override is a rule error.
+        let dir =
+            std::env::temp_dir().join(format!("preflight-engine-profile-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("profiles")).unwrap();
+        std::fs::write(
+            dir.join("profiles/strict.yaml"),
+            "name: strict\nreceiver: the strict relay's limit\nsummary: s\n\
+             limits: {max_message_bytes: 100000, max_recipients: 10}\n\
+             thresholds: {flag: 2, reject: 4}\noverrides:\n  - id: RCPT002\n    score: 3.5\n",
+        )
+        .unwrap();
+        let (t, f) = rcpt002("strict", vec![dir.clone()]).unwrap();
+        assert_eq!((t.flag, t.reject), (2.0, 4.0));
+        assert_eq!(f.expect("RCPT002 under strict").score, 3.5);
+        std::fs::write(
+            dir.join("profiles/strict.yaml"),
+            "name: strict\nreceiver: r\nsummary: s\nlimits: {max_message_bytes: 1, max_recipients: 1}\n\
+             overrides:\n  - id: NOPE001\n    score: 1\n",
+        )
+        .unwrap();
+        let e = rcpt002("strict", vec![dir.clone()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("strict.yaml") && e.contains("does not exist"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        let e = rcpt002("hotmail", vec![]).unwrap_err().to_string();
+        assert!(
+            e.contains("unknown profile `hotmail` (known: gmail, microsoft, postfix)"),
+            "{e}"
+        );
     }
 
     #[test]

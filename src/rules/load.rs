@@ -44,6 +44,22 @@ pub(super) struct RawFile {
     overrides: Vec<Spanned<SpannedMap>>,
 }
 
+/// A receiver profile as the loader reads it: only its overrides (the configuration reads
+/// the rest, [`crate::config::Profile`]).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(super) struct RawProfile {
+    name: serde::de::IgnoredAny,
+    receiver: serde::de::IgnoredAny,
+    summary: serde::de::IgnoredAny,
+    limits: serde::de::IgnoredAny,
+    #[serde(default)]
+    thresholds: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    overrides: Vec<Spanned<SpannedMap>>,
+}
+
 pub(super) struct Loader {
     pub(super) problems: Vec<LoadProblem>,
     pub(super) rules: Vec<Rule>,
@@ -227,6 +243,26 @@ impl Loader {
         }
         for o in &raw.overrides {
             self.apply_override(file, text, o);
+        }
+    }
+
+    /// Applies a receiver profile's overrides (it defines no rules).
+    pub(super) fn load_profile(&mut self, file: &str, text: &str) {
+        match serde_saphyr::from_str::<RawProfile>(text) {
+            Ok(raw) => {
+                for o in &raw.overrides {
+                    self.apply_override(file, text, o);
+                }
+            }
+            Err(e) => {
+                let (line, column, msg) = crate::util::yaml_error(&e);
+                let o = Origin {
+                    file: file.into(),
+                    line,
+                    column,
+                };
+                self.problem(o, "-", msg);
+            }
         }
     }
 

@@ -240,10 +240,30 @@ impl RuleSet {
     /// Loads the shipped packs, then every `.yaml` file of each local directory in order
     /// (new rules and overrides). All problems are collected and returned together.
     pub fn load(local_dirs: &[PathBuf]) -> Result<RuleSet, Error> {
+        Self::load_with_profile(local_dirs, None)
+    }
+
+    /// The rules as `config` has them: its profile's overrides
+    /// ([`crate::config::profile`]) and its rule directories.
+    pub fn for_config(config: &crate::config::Config) -> Result<RuleSet, Error> {
+        let profile = crate::config::Profile::find(&config.limits.profile, &config.rules_dirs)?;
+        Self::load_with_profile(&config.rules_dirs, Some(&profile.source))
+    }
+
+    /// Loads the shipped packs, then the overrides of a receiver profile (`(file, text)`),
+    /// then the local directories.
+    pub fn load_with_profile(
+        local_dirs: &[PathBuf],
+        profile: Option<&(String, String)>,
+    ) -> Result<RuleSet, Error> {
         let mut sources: Vec<(String, String)> = SHIPPED
             .iter()
             .map(|(f, t)| (f.to_string(), t.to_string()))
             .collect();
+        let profile_at = profile.map(|p| {
+            sources.push(p.clone());
+            sources.len() - 1
+        });
         let mut unreadable = Vec::new();
         for dir in local_dirs {
             for f in yaml_files(dir)? {
@@ -263,7 +283,7 @@ impl RuleSet {
         }
         // The packs and the data lists are both checked before anything is refused, so
         // one run shows every problem.
-        let set = Self::collect(&sources, unreadable);
+        let set = Self::collect(&sources, unreadable, profile_at);
         let lists = lists::Lists::load(local_dirs);
         match (set, lists) {
             (Ok(mut set), Ok(lists)) => {
@@ -280,12 +300,13 @@ impl RuleSet {
     /// every pack is collected; the error lists them all, sorted by file, line and
     /// column.
     pub fn from_sources(sources: &[(String, String)]) -> Result<RuleSet, Error> {
-        Self::collect(sources, Vec::new()).map_err(|p| problems_error(&p, None))
+        Self::collect(sources, Vec::new(), None).map_err(|p| problems_error(&p, None))
     }
 
     fn collect(
         sources: &[(String, String)],
         problems: Vec<LoadProblem>,
+        profile_at: Option<usize>,
     ) -> Result<RuleSet, Vec<LoadProblem>> {
         let mut l = Loader {
             problems,
@@ -294,8 +315,12 @@ impl RuleSet {
             defined: HashMap::new(),
             names: HashMap::new(),
         };
-        for (f, t) in sources {
-            l.load_file(f, t);
+        for (i, (f, t)) in sources.iter().enumerate() {
+            if Some(i) == profile_at {
+                l.load_profile(f, t);
+            } else {
+                l.load_file(f, t);
+            }
         }
         // Meta rules refer to rules that exist, not to themselves, without cycles. (A
         // rule defined with problems exists: its problems are reported on their own.)

@@ -777,3 +777,28 @@ fn dns_answers_run_the_online_checks() {
     assert_eq!(code(&o), 78, "{}", stderr(&o));
     assert!(stderr(&o).contains("bad.dns:2:"), "{}", stderr(&o));
 }
+
+/// `--profile` takes any profile by name, shipped or local; an unknown one is a
+/// configuration error that names the known ones.
+#[test]
+fn profiles_are_chosen_by_name() {
+    let o = run(&[
+        "check",
+        "--profile",
+        "gmail",
+        "samples/good-personal-reply.eml",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = run(&[
+        "check",
+        "--profile",
+        "hotmail",
+        "samples/good-personal-reply.eml",
+    ]);
+    assert_eq!(code(&o), 78, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown profile `hotmail` (known: gmail, microsoft, postfix)"),
+        "{}",
+        stderr(&o)
+    );
+}
