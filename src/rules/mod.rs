@@ -38,6 +38,7 @@
 
 pub mod lists;
 mod load;
+mod meta;
 pub mod pattern;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -50,6 +51,7 @@ use crate::error::{Error, ErrorKind};
 use crate::report::Action;
 
 use load::{Loader, problems_error, yaml_files};
+pub use meta::MetaSpec;
 pub use pattern::{Case, PatternSet, PatternSpec, Target};
 
 /// The shipped rule packs and lists, compiled into the binary so it works from any
@@ -91,35 +93,6 @@ pub struct Examples {
     /// DNS answers for the examples of a rule that needs the network, in the fixed-answer
     /// format of [`crate::dns::fixed`] (a name not listed does not exist).
     pub answers: Option<String>,
-}
-
-/// A meta rule's combination of other rules: it fires when every `all_of` rule fired, at
-/// least `at_least` (default 1) of the `any_of` rules fired (when the list is not empty) and
-/// no `none_of` rule fired.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MetaSpec {
-    /// Rules that must all fire.
-    pub all_of: Vec<String>,
-    /// Rules of which at least one must fire (ignored when empty).
-    pub any_of: Vec<String>,
-    /// Rules that must not fire.
-    pub none_of: Vec<String>,
-    /// How many `any_of` rules must fire (`at_least`, default 1).
-    pub at_least: usize,
-}
-
-impl MetaSpec {
-    /// Every rule id it refers to.
-    pub fn ids(&self) -> impl Iterator<Item = &String> {
-        self.all_of.iter().chain(&self.any_of).chain(&self.none_of)
-    }
-    /// Whether it fires, given whether each rule fired.
-    pub fn fires(&self, fired: &dyn Fn(&str) -> bool) -> bool {
-        self.all_of.iter().all(|i| fired(i))
-            && (self.any_of.is_empty()
-                || self.any_of.iter().filter(|i| fired(i)).count() >= self.at_least.max(1))
-            && !self.none_of.iter().any(|i| fired(i))
-    }
 }
 
 /// Phrase and data lists shipped with the rule packs (`literals_file: lists/NAME.txt`),
@@ -322,40 +295,7 @@ impl RuleSet {
                 l.load_file(f, t);
             }
         }
-        // Meta rules refer to rules that exist, not to themselves, without cycles. (A
-        // rule defined with problems exists: its problems are reported on their own.)
-        let known: HashMap<&str, &Rule> = l.rules.iter().map(|r| (r.id.as_str(), r)).collect();
-        let mut meta_problems = Vec::new();
-        for r in &l.rules {
-            let Some(meta) = &r.meta else { continue };
-            for dep in meta.ids() {
-                if !l.defined.contains_key(dep.as_str()) {
-                    meta_problems.push((r, format!("meta rule refers to unknown rule `{dep}`")));
-                }
-            }
-            // Depth-first walk: reaching the rule itself again is a cycle.
-            let mut stack: Vec<&str> = meta.ids().map(String::as_str).collect();
-            let mut seen: HashSet<&str> = HashSet::new();
-            while let Some(d) = stack.pop() {
-                if d == r.id {
-                    meta_problems.push((r, "meta rule depends on itself".to_string()));
-                    break;
-                }
-                if seen.insert(d)
-                    && let Some(m) = known.get(d).and_then(|x| x.meta.as_ref())
-                {
-                    stack.extend(m.ids().map(String::as_str));
-                }
-            }
-        }
-        let meta_problems: Vec<LoadProblem> = meta_problems
-            .into_iter()
-            .map(|(r, problem)| LoadProblem {
-                origin: r.origin.clone(),
-                id: r.id.clone(),
-                problem,
-            })
-            .collect();
+        let meta_problems = meta::problems(&l.rules, &l.defined);
         l.problems.extend(meta_problems);
         // Regexes were compiled with the rest of each rule's fields.
         if !l.problems.is_empty() {
