@@ -973,6 +973,31 @@ mod tests {
         );
     }
 
+    /// The ids implemented in code and the shipped YAML entries without a pattern or a
+    /// meta combination agree both ways.
+    #[test]
+    fn code_and_yaml_ids_agree_both_ways() {
+        use std::collections::BTreeSet;
+        let code: BTreeSet<&str> = checks::all()
+            .iter()
+            .flat_map(|c| c.ids().iter().copied())
+            .collect();
+        let rules = RuleSet::load(&[]).unwrap();
+        let yaml: BTreeSet<&str> = rules
+            .rules()
+            .iter()
+            .filter(|r| r.pattern.is_none() && r.meta.is_none())
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(
+            code,
+            yaml,
+            "code-only ids: {:?}, YAML-only ids: {:?}",
+            code.difference(&yaml).collect::<Vec<_>>(),
+            yaml.difference(&code).collect::<Vec<_>>()
+        );
+    }
+
     #[test]
     fn gtube_is_rejected() {
         let e = Engine::new(Config::default()).unwrap();

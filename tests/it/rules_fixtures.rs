@@ -158,29 +158,11 @@ fn every_code_rule_has_a_fixture() {
     );
 }
 
-/// The ids implemented in code and the YAML entries without a pattern agree both ways,
-/// and the engine refuses to start when they do not.
+/// The engine refuses to start when the ids implemented in code and the YAML entries
+/// without a pattern disagree (that they agree for the shipped rules is a unit test of the
+/// engine, where the checks are visible).
 #[test]
-fn code_and_yaml_ids_agree_both_ways() {
-    let code: BTreeSet<String> = preflight::checks::all()
-        .iter()
-        .flat_map(|c| c.ids().iter().map(|s| s.to_string()))
-        .collect();
-    let rules = preflight::rules::RuleSet::load(&[]).unwrap();
-    let yaml: BTreeSet<String> = rules
-        .rules()
-        .iter()
-        .filter(|r| r.pattern.is_none() && r.meta.is_none())
-        .map(|r| r.id.clone())
-        .collect();
-    assert_eq!(
-        code,
-        yaml,
-        "code-only ids: {:?}, YAML-only ids: {:?}",
-        code.difference(&yaml).collect::<Vec<_>>(),
-        yaml.difference(&code).collect::<Vec<_>>()
-    );
-
+fn code_and_yaml_ids_must_agree() {
     // A YAML code rule that nothing implements is an error naming it.
     let orphan = "rules:\n  - id: HDR099\n    name: orphan\n    family: headers\n    summary: s\n    why: w\n    fix: f\n    score: 1\n    predicts: [\"554 5.7.1 x\"]\n    examples: { match: [\"x\"], no_match: [\"y\"] }\n";
     let mut sources = vec![("orphan.yaml".to_string(), orphan.to_string())];

@@ -508,9 +508,26 @@ fn noise(n: usize) -> Vec<u8> {
     v
 }
 
+/// Standard base64 with padding (RFC 4648 §4), for building test messages.
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for c in data.chunks(3) {
+        let n = c.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= c.len() {
+                T[(n >> (18 - 6 * i)) as usize & 63] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
 /// Base64 in 76-column lines.
 fn base64_lines(data: &[u8]) -> String {
-    let b = preflight::util::base64(data);
+    let b = base64(data);
     let mut s = String::with_capacity(b.len() + b.len() / 76 + 1);
     for chunk in b.as_bytes().chunks(76) {
         s.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
