@@ -398,19 +398,6 @@ impl MimeTree {
         &self.parts[0]
     }
 
-    /// The leaf part whose header starts at `header_start`. Parts are in document order,
-    /// so their header offsets never decrease and a binary search finds it (a linear
-    /// search per decoded part was quadratic in the part count).
-    pub fn leaf_with_header_at(&self, header_start: usize) -> Option<&MimePart> {
-        let from = self
-            .parts
-            .partition_point(|p| p.header_start < header_start);
-        self.parts[from..]
-            .iter()
-            .take_while(|p| p.header_start == header_start)
-            .find(|p| p.is_leaf())
-    }
-
     /// The bytes of `raw` the decoder needs: all of them, or those before the first part
     /// the tree did not record.
     pub fn decodable<'r>(&self, raw: &'r [u8]) -> &'r [u8] {

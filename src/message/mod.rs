@@ -14,12 +14,14 @@ pub mod date;
 pub mod html;
 pub mod links;
 pub mod mime;
+pub mod parts;
 pub mod raw;
 pub mod sniff;
 pub mod text;
 
 pub use address::{Addresses, Mailbox};
 pub use mime::{MimePart, MimeTree};
+pub use parts::{Body, Part};
 pub use raw::{HeaderField, LineEnding, RawFacts};
 pub use sniff::looks_like_mail;
 pub use text::{DecodedText, TextPart};
@@ -63,7 +65,8 @@ pub fn decode_header_text(value: &str) -> String {
 }
 
 /// One parsed message: the raw bytes, the raw facts, the strict MIME tree, mail-parser's
-/// parse and the decoded, normalised text.
+/// parse joined to it ([`Message::decoded_parts`], [`Message::leaf_parts`]) and the
+/// decoded, normalised text.
 pub struct Message<'a> {
     /// The bytes as given.
     pub raw: &'a [u8],
@@ -73,6 +76,8 @@ pub struct Message<'a> {
     pub mime: MimeTree,
     /// mail-parser's parse, when it produced one.
     pub parsed: Option<mail_parser::Message<'a>>,
+    /// mail-parser's parts joined to the tree's leaves (see [`parts`]).
+    parts: parts::Parts,
     /// Decoded subject and text parts, normalised for matching.
     pub text: DecodedText,
     /// The most links read (see [`Message::parse_with`]).
@@ -102,20 +107,22 @@ impl<'a> Message<'a> {
         // cost 876 MB, and a deep enough nest of attached messages overflowed the stack
         // when its parse was dropped).
         let parsed = PARSER.parse(mime.decodable(raw));
+        let parts = parts::Parts::join(raw, parsed.as_ref(), &mime);
         // The address fields are read by most checks; the sender's name is also text.
         let addresses = Addresses::parse(raw, &facts);
-        let sender = addresses.from.first().and_then(|m| m.name.as_deref());
-        let text = DecodedText::build(raw, parsed.as_ref(), &mime, max_links, sender);
-        Message {
+        let mut msg = Message {
             raw,
             facts,
             mime,
             parsed,
-            text,
+            parts,
+            text: DecodedText::default(),
             max_links,
             links: std::cell::OnceCell::new(),
             addresses,
-        }
+        };
+        msg.text = DecodedText::build(&msg);
+        msg
     }
 
     /// Every link of the message (HTML hrefs, srcs and form actions, URLs in the text

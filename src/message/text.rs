@@ -11,8 +11,9 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+use super::Message;
 use super::html::HtmlFacts;
-use super::mime::{MimePart, MimeTree};
+use super::parts::Body;
 
 /// What kind of source a text came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -656,17 +657,14 @@ pub struct DecodedText {
 }
 
 impl DecodedText {
-    /// Decodes the texts of `parsed`, naming parts by their path in `mime`.
-    pub fn build(
-        raw: &[u8],
-        parsed: Option<&mail_parser::Message<'_>>,
-        mime: &MimeTree,
-        max_items: usize,
-        sender: Option<&str>,
-    ) -> DecodedText {
+    /// Decodes the texts of `msg` (its Subject, its sender's name and the text parts
+    /// mail-parser decoded, named by their path in the tree).
+    pub fn build(msg: &Message<'_>) -> DecodedText {
         let mut out = DecodedText::default();
-        let Some(msg) = parsed else { return out };
-        if let Some(s) = msg.subject() {
+        let Some(parsed) = &msg.parsed else {
+            return out;
+        };
+        if let Some(s) = parsed.subject() {
             out.subject = Some(TextPart::new(
                 String::new(),
                 TextKind::Subject,
@@ -674,6 +672,7 @@ impl DecodedText {
                 None,
             ));
         }
+        let sender = msg.from_mailboxes().first().and_then(|m| m.name.as_deref());
         if let Some(name) = sender.map(str::trim).filter(|n| !n.is_empty()) {
             out.sender = Some(TextPart::new(
                 "header:from".to_string(),
@@ -682,7 +681,7 @@ impl DecodedText {
                 None,
             ));
         }
-        collect(raw, msg, mime, max_items, &mut out.parts, &mut out.html);
+        collect(msg, &mut out.parts, &mut out.html);
         out
     }
 
@@ -692,90 +691,34 @@ impl DecodedText {
     }
 }
 
-/// The leaf part of `mime` whose header starts at `header_start`.
-pub(crate) fn leaf_at(mime: &MimeTree, header_start: usize) -> Option<&MimePart> {
-    mime.leaf_with_header_at(header_start)
-        // mail-parser starts a single-part message at 0, before an mbox "From " line
-        // the tree skips.
-        .or_else(|| {
-            mime.parts
-                .first()
-                .filter(|p| header_start == 0 && p.is_leaf())
-        })
-}
-
-fn path_for(mime: &MimeTree, header_start: usize, fallback: usize) -> String {
-    leaf_at(mime, header_start).map_or_else(|| format!("?{fallback}"), |p| p.path.clone())
-}
-
-/// Calls `f` for every part of `msg` that is neither a multipart nor an attached message,
-/// descending into attached messages (16 levels at most), with the offset of the part's
-/// header in `raw` and its index among its siblings (for a fallback name).
-pub(crate) fn walk_leaves<'m, 'x>(
-    raw: &[u8],
-    msg: &'m mail_parser::Message<'x>,
-    f: &mut dyn FnMut(usize, usize, &'m mail_parser::MessagePart<'x>),
-) {
-    walk(raw, msg, 0, 0, f);
-}
-
-fn walk<'m, 'x>(
-    raw: &[u8],
-    msg: &'m mail_parser::Message<'x>,
-    base: usize,
-    depth: usize,
-    f: &mut dyn FnMut(usize, usize, &'m mail_parser::MessagePart<'x>),
-) {
-    use mail_parser::PartType;
-    if depth > 16 {
-        return;
-    }
-    for (i, part) in msg.parts.iter().enumerate() {
-        match &part.body {
-            // Offsets of a nested message are relative to its own bytes; find where they
-            // start.
-            PartType::Message(inner) => {
-                let inner_base = locate(raw, inner.raw_message.as_ref()).unwrap_or(base);
-                walk(raw, inner, inner_base, depth + 1, f);
-            }
-            PartType::Multipart(_) => {}
-            _ => f(base + part.offset_header as usize, i, part),
-        }
-    }
-}
-
-fn collect(
-    raw: &[u8],
-    msg: &mail_parser::Message<'_>,
-    mime: &MimeTree,
-    max_items: usize,
-    out: &mut Vec<TextPart>,
-    html: &mut Vec<(usize, HtmlFacts)>,
-) {
-    use mail_parser::{MimeHeaders, PartType};
+/// The inline text and HTML parts of `msg`, in mail-parser's order.
+fn collect(msg: &Message<'_>, out: &mut Vec<TextPart>, html: &mut Vec<(usize, HtmlFacts)>) {
+    let max_items = msg.max_links();
     // What all HTML parts keep together: as much as one part may (a message of 10,000
     // parts with 20,000 links each would otherwise keep them all).
     let mut left = [max_items; 5];
-    walk_leaves(raw, msg, &mut |header_start, i, part| {
-        if part
-            .content_disposition()
-            .is_some_and(|d| d.is_attachment())
-        {
-            return;
+    for part in msg.decoded_parts() {
+        // mail-parser's reading of the disposition (the attachments check reads the
+        // tree's).
+        if part.decoded_as_attachment() {
+            continue;
         }
-        match &part.body {
-            PartType::Text(t) => {
-                let path = path_for(mime, header_start, i);
-                out.push(TextPart::new(path, TextKind::Plain, t.to_string(), None));
+        match part.body() {
+            Some(Body::Text(t)) => {
+                out.push(TextPart::new(
+                    part.path().into_owned(),
+                    TextKind::Plain,
+                    t.to_string(),
+                    None,
+                ));
             }
-            PartType::Html(h) => {
-                let path = path_for(mime, header_start, i);
+            Some(Body::Html(h)) => {
                 let mut facts = super::html::scan_with(h, max_items);
                 keep_within(&mut facts, &mut left);
                 let text = std::mem::take(&mut facts.text);
                 html.push((out.len(), facts));
                 out.push(TextPart::new(
-                    path,
+                    part.path().into_owned(),
                     TextKind::Html,
                     text,
                     Some(h.to_string()),
@@ -783,7 +726,7 @@ fn collect(
             }
             _ => {}
         }
-    });
+    }
 }
 
 /// Cuts the lists of `f` to what `left` allows (links, images, forms, frames, style
@@ -800,18 +743,6 @@ fn keep_within(f: &mut HtmlFacts, left: &mut [usize; 5]) {
     cut(&mut f.forms, &mut left[2]);
     cut(&mut f.frames, &mut left[3]);
     cut(&mut f.stylesheets, &mut left[4]);
-}
-
-/// Finds where `sub` (a borrowed sub-slice of `raw`) starts in `raw`.
-fn locate(raw: &[u8], sub: &[u8]) -> Option<usize> {
-    let r = raw.as_ptr_range();
-    let s = sub.as_ptr();
-    if r.contains(&s) {
-        // Pointer arithmetic without unsafe: compare addresses.
-        Some(s as usize - r.start as usize)
-    } else {
-        None
-    }
 }
 
 #[cfg(test)]

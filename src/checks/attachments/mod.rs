@@ -14,13 +14,11 @@ mod sevenz;
 mod tests_archives;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use memchr::memmem;
 
 use super::{Check, Ctx};
 use crate::message::Message;
-use crate::message::text::walk_leaves;
 use crate::rules::lists::Lists;
 use kind::Class;
 
@@ -44,101 +42,43 @@ const DECOY: &[&str] = &[
 
 /// One leaf part: the message's text bodies and its files.
 struct File<'m> {
-    path: String,
-    name: Option<String>,
+    path: Cow<'m, str>,
+    name: Option<&'m str>,
     /// An attachment or a named inline file, not a body text.
     is_file: bool,
-    ctype: (String, String),
+    ctype: (&'m str, &'m str),
     data: Cow<'m, [u8]>,
     header_start: usize,
     body_start: usize,
 }
 
 /// Every leaf part of the MIME tree (EICAR is looked for in all of them), including the
-/// parts of attached messages. Names come decoded (RFC 2231, RFC 2047) from mail-parser;
-/// bytes from mail-parser for binary parts, and decoded here from the raw body where
-/// mail-parser turned a file into text (a zip declared text/richtext) or did not see the
-/// part at all (a boundary parameter folded onto its own line).
+/// parts of attached messages ([`Message::leaf_parts`]). Names come decoded (RFC 2231,
+/// RFC 2047) from mail-parser; bytes from mail-parser for binary parts and body texts,
+/// and decoded from the raw body where mail-parser turned a file into text (a zip
+/// declared text/richtext) or did not see the part at all (a boundary parameter folded
+/// onto its own line).
 fn files<'m>(msg: &'m Message<'_>) -> Vec<File<'m>> {
-    use mail_parser::{MimeHeaders, PartType};
-    let mut parsed_parts = HashMap::new();
-    if let Some(parsed) = &msg.parsed {
-        walk_leaves(msg.raw, parsed, &mut |header_start, _, part| {
-            parsed_parts.insert(header_start, part);
-        });
-    }
     let mut out = Vec::new();
-    for leaf in msg.mime.leaves() {
-        let part = parsed_parts.get(&leaf.header_start).copied();
-        let name = part
-            .and_then(|p| p.attachment_name().map(str::to_string))
-            .or_else(|| leaf.filename.clone());
+    for part in msg.leaf_parts() {
+        // (Every part `leaf_parts` gives has its leaf.)
+        let Some(leaf) = part.leaf() else { continue };
+        let name = part.name();
+        // The tree's reading of the disposition (the decoded text reads mail-parser's).
         let is_file = name.is_some()
-            || leaf.disposition.as_deref() == Some("attachment")
-            || !(leaf.is_text() || leaf.content_type.starts_with("multipart/"));
-        let raw_body = || {
-            let body = msg.raw.get(leaf.body_start..leaf.end).unwrap_or(&[]);
-            Cow::Owned(decode_body(body, leaf.cte.as_deref()))
-        };
-        let data: Cow<'m, [u8]> = match part.map(|p| &p.body) {
-            Some(PartType::Binary(b) | PartType::InlineBinary(b)) => Cow::Borrowed(b.as_ref()),
-            Some(PartType::Text(t) | PartType::Html(t)) if !is_file => Cow::Borrowed(t.as_bytes()),
-            Some(PartType::Message(_) | PartType::Multipart(_)) => continue,
-            _ => raw_body(),
-        };
-        let (t, sub) = leaf
-            .content_type
-            .split_once('/')
-            .unwrap_or(("text", "plain"));
+            || part.disposition() == Some("attachment")
+            || !(leaf.is_text() || leaf.is_multipart());
         out.push(File {
-            path: leaf.path.clone(),
+            path: part.path(),
             name,
             is_file,
-            ctype: (t.to_string(), sub.to_string()),
-            data,
+            ctype: part.content_type(),
+            data: part.bytes(!is_file),
             header_start: leaf.header_start,
             body_start: leaf.body_start,
         });
     }
     out
-}
-
-/// Decodes a part body by its Content-Transfer-Encoding, leniently: base64 skips white
-/// space and stray characters and stops at padding; quoted-printable keeps malformed
-/// escapes as they are.
-fn decode_body(body: &[u8], cte: Option<&str>) -> Vec<u8> {
-    match cte.map(str::trim) {
-        Some(c) if c.eq_ignore_ascii_case("base64") => crate::util::base64_decode_lenient(body),
-        Some(c) if c.eq_ignore_ascii_case("quoted-printable") => {
-            let mut out = Vec::with_capacity(body.len());
-            let mut i = 0;
-            while i < body.len() {
-                if body[i] == b'=' {
-                    let rest = &body[i + 1..];
-                    if rest.starts_with(b"\r\n") {
-                        i += 3;
-                        continue;
-                    }
-                    if rest.starts_with(b"\n") {
-                        i += 2;
-                        continue;
-                    }
-                    if let Some(h) = rest.get(..2)
-                        && let Ok(s) = std::str::from_utf8(h)
-                        && let Ok(b) = u8::from_str_radix(s, 16)
-                    {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                }
-                out.push(body[i]);
-                i += 1;
-            }
-            out
-        }
-        _ => body.to_vec(),
-    }
 }
 
 /// The extension after the last dot, lower-cased, trailing dots and spaces ignored.
@@ -279,7 +219,7 @@ impl Check for AttachmentsCheck {
                 " (declared {declared}, detected {})",
                 det.format.name()
             ));
-            let name = f.name.as_deref().unwrap_or("");
+            let name = f.name.unwrap_or("");
             for (id, score, text) in name_findings(lists, name, false) {
                 cx.hit_weighted(id, score, format!("{label} {text}"), ev());
             }
@@ -297,7 +237,7 @@ impl Check for AttachmentsCheck {
                 .and_then(kind::class_of_extension)
                 .map(|c| (c, format!("named .{}", ext.as_deref().unwrap_or(""))))
                 .or_else(|| {
-                    kind::class_of_media_type(&f.ctype.0, &f.ctype.1)
+                    kind::class_of_media_type(f.ctype.0, f.ctype.1)
                         .map(|c| (c, format!("declared {declared}")))
                 });
             if let Some((c, how)) = claimed
@@ -312,7 +252,7 @@ impl Check for AttachmentsCheck {
             // Word and Excel save HTML under .doc and .xls: those are not HTML attachments.
             let office_name = ext.as_deref().and_then(kind::class_of_extension) == Some(Class::Ole);
             let html = (det.class == Class::Html && !office_name)
-                || f.ctype == ("text".into(), "html".into())
+                || f.ctype == ("text", "html")
                 || ext
                     .as_deref()
                     .is_some_and(|e| matches!(e, "htm" | "html" | "xhtml" | "shtml"));
