@@ -43,7 +43,7 @@ static EMAIL_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
 /// Undoes the look-alike spellings of brand names in display names: a capital `I` after a
 /// lower-case letter ("WaImart", "PaypaI") and the digits `1` and `0` between letters
 /// ("Rep1ica", "Micr0soft") become `l` and `o`, as does a `0` ending a word ("C0STC0").
-fn deconfuse(name: &str) -> String {
+fn undo_lookalike_letters(name: &str) -> String {
     let c: Vec<char> = name.chars().collect();
     let letter = |i: Option<usize>| i.and_then(|i| c.get(i)).is_some_and(|c| c.is_alphabetic());
     c.iter()
@@ -247,13 +247,13 @@ impl HeadersCheck {
             // that owner ("Amazon Benefits at Fidelity" from mail.fidelity.com).
             let owner = owner_label(domain).to_lowercase();
             let names_sender = owner.len() >= 3
-                && [name.to_string(), deconfuse(name)]
+                && [name.to_string(), undo_lookalike_letters(name)]
                     .iter()
                     .any(|n| word_runs(n, |r| r == owner));
             // A display name that is an address is HDR012's case.
             if !names_sender
                 && !EMAIL_IN_TEXT.is_match(name)
-                && let Some(b) = [name.to_string(), deconfuse(name)]
+                && let Some(b) = [name.to_string(), undo_lookalike_letters(name)]
                     .iter()
                     .find_map(|n| cx.lists.brand_named(n, |b| !b.owns(domain)))
                 // A platform that sends for the brand (reviews, surveys, tickets) links
@@ -712,14 +712,29 @@ mod tests {
     }
 
     #[test]
-    fn deconfused_display_names() {
-        assert_eq!(super::deconfuse("WaImart Welcome"), "Walmart Welcome");
-        assert_eq!(super::deconfuse("PaypaI"), "Paypal");
-        assert_eq!(super::deconfuse("Micr0soft 365"), "Microsoft 365");
-        assert_eq!(super::deconfuse("IKEA Ireland"), "IKEA Ireland");
-        assert_eq!(super::deconfuse("C0STC0 member"), "CoSTCo member");
-        assert_eq!(super::deconfuse("BIueCross PoIicy"), "BlueCross Policy");
-        assert_eq!(super::deconfuse("Win10 R2D2"), "Win10 R2D2");
+    fn undone_lookalike_letters_in_display_names() {
+        assert_eq!(
+            super::undo_lookalike_letters("WaImart Welcome"),
+            "Walmart Welcome"
+        );
+        assert_eq!(super::undo_lookalike_letters("PaypaI"), "Paypal");
+        assert_eq!(
+            super::undo_lookalike_letters("Micr0soft 365"),
+            "Microsoft 365"
+        );
+        assert_eq!(
+            super::undo_lookalike_letters("IKEA Ireland"),
+            "IKEA Ireland"
+        );
+        assert_eq!(
+            super::undo_lookalike_letters("C0STC0 member"),
+            "CoSTCo member"
+        );
+        assert_eq!(
+            super::undo_lookalike_letters("BIueCross PoIicy"),
+            "BlueCross Policy"
+        );
+        assert_eq!(super::undo_lookalike_letters("Win10 R2D2"), "Win10 R2D2");
     }
 
     #[test]

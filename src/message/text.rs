@@ -45,8 +45,8 @@ pub struct TextPart {
     /// checkpoints the offsets move together.
     map: Vec<(u32, u32)>,
     /// The stretches of the normalised text with common obfuscations undone, with a map
-    /// back to `normalized` (see [`skeleton`]); `None` when there was nothing to undo.
-    pub skeleton: Option<Skeleton>,
+    /// back to `normalized` (see [`deobfuscate`]); `None` when there was nothing to undo.
+    pub deobfuscated: Option<Deobfuscated>,
     /// The decoded length before it was cut to [`TEXT_READ_MAX`], when it was.
     pub cut_from: Option<usize>,
 }
@@ -117,9 +117,9 @@ fn word_like(b: &[u8], i: usize) -> bool {
     e - s <= 16 && letters >= 2 * (e - s - letters) && !in_link_before && !in_link_after
 }
 
-/// The de-obfuscated text of a [`TextPart`] (see [`skeleton`]).
+/// The de-obfuscated text of a [`TextPart`] (see [`deobfuscate`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Skeleton {
+pub struct Deobfuscated {
     /// The stretches of the normalised text around each obfuscation, with it undone,
     /// joined by newlines (no phrase spans a newline).
     pub text: String,
@@ -130,8 +130,8 @@ pub struct Skeleton {
 }
 
 /// Bytes of context kept on each side of an undone obfuscation: longer than any phrase
-/// of the shipped lists, so a phrase around it is whole in the skeleton.
-const SKELETON_CONTEXT: usize = 96;
+/// of the shipped lists, so a phrase around it is whole in the de-obfuscated text.
+const DEOBFUSCATION_CONTEXT: usize = 96;
 
 /// Undoes the obfuscations spam uses to dodge word filters, on normalised text:
 /// look-alike digits and signs between letters (`v1agra` -> `viagra`, `c1al1s`) and
@@ -139,10 +139,10 @@ const SKELETON_CONTEXT: usize = 96;
 /// letters or more), and words glued together in CamelCase (`StrongErections`,
 /// `NoPrescription`): `splits` are the byte offsets where a space goes in (see
 /// [`camel_splits`]). Returns `None` when nothing changed; otherwise the stretches of
-/// text around the changes (whole words, `SKELETON_CONTEXT` bytes each side) and, for
+/// text around the changes (whole words, `DEOBFUSCATION_CONTEXT` bytes each side) and, for
 /// each byte, its offset in the input. Only ASCII bytes are replaced, dropped or
 /// inserted, so UTF-8 stays valid.
-pub fn skeleton(n: &str, splits: &[usize]) -> Option<Skeleton> {
+pub fn deobfuscate(n: &str, splits: &[usize]) -> Option<Deobfuscated> {
     let b = n.as_bytes();
     let lower = |v: &[u8], i: usize| v.get(i).is_some_and(u8::is_ascii_lowercase);
     let alnum = |v: &[u8], i: usize| {
@@ -195,7 +195,7 @@ pub fn skeleton(n: &str, splits: &[usize]) -> Option<Skeleton> {
     if changes.is_empty() && runs.is_empty() && splits.is_empty() {
         return None;
     }
-    skeleton_windows(a, splits, changes, runs)
+    deobfuscated_windows(a, splits, changes, runs)
 }
 
 /// Whether some byte of `b` and the one after it satisfy `f`. Branch-free within blocks,
@@ -221,7 +221,7 @@ const fn is_look_alike(c: u8) -> bool {
         | (c == b'|')
 }
 
-/// Whether `b` may hold letters spaced out (pass 2 of [`skeleton`]): somewhere a
+/// Whether `b` may hold letters spaced out (pass 2 of [`deobfuscate`]): somewhere a
 /// one-letter word, one separator and a letter that ends its word. A necessary
 /// condition, tested branch-free on the text before pass 1 replaces look-alikes: a
 /// replaced byte follows a letter, so it can be neither the first letter of a run nor
@@ -322,14 +322,14 @@ fn look_alike_at(
     }
 }
 
-/// Builds the skeleton text of `a` (look-alikes already replaced) from the changes: the
+/// Builds the de-obfuscated text of `a` (look-alikes already replaced) from the changes: the
 /// look-alike positions, the spaced-out `runs` and the CamelCase `splits`.
-fn skeleton_windows(
+fn deobfuscated_windows(
     a: &[u8],
     splits: &[usize],
     mut changes: Vec<(usize, usize)>,
     runs: Vec<(usize, usize)>,
-) -> Option<Skeleton> {
+) -> Option<Deobfuscated> {
     changes.extend(runs.iter().copied());
     changes.extend(splits.iter().map(|&p| (p, p)));
     // Three sorted runs: the stable sort merges them in linear time.
@@ -346,35 +346,35 @@ fn skeleton_windows(
     };
     let mut windows: Vec<(usize, usize)> = Vec::new();
     for &(p, q) in &changes {
-        let to = (q + 1 + SKELETON_CONTEXT).min(a.len());
+        let to = (q + 1 + DEOBFUSCATION_CONTEXT).min(a.len());
         // Already inside the current window with its context after it (dense changes,
         // as in base64 or hex text): nothing to extend.
         if let Some(w) = windows.last()
-            && p.saturating_sub(SKELETON_CONTEXT) <= w.1
+            && p.saturating_sub(DEOBFUSCATION_CONTEXT) <= w.1
             && to <= w.1
         {
             continue;
         }
-        let limit = (to + SKELETON_CONTEXT).min(a.len());
+        let limit = (to + DEOBFUSCATION_CONTEXT).min(a.len());
         let to = a[to..limit]
             .iter()
             .position(space)
             .map_or_else(|| boundary(limit), |k| to + k);
         if let Some(w) = windows.last_mut()
-            && p.saturating_sub(SKELETON_CONTEXT) <= w.1
+            && p.saturating_sub(DEOBFUSCATION_CONTEXT) <= w.1
         {
             w.1 = w.1.max(to);
             continue;
         }
-        let from = p.saturating_sub(SKELETON_CONTEXT);
-        let lower_limit = from.saturating_sub(SKELETON_CONTEXT);
+        let from = p.saturating_sub(DEOBFUSCATION_CONTEXT);
+        let lower_limit = from.saturating_sub(DEOBFUSCATION_CONTEXT);
         let from = a[lower_limit..from]
             .iter()
             .rposition(space)
             .map_or_else(|| boundary(lower_limit), |k| lower_limit + k + 1);
         windows.push((from, to));
     }
-    let mut out = Vec::with_capacity(a.len().min(windows.len() * 2 * SKELETON_CONTEXT + 64));
+    let mut out = Vec::with_capacity(a.len().min(windows.len() * 2 * DEOBFUSCATION_CONTEXT + 64));
     let mut map = Vec::with_capacity(out.capacity());
     let (mut next_split, mut next_run) = (0, 0);
     let mut i = 0;
@@ -420,7 +420,7 @@ fn skeleton_windows(
             i += 1;
         }
     }
-    String::from_utf8(out).ok().map(|text| Skeleton {
+    String::from_utf8(out).ok().map(|text| Deobfuscated {
         text,
         map,
         spaced: !runs.is_empty(),
@@ -578,7 +578,7 @@ impl TextPart {
         } else {
             Vec::new()
         };
-        let skeleton = skeleton(&normalized, &splits);
+        let deobfuscated = deobfuscate(&normalized, &splits);
         TextPart {
             part,
             kind,
@@ -586,7 +586,7 @@ impl TextPart {
             html,
             normalized,
             map,
-            skeleton,
+            deobfuscated,
             cut_from,
         }
     }
@@ -613,11 +613,11 @@ impl TextPart {
         off
     }
 
-    /// Maps a `[start, end)` range of the skeleton back to the normalised text.
-    pub fn skeleton_to_normalized(&self, start: usize, end: usize) -> (usize, usize) {
-        match &self.skeleton {
+    /// Maps a `[start, end)` range of the de-obfuscated text back to the normalised text.
+    pub fn deobfuscated_to_normalized(&self, start: usize, end: usize) -> (usize, usize) {
+        match &self.deobfuscated {
             None => (start, end),
-            Some(Skeleton { map, .. }) => {
+            Some(Deobfuscated { map, .. }) => {
                 let s = map
                     .get(start)
                     .map_or(self.normalized.len(), |&o| o as usize);
@@ -746,8 +746,8 @@ fn keep_within(f: &mut HtmlFacts, left: &mut [usize; 5]) {
 }
 
 #[cfg(test)]
-mod skeleton_tests {
-    use super::{Skeleton, camel_splits, skeleton};
+mod deobfuscation_tests {
+    use super::{Deobfuscated, camel_splits, deobfuscate};
 
     #[test]
     fn undoes_common_obfuscations() {
@@ -760,7 +760,7 @@ mod skeleton_tests {
             ("fast c-a-s-h", "fast cash"),
         ] {
             assert_eq!(
-                skeleton(input, &[]).map(|s| s.text).as_deref(),
+                deobfuscate(input, &[]).map(|s| s.text).as_deref(),
                 Some(want),
                 "{input}"
             );
@@ -775,24 +775,24 @@ mod skeleton_tests {
             "token tm6a7gpeotr8zsh1jhtxx",
             "https://example.com/news?id=ab1cd",
         ] {
-            assert_eq!(skeleton(input, &[]), None, "{input}");
+            assert_eq!(deobfuscate(input, &[]), None, "{input}");
         }
         let text = "Buy NoPrescription pills, iPhone";
         let splits = camel_splits(text);
         assert_eq!(splits, [6]);
-        let Skeleton {
+        let Deobfuscated {
             text: joined,
             map: jmap,
             ..
-        } = skeleton(&text.to_lowercase(), &splits).unwrap();
+        } = deobfuscate(&text.to_lowercase(), &splits).unwrap();
         assert_eq!(joined, "buy no prescription pills, iphone");
         assert_eq!(jmap[6], 6);
         assert_eq!(jmap[7], 6);
-        let Skeleton {
+        let Deobfuscated {
             text: s,
             map,
             spaced,
-        } = skeleton("xx v.i.a.g.r.a", &[]).unwrap();
+        } = deobfuscate("xx v.i.a.g.r.a", &[]).unwrap();
         assert!(spaced);
         assert_eq!(s, "xx viagra");
         assert_eq!(map[3], 3);
@@ -810,7 +810,7 @@ mod tests {
             assert_eq!(is_look_alike(c), LOOK_ALIKE[usize::from(c)], "byte {c}");
         }
         // Every text of up to 7 bytes over a small alphabet: `may_be_spaced` is exactly
-        // "some run of spaced letters starts here" as pass 2 of `skeleton` tests it.
+        // "some run of spaced letters starts here" as pass 2 of `deobfuscate` tests it.
         let alphabet = b"a .1X";
         let alnum =
             |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());

@@ -155,7 +155,7 @@ impl Lists {
             for d in &b.domains {
                 lists
                     .brand_skeletons
-                    .entry(skeleton(owner_label(d)))
+                    .entry(lookalike_skeleton(owner_label(d)))
                     .or_insert(i);
                 lists.brand_domains.entry(d.clone()).or_insert(i);
             }
@@ -328,7 +328,7 @@ impl Lists {
         } else {
             label.to_string()
         };
-        let &i = self.brand_skeletons.get(&skeleton(&shown))?;
+        let &i = self.brand_skeletons.get(&lookalike_skeleton(&shown))?;
         let b = &self.brands[i];
         (!b.owns(domain) && !b.domains.iter().any(|d| owner_label(d) == label)).then_some(b)
     }
@@ -503,7 +503,7 @@ fn under_any(set: &HashSet<String>, host: &str) -> bool {
 /// Cyrillic а) give `paypal`, `microsoft`, `paypal`. Non-ASCII names go through the
 /// Unicode TR39 skeleton first; ASCII names (nearly every link) only through the ASCII
 /// look-alikes, which is what TR39 does to them and much cheaper.
-pub fn skeleton(name: &str) -> String {
+pub fn lookalike_skeleton(name: &str) -> String {
     if name.is_ascii() {
         return ascii_skeleton(name);
     }

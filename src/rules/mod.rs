@@ -27,7 +27,7 @@
 //! one per line, relative to the pack's directory: shipped lists live in `rules/lists/`),
 //! or `regex`; a `target` (`subject`, `body`, `any` for both, `header:NAME`) and `case`
 //! (`insensitive`, the default, matches the normalised text and its de-obfuscated
-//! skeleton; `sensitive` matches the decoded text as written).
+//! form; `sensitive` matches the decoded text as written).
 //!
 //! A rule whose fix depends on where the defect is adds `fixes:`, a map from a place a
 //! check names (`header`) to the fix for it (`fixes: { header: "Fold the field ..." }`);

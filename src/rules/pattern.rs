@@ -529,8 +529,8 @@ impl PatternSet {
                 }
                 let mut seen_here: Vec<usize> = Vec::new();
                 let mut spans_here: Vec<(usize, usize, usize)> = Vec::new();
-                // Case-insensitive phrases also run over the de-obfuscated skeleton.
-                let skel = match (&tp.skeleton, g.case) {
+                // Case-insensitive phrases also run over the de-obfuscated text.
+                let skel = match (&tp.deobfuscated, g.case) {
                     (Some(sk), Case::Insensitive) => Some(sk.text.as_str()),
                     _ => None,
                 };
@@ -559,7 +559,7 @@ impl PatternSet {
                             continue;
                         }
                         let (s, e) = if is_skel {
-                            tp.skeleton_to_normalized(m.start(), m.end())
+                            tp.deobfuscated_to_normalized(m.start(), m.end())
                         } else {
                             (m.start(), m.end())
                         };

@@ -150,8 +150,8 @@ pub(super) fn body_formatting(msg: &Message<'_>, cx: &mut Ctx<'_>) {
                 punct.push(evidence(tp, m.start(), m.end()));
             }
         }
-        // Spaced-out letters are what the skeleton joins: no skeleton, no runs.
-        let gappy_runs = if cnt027 && tp.skeleton.as_ref().is_some_and(|s| s.spaced) {
+        // Spaced-out letters are what the de-obfuscation joins: none, no runs.
+        let gappy_runs = if cnt027 && tp.deobfuscated.as_ref().is_some_and(|s| s.spaced) {
             GAPPY.captures_iter(&tp.decoded).collect::<Vec<_>>()
         } else {
             Vec::new()
