@@ -21,7 +21,7 @@ fn files(dir: &Path, ext: &str) -> Vec<String> {
 
 fn table(out: &mut String, doc: &str, name: &str, root: &Path, sub: &str, ext: &str) {
     writeln!(out, "/// {doc}").unwrap();
-    writeln!(out, "pub const {name}: &[(&str, &str)] = &[").unwrap();
+    writeln!(out, "pub(super) const {name}: &[(&str, &str)] = &[").unwrap();
     for f in files(&root.join(sub), ext) {
         let rel = format!("{sub}/{f}");
         let abs = root.join(&rel);

@@ -29,23 +29,30 @@
 //! ## What is stable
 //!
 //! The API other programs build on, kept compatible within a major version: [`Engine`]
-//! ([`Engine::new`], [`Engine::check`]), [`Config`] and its section types in [`config`],
-//! [`Envelope`], the [`report`] types ([`Report`], [`Finding`], [`Evidence`], [`Verdict`],
-//! [`Action`]), [`Error`] and [`ErrorKind`], and the family table in [`family`]. The other
-//! modules are public for the binary, the tests and the benchmarks (`message`, `rules`,
-//! `checks`, `model`, `verdict`, `render`, `engine::examples`, and with their features
-//! `scan`, `milter`, `cli`); they change when the internals do.
+//! ([`Engine::new`], [`Engine::check`], and for the checks that need DNS
+//! [`Engine::plan`] and [`Engine::check_with`]), [`Config`] and its section types in
+//! [`config`] (with [`config::Settings`], the whole file), [`Envelope`], the [`report`]
+//! types ([`Report`], [`Finding`], [`Evidence`], [`Verdict`], [`Action`]), the [`dns`]
+//! questions and answers, [`Error`] and [`ErrorKind`], and the family table in [`family`].
+//!
+//! Public but not stable (they change when the internals do): what rule authors, the
+//! binary, the tests and the benchmarks read: the parsed [`message`] and its facts,
+//! [`rules`], [`model`], [`render`], [`engine::examples`], and with their features
+//! `scan`, `daemon`, `milter` and `cli`. The code rules (`checks`), the scoring
+//! (`verdict`) and the helpers (`util`) are private to the crate, and the
+//! `unreachable_pub` lint keeps what they hold from claiming more than crate visibility.
 //!
 //! ## Features
 //!
-//! `cli` (default) builds the `preflight` binary and brings `milter` (the milter daemon,
-//! on tokio) and `scan` (batch scanning and model training, on rayon). With
-//! `default-features = false` the crate is the engine alone.
+//! `cli` (default) builds the `preflight` binary and brings `milter` (the milter, on the
+//! `daemon` layer and tokio) and `scan` (batch scanning and model training, on rayon).
+//! With `default-features = false` the crate is the engine alone.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 
-pub mod checks;
+pub(crate) mod checks;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
@@ -65,8 +72,8 @@ pub mod report;
 pub mod rules;
 #[cfg(feature = "scan")]
 pub mod scan;
-pub mod util;
-pub mod verdict;
+pub(crate) mod util;
+pub(crate) mod verdict;
 
 pub use config::Config;
 pub use engine::Engine;

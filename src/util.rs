@@ -1,7 +1,7 @@
 //! Small helpers shared across modules.
 
 /// Standard base64 with padding.
-pub fn base64(data: &[u8]) -> String {
+pub(crate) fn base64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for c in data.chunks(3) {
@@ -24,7 +24,7 @@ pub fn base64(data: &[u8]) -> String {
 }
 
 /// Decodes standard base64 (padding optional); `None` on any other character.
-pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let body = text.trim_end_matches('=');
     body.bytes()
         .all(|c| base64_value(c).is_some())
@@ -33,7 +33,7 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
 
 /// Decodes base64 as mail bodies carry it: line breaks and stray characters are skipped,
 /// and the first `=` ends the data.
-pub fn base64_decode_lenient(body: &[u8]) -> Vec<u8> {
+pub(crate) fn base64_decode_lenient(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() / 4 * 3);
     let (mut acc, mut bits) = (0u32, 0u32);
     for &c in body {
@@ -66,7 +66,7 @@ fn base64_value(c: u8) -> Option<u8> {
 
 /// Text for bytes that may not be UTF-8: valid sequences as they are, every other byte as
 /// `\xNN`.
-pub fn escape_non_utf8(mut bytes: &[u8]) -> String {
+pub(crate) fn escape_non_utf8(mut bytes: &[u8]) -> String {
     let mut out = String::new();
     loop {
         match std::str::from_utf8(bytes) {
@@ -88,7 +88,7 @@ pub fn escape_non_utf8(mut bytes: &[u8]) -> String {
 }
 
 /// Cuts `s` to at most `max` bytes at a char boundary.
-pub fn truncate_str(s: &str, max: usize) -> &str {
+pub(crate) fn truncate_str(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
@@ -126,7 +126,7 @@ pub(crate) fn yaml_error(e: &serde_saphyr::Error) -> (u64, u64, String) {
 /// The line of `text` that holds offset `at`: `(start, end)`, its terminator (LF, CR LF
 /// or a lone CR before the LF) excluded, looking at most `reach` bytes each way from
 /// `at` (a snippet needs no more, and a line may be megabytes long).
-pub fn line_bounds(text: &[u8], at: usize, reach: usize) -> (usize, usize) {
+pub(crate) fn line_bounds(text: &[u8], at: usize, reach: usize) -> (usize, usize) {
     let at = at.min(text.len());
     let lo = at.saturating_sub(reach);
     let hi = at.saturating_add(reach).min(text.len());
@@ -143,7 +143,7 @@ pub fn line_bounds(text: &[u8], at: usize, reach: usize) -> (usize, usize) {
 /// Both cuts move to white space when there is some in reach, so no word, address or URL
 /// is cut in two, and always to UTF-8 boundaries; a token longer than the whole window
 /// is cut where the window ends. Returns `(start, end)` in `line`.
-pub fn snippet_bounds(line: &[u8], at: usize, before: usize, max: usize) -> (usize, usize) {
+pub(crate) fn snippet_bounds(line: &[u8], at: usize, before: usize, max: usize) -> (usize, usize) {
     let len = line.len();
     let at = at.min(len);
     if len <= max {
@@ -175,14 +175,9 @@ pub fn snippet_bounds(line: &[u8], at: usize, before: usize, max: usize) -> (usi
     (start, end)
 }
 
-/// Lower-cases ASCII into a new string.
-pub fn ascii_lower(s: &str) -> String {
-    s.to_ascii_lowercase()
-}
-
 /// Undoes `<marker>xx` hex escapes (`%41` in URLs, `#41` in PDF names); a marker not
 /// followed by two hex digits stays as it is.
-pub fn unescape_hex(raw: &[u8], marker: u8) -> Vec<u8> {
+pub(crate) fn unescape_hex(raw: &[u8], marker: u8) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
@@ -203,7 +198,7 @@ pub fn unescape_hex(raw: &[u8], marker: u8) -> Vec<u8> {
 
 /// Defangs a URL for display so it cannot be clicked by accident:
 /// `http://evil.example/x` becomes `hxxp://evil[.]example/x`.
-pub fn defang(url: &str) -> String {
+pub(crate) fn defang(url: &str) -> String {
     let (scheme, rest) = match url.find("://") {
         Some(i) => (&url[..i], &url[i + 3..]),
         None => ("", url),
@@ -219,7 +214,7 @@ pub fn defang(url: &str) -> String {
 }
 
 /// Defangs every `http(s)://` URL in a text (see [`defang`]).
-pub fn defang_text(text: &str) -> String {
+pub(crate) fn defang_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut rest = text;
     while let Some(i) = rest.to_ascii_lowercase().find("http") {
@@ -246,7 +241,7 @@ pub fn defang_text(text: &str) -> String {
 
 /// Rounds a score to hundredths, as reports, headers and logs show it; never -0 (an
 /// empty `f64` sum is -0.0, which reports once printed as `"score": -0.0`).
-pub fn round2(x: f64) -> f64 {
+pub(crate) fn round2(x: f64) -> f64 {
     let r = (x * 100.0).round() / 100.0;
     if r == 0.0 { 0.0 } else { r }
 }

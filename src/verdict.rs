@@ -10,14 +10,14 @@ use crate::report::{
 use crate::util::round2;
 
 /// The reply when no finding predicts one.
-pub const DEFAULT_REPLY: &str = "554 5.7.1 Message refused by policy";
+pub(crate) const DEFAULT_REPLY: &str = "554 5.7.1 Message refused by policy";
 
 /// The verdict of scores against thresholds `t`: reject when a hard rule counts towards
 /// rejecting or `reject_score` reaches the reject threshold, else flag when a hard rule
 /// counts towards flagging or `flag_score` reaches the flag threshold. [`decide`] passes
 /// one score and the hard rules for both; the milter's per-family modes pass what each
 /// mode lets count (a dry-run family counts for neither, flag-only only for flagging).
-pub fn judge(
+pub(crate) fn judge(
     t: Thresholds,
     reject_score: f64,
     hard_reject: bool,
@@ -34,7 +34,7 @@ pub fn judge(
 }
 
 /// Sorts findings strongest first and decides the verdict.
-pub fn decide(
+pub(crate) fn decide(
     config: &Config,
     size: usize,
     mut findings: Vec<Finding>,
@@ -112,7 +112,7 @@ pub fn decide(
 }
 
 /// The report for a message the engine could not check at all.
-pub fn internal_error(config: &Config, size: usize, what: &str) -> Report {
+pub(crate) fn internal_error(config: &Config, size: usize, what: &str) -> Report {
     let mut r = decide(config, size, Vec::new(), vec![what.to_string()]);
     r.unchecked = vec!["all".to_string()];
     r

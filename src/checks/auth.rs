@@ -7,7 +7,7 @@ use crate::message::Message;
 use crate::message::links::registrable;
 
 /// Sender ownership and alignment, from the envelope and From.
-pub struct AuthCheck;
+pub(crate) struct AuthCheck;
 
 /// The addresses of the From field, lower-cased.
 pub(crate) fn from_addresses(msg: &Message<'_>) -> Vec<String> {

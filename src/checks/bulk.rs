@@ -11,7 +11,7 @@ use super::{Check, Ctx};
 use crate::message::{HeaderField, Message};
 
 /// One-click unsubscribe on mail that looks like bulk mail.
-pub struct BulkCheck;
+pub(crate) struct BulkCheck;
 
 /// The marks of a list server in a message's header: the list server's own fields, not
 /// the fields every bulk sender writes (List-Unsubscribe, Precedence: bulk).

@@ -5,7 +5,7 @@ use crate::message::raw::Positions;
 use crate::message::{LineEnding, Message};
 
 /// Long lines, bare CR/LF, NUL, 8-bit headers and bodies, transfer encodings, charsets.
-pub struct EncodingCheck;
+pub(crate) struct EncodingCheck;
 
 const KNOWN_CTE: &[&str] = &["7bit", "8bit", "binary", "quoted-printable", "base64"];
 

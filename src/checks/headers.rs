@@ -11,7 +11,7 @@ use crate::report::Evidence;
 use crate::rules::lists::{owner_label, word_runs};
 
 /// Required, unique and well-formed header fields.
-pub struct HeadersCheck;
+pub(crate) struct HeadersCheck;
 
 /// Fields that may appear at most once (RFC 5322 §3.6 table) and whose repetition Gmail
 /// is seen to refuse ("There are multiple To headers", "duplicate CC headers", ...):

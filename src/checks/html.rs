@@ -13,7 +13,7 @@ use crate::rules::lists::owner_label;
 use std::collections::HashSet;
 
 /// HTML checks.
-pub struct HtmlCheck;
+pub(crate) struct HtmlCheck;
 
 /// Fewer visible words than this next to images is "image mostly".
 const FEW_WORDS: usize = 40;

@@ -12,7 +12,7 @@ use crate::message::text::TextPart;
 use crate::rules::lists::{Brand, Lists};
 
 /// The impersonation checks.
-pub struct ImpersonationCheck;
+pub(crate) struct ImpersonationCheck;
 
 /// `name` with every look-alike read as the letter it imitates: a capital I as l (a
 /// lower-case l and a capital I are the same glyph in most sans-serif fonts), 0 and 1

@@ -13,7 +13,7 @@ use crate::rules::lists::owner_label;
 use crate::util::defang;
 
 /// Link checks.
-pub struct LinksCheck;
+pub(crate) struct LinksCheck;
 
 /// Characters that do not show in a URL but change where it goes or how it reads.
 fn invisible(c: char) -> bool {

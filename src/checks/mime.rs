@@ -4,7 +4,7 @@ use super::{Check, Ctx};
 use crate::message::{Message, MimePart};
 
 /// HTML-only mail, alternatives without text, broken multiparts, empty parts.
-pub struct MimeCheck;
+pub(crate) struct MimeCheck;
 
 fn is_inline_text(p: &MimePart, sub: &str) -> bool {
     p.is_leaf() && p.content_type == sub && !p.is_attachment()

@@ -5,19 +5,19 @@
 //! in its YAML entry; the engine joins the two. A test checks that the ids declared here
 //! and the YAML rules without a pattern agree both ways.
 
-pub mod attachments;
-pub mod auth;
-pub mod bulk;
-pub mod content;
-pub mod encoding;
-pub mod headers;
-pub mod html;
-pub mod impersonation;
-pub mod links;
-pub mod mime;
-pub mod model;
-pub mod recipients;
-pub mod size;
+pub(crate) mod attachments;
+pub(crate) mod auth;
+pub(crate) mod bulk;
+pub(crate) mod content;
+pub(crate) mod encoding;
+pub(crate) mod headers;
+pub(crate) mod html;
+pub(crate) mod impersonation;
+pub(crate) mod links;
+pub(crate) mod mime;
+pub(crate) mod model;
+pub(crate) mod recipients;
+pub(crate) mod size;
 
 use crate::config::Config;
 use crate::dns::{Answers, Query};
@@ -28,7 +28,7 @@ use crate::rules::lists::Lists;
 
 /// One rule firing, as reported by a check.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Hit {
+pub(crate) struct Hit {
     /// Rule id.
     pub id: &'static str,
     /// What was seen in this message (one sentence, no trailing period needed), at most
@@ -50,7 +50,7 @@ pub struct Hit {
 }
 
 /// What a check can see and where it reports.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     /// The configuration in force.
     pub config: &'a Config,
     /// The SMTP envelope.
@@ -70,11 +70,11 @@ pub struct Ctx<'a> {
 
 /// Runs the content family's scoring phrase rules over a text that is not one of the
 /// message's own: `(rule id, what matched)` per rule that fires.
-pub type Probe<'a> = dyn Fn(&crate::message::text::TextPart) -> Vec<(String, String)> + 'a;
+pub(crate) type Probe<'a> = dyn Fn(&crate::message::text::TextPart) -> Vec<(String, String)> + 'a;
 
 impl<'a> Ctx<'a> {
     /// A context; `enabled` says whether a rule id runs.
-    pub fn new(
+    pub(crate) fn new(
         config: &'a Config,
         envelope: &'a Envelope,
         now: i64,
@@ -95,49 +95,52 @@ impl<'a> Ctx<'a> {
         }
     }
     /// The same context with a content phrase probe (see [`Ctx::content_phrases`]).
-    pub fn with_probe(mut self, probe: &'a Probe<'a>) -> Ctx<'a> {
+    pub(crate) fn with_probe(mut self, probe: &'a Probe<'a>) -> Ctx<'a> {
         self.probe = Some(probe);
         self
     }
     /// The same context with the learned models (see [`crate::model`]).
-    pub fn with_models(mut self, models: &'a crate::model::Models) -> Ctx<'a> {
+    pub(crate) fn with_models(mut self, models: &'a crate::model::Models) -> Ctx<'a> {
         self.models = Some(models);
         self
     }
     /// The same context with DNS answers (the online path).
-    pub fn with_answers(mut self, answers: &'a Answers) -> Ctx<'a> {
+    pub(crate) fn with_answers(mut self, answers: &'a Answers) -> Ctx<'a> {
         self.answers = Some(answers);
         self
     }
     /// The DNS answers gathered for this message; `None` offline.
-    pub fn answers(&self) -> Option<&'a Answers> {
+    pub(crate) fn answers(&self) -> Option<&'a Answers> {
         self.answers
     }
     /// The learned models, when the engine gave them.
-    pub fn models(&self) -> Option<&'a crate::model::Models> {
+    pub(crate) fn models(&self) -> Option<&'a crate::model::Models> {
         self.models
     }
     /// The content rules (phrase lists) that fire on `text`, as `(rule id, matched)`;
     /// empty when the engine gave no probe or the content rules are off.
-    pub fn content_phrases(&self, text: &crate::message::text::TextPart) -> Vec<(String, String)> {
+    pub(crate) fn content_phrases(
+        &self,
+        text: &crate::message::text::TextPart,
+    ) -> Vec<(String, String)> {
         self.probe.map(|p| p(text)).unwrap_or_default()
     }
     /// Whether rule `id` is enabled. Checks ask before any work done only for that rule
     /// (finding candidates, building messages or evidence), so a disabled rule costs
     /// nothing.
-    pub fn on(&self, id: &str) -> bool {
+    pub(crate) fn on(&self, id: &str) -> bool {
         (self.enabled)(id)
     }
     /// How many hits of one rule keep their message and evidence (`max_evidence`, at
     /// least one); later ones only add to the count the finding's message ends with
     /// ("and N more").
-    pub fn kept_per_rule(&self) -> usize {
+    pub(crate) fn kept_per_rule(&self) -> usize {
         self.config.max_evidence.max(1)
     }
     /// Whether a hit of rule `id` reported now would keep its message and evidence:
     /// the rule is on and has kept fewer than [`Ctx::kept_per_rule`] distinct hits.
     /// [`Ctx::hit_with`] asks this before it builds anything.
-    pub fn wants(&self, id: &str) -> bool {
+    pub(crate) fn wants(&self, id: &str) -> bool {
         self.on(id) && self.kept(id) < self.kept_per_rule()
     }
     fn kept(&self, id: &str) -> usize {
@@ -148,12 +151,17 @@ impl<'a> Ctx<'a> {
     /// [`crate::report::MESSAGE_MAX`] bytes and snippets to
     /// [`crate::message::SNIPPET_MAX`]. Build costly messages or evidence with
     /// [`Ctx::hit_with`] instead, which builds them only when they are kept.
-    pub fn hit(&mut self, id: &'static str, message: impl Into<String>, evidence: Vec<Evidence>) {
+    pub(crate) fn hit(
+        &mut self,
+        id: &'static str,
+        message: impl Into<String>,
+        evidence: Vec<Evidence>,
+    ) {
         self.hit_weighted(id, None, message, evidence);
     }
     /// Like [`Ctx::hit`] for a defect at `place` (`header`), whose fix the rule's
     /// `fixes:` gives for that place.
-    pub fn hit_at(
+    pub(crate) fn hit_at(
         &mut self,
         id: &'static str,
         place: &'static str,
@@ -168,7 +176,7 @@ impl<'a> Ctx<'a> {
     /// Like [`Ctx::hit`], with a score from a data list in place of the rule's own score
     /// or action. When one rule fires several times, any hit without a weight keeps the
     /// rule's own action; otherwise the highest weight counts.
-    pub fn hit_weighted(
+    pub(crate) fn hit_weighted(
         &mut self,
         id: &'static str,
         score: Option<f64>,
@@ -183,7 +191,7 @@ impl<'a> Ctx<'a> {
     /// Reports that rule `id` fired, with a score from a data list or `None` (see
     /// [`Ctx::hit_weighted`]); `detail` builds the message and evidence and is called
     /// only when the hit keeps them ([`Ctx::wants`]). Ignored when the rule is disabled.
-    pub fn hit_with(
+    pub(crate) fn hit_with(
         &mut self,
         id: &'static str,
         score: Option<f64>,
@@ -269,7 +277,7 @@ impl<'a> Ctx<'a> {
         h.score = join_weights(h.score, score);
     }
     /// The hits so far.
-    pub fn into_hits(self) -> Vec<Hit> {
+    pub(crate) fn into_hits(self) -> Vec<Hit> {
         self.hits
     }
 }
@@ -298,7 +306,7 @@ pub(crate) fn add_evidence(list: &mut Vec<Evidence>, new: Vec<Evidence>, cap: us
 }
 
 /// A family's code rules.
-pub trait Check: Send + Sync {
+pub(crate) trait Check: Send + Sync {
     /// The rule ids this check can report.
     fn ids(&self) -> &'static [&'static str];
     /// Looks at the message and reports hits.
@@ -318,7 +326,7 @@ pub trait Check: Send + Sync {
 }
 
 /// Every code check, in a fixed order.
-pub fn all() -> Vec<Box<dyn Check>> {
+pub(crate) fn all() -> Vec<Box<dyn Check>> {
     vec![
         Box::new(size::SizeCheck),
         Box::new(headers::HeadersCheck),

@@ -9,10 +9,10 @@ use crate::model::tokens;
 use crate::util::round2;
 
 /// The shipped content model (MDL001).
-pub struct ContentModelCheck;
+pub(crate) struct ContentModelCheck;
 
 /// The site's own model (MDL002).
-pub struct SiteModelCheck;
+pub(crate) struct SiteModelCheck;
 
 /// Fewer distinct features than this is too little text to judge.
 const MIN_FEATURES: usize = 8;

@@ -12,7 +12,7 @@ use crate::message::Message;
 use crate::message::links::registrable;
 
 /// Envelope and visible recipients.
-pub struct RecipientsCheck;
+pub(crate) struct RecipientsCheck;
 
 /// Recipients in To from this many addresses...
 const DISCLOSED_MIN: usize = 10;
@@ -21,7 +21,7 @@ const DISCLOSED_DOMAINS: usize = 5;
 
 /// Why `addr` is not an RFC 5321 §4.1.2 mailbox (`Local-part "@" Domain`), or `None`.
 /// SMTPUTF8 (RFC 6531) addresses with UTF-8 in either part are accepted.
-pub fn rcpt_syntax_error(addr: &str) -> Option<&'static str> {
+pub(crate) fn rcpt_syntax_error(addr: &str) -> Option<&'static str> {
     if addr.is_empty() {
         return Some("it is empty");
     }
@@ -214,7 +214,7 @@ impl Check for RecipientsCheck {
 }
 
 /// Recipient domains whose DNS says they take no mail (online: RCPT004).
-pub struct RecipientDomainsCheck;
+pub(crate) struct RecipientDomainsCheck;
 
 /// The most recipient domains looked up for one message.
 const DOMAINS_MAX: usize = 20;

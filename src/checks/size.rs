@@ -5,10 +5,10 @@ use crate::message::Message;
 use crate::message::mime::{HARD_MAX_DEPTH, HARD_MAX_PARTS};
 
 /// Message size, header block size, attachment count, MIME depth and part count.
-pub struct SizeCheck;
+pub(crate) struct SizeCheck;
 
 /// Formats a byte count for people (`10,240,000 bytes (9.8 MiB)`).
-pub fn human_bytes(n: usize) -> String {
+pub(crate) fn human_bytes(n: usize) -> String {
     let grouped = grouped(n);
     if n >= 1024 * 1024 {
         format!("{grouped} bytes ({:.1} MiB)", n as f64 / 1048576.0)

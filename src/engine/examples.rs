@@ -14,7 +14,7 @@
 //!
 //! Each example is checked with that rule alone switched on (as `config.select = [id]`
 //! would) and a fixed reference time, running the very code the [`crate::Engine`] runs: the
-//! rule's [`Check`] for code rules, its compiled pattern for pattern
+//! rule's check (the code in `checks`) for code rules, its compiled pattern for pattern
 //! rules. Calling them directly rather than through a whole engine also tests rules that an
 //! override disabled and helper rules with a score of 0, which a report leaves out.
 

@@ -143,7 +143,7 @@ pub struct Rule {
     /// What to change.
     pub fix: String,
     /// What to change when the defect is in a particular place (`header`), by the place
-    /// a check names with [`crate::checks::Ctx::hit_at`]; `fix` everywhere else. Most
+    /// a check names with `Ctx::hit_at` (in the crate's `checks`); `fix` everywhere else. Most
     /// rules have none.
     pub fixes: BTreeMap<String, String>,
     /// Score added when it fires (ignored for hard rejects).

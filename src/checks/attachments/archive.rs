@@ -4,7 +4,7 @@
 
 /// The bytes of one archive member as stored.
 #[derive(Clone, Copy, Debug)]
-pub enum Stored<'a> {
+pub(super) enum Stored<'a> {
     /// Stored as is.
     Plain(&'a [u8]),
     /// Raw deflate.
@@ -17,7 +17,7 @@ pub enum Stored<'a> {
 
 /// One member of an archive.
 #[derive(Clone, Debug)]
-pub struct Member<'a> {
+pub(super) struct Member<'a> {
     /// Path inside the archive.
     pub name: String,
     /// A directory entry.
@@ -32,7 +32,7 @@ pub struct Member<'a> {
 
 /// A listing, possibly cut short at the entry limit.
 #[derive(Debug, Default)]
-pub struct Listing<'a> {
+pub(super) struct Listing<'a> {
     /// The members read.
     pub members: Vec<Member<'a>>,
     /// More members than the limit allowed were there.
@@ -77,7 +77,7 @@ fn central_directory(d: &[u8]) -> Option<usize> {
 }
 
 /// Lists a zip file from its central directory; at most `max` members are read.
-pub fn zip(d: &[u8], max: usize) -> Result<Listing<'_>, &'static str> {
+pub(super) fn zip(d: &[u8], max: usize) -> Result<Listing<'_>, &'static str> {
     let mut at = central_directory(d).ok_or("no central directory (damaged or cut short)")?;
     let mut out = Listing::default();
     while field(d, at, 4) == Some(b"PK\x01\x02") {
@@ -155,7 +155,7 @@ fn member_data(d: &[u8], local: u64, csize: u64) -> Option<&[u8]> {
 }
 
 /// A gzip member: the file name it records (FNAME) and its raw deflate stream.
-pub fn gzip(d: &[u8]) -> Result<(Option<String>, &[u8]), &'static str> {
+pub(super) fn gzip(d: &[u8]) -> Result<(Option<String>, &[u8]), &'static str> {
     if d.len() < 18 || d[0] != 0x1f || d[1] != 0x8b || d[2] != 8 {
         return Err("not a deflate gzip stream");
     }
@@ -182,7 +182,7 @@ pub fn gzip(d: &[u8]) -> Result<(Option<String>, &[u8]), &'static str> {
 }
 
 /// Lists a tar archive (POSIX ustar, GNU long names, pax `path`); at most `max` members.
-pub fn tar(d: &[u8], max: usize) -> Listing<'_> {
+pub(super) fn tar(d: &[u8], max: usize) -> Listing<'_> {
     let mut out = Listing::default();
     let mut at = 0;
     let mut long_name: Option<String> = None;

@@ -13,7 +13,7 @@ use crate::rules::lists::Lists;
 
 /// One thing the inspector found, to be reported under a rule id.
 #[derive(Debug)]
-pub struct Found {
+pub(super) struct Found {
     /// Rule id.
     pub id: &'static str,
     /// A weight from the extension list in place of the rule's score.
@@ -42,7 +42,7 @@ const ARCHIVE_EXT: &[&str] = &[
 ];
 
 /// The inspector for one message.
-pub struct Inspector<'a> {
+pub(super) struct Inspector<'a> {
     lists: &'a Lists,
     limits: &'a Limits,
     started: Instant,
@@ -55,7 +55,7 @@ pub struct Inspector<'a> {
 
 impl<'a> Inspector<'a> {
     /// A fresh budget for one message.
-    pub fn new(lists: &'a Lists, limits: &'a Limits) -> Inspector<'a> {
+    pub(super) fn new(lists: &'a Lists, limits: &'a Limits) -> Inspector<'a> {
         Inspector {
             lists,
             limits,
@@ -164,7 +164,13 @@ impl<'a> Inspector<'a> {
     }
 
     /// Inspects one file: the attachment itself (`chain` empty) or an archive member.
-    pub fn inspect(&mut self, chain: &mut Vec<String>, data: &[u8], det: Detected, depth: usize) {
+    pub(super) fn inspect(
+        &mut self,
+        chain: &mut Vec<String>,
+        data: &[u8],
+        det: Detected,
+        depth: usize,
+    ) {
         if self.stopped {
             return;
         }

@@ -5,7 +5,7 @@ use file_format::{FileFormat, Kind};
 
 /// The classes of file the attachment rules tell apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Class {
+pub(crate) enum Class {
     /// Native or virtual-machine code: PE, ELF, Mach-O, Java classes, ...
     Executable,
     /// A zip container (plain zip, OOXML, OpenDocument, jar, ...).
@@ -36,21 +36,21 @@ pub enum Class {
 
 impl Class {
     /// Whether preflight opens this class to list what it holds.
-    pub fn is_container(self) -> bool {
+    pub(crate) fn is_container(self) -> bool {
         matches!(
             self,
             Class::Zip | Class::Gzip | Class::Tar | Class::SevenZip
         )
     }
     /// Whether this is an archive of any kind.
-    pub fn is_archive(self) -> bool {
+    pub(crate) fn is_archive(self) -> bool {
         self.is_container() || matches!(self, Class::Rar | Class::OtherArchive)
     }
 }
 
 /// The detected format of a file.
 #[derive(Clone, Copy, Debug)]
-pub struct Detected {
+pub(crate) struct Detected {
     /// The format file-format names.
     pub format: FileFormat,
     /// Its class.
@@ -59,13 +59,13 @@ pub struct Detected {
 
 impl Detected {
     /// "PE executable (application/vnd.microsoft.portable-executable)".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{} ({})", self.format.name(), self.format.media_type())
     }
 }
 
 /// Detects the format of `data` (the whole file or at least its first few KB).
-pub fn detect(data: &[u8]) -> Detected {
+pub(crate) fn detect(data: &[u8]) -> Detected {
     quick(data).unwrap_or_else(|| full(data))
 }
 
@@ -158,7 +158,7 @@ fn looks_like_html(data: &[u8]) -> bool {
 }
 
 /// The class a file name's extension promises, when it promises one.
-pub fn class_of_extension(ext: &str) -> Option<Class> {
+pub(crate) fn class_of_extension(ext: &str) -> Option<Class> {
     Some(match ext {
         "pdf" => Class::Pdf,
         "doc" | "dot" | "xls" | "xlt" | "ppt" | "pps" | "msg" | "pub" | "vsd" => Class::Ole,
@@ -177,7 +177,7 @@ pub fn class_of_extension(ext: &str) -> Option<Class> {
 
 /// The class a declared media type promises, when it promises one
 /// (`application/octet-stream` promises nothing).
-pub fn class_of_media_type(ctype: &str, subtype: &str) -> Option<Class> {
+pub(crate) fn class_of_media_type(ctype: &str, subtype: &str) -> Option<Class> {
     let sub = subtype.to_ascii_lowercase();
     Some(match ctype.to_ascii_lowercase().as_str() {
         "image" if !sub.contains("svg") => Class::Image,
@@ -200,7 +200,7 @@ pub fn class_of_media_type(ctype: &str, subtype: &str) -> Option<Class> {
 /// one of the harmless habits of common software: Office saves HTML under .doc and .xls,
 /// an encrypted .docx is an OLE file, and images are often labelled with the wrong
 /// image type.
-pub fn disagrees(claimed: Class, real: Class) -> bool {
+pub(crate) fn disagrees(claimed: Class, real: Class) -> bool {
     if claimed == real || matches!(real, Class::Other | Class::Executable) {
         return false;
     }

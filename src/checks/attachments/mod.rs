@@ -6,7 +6,7 @@
 
 mod archive;
 mod inspect;
-pub mod kind;
+pub(crate) mod kind;
 mod office;
 mod pdf;
 mod sevenz;
@@ -23,7 +23,7 @@ use crate::rules::lists::Lists;
 use kind::Class;
 
 /// Attachment checks.
-pub struct AttachmentsCheck;
+pub(crate) struct AttachmentsCheck;
 
 /// The EICAR anti-virus test string (the standard file starts with it).
 const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";

@@ -5,7 +5,7 @@ use std::io::{Cursor, Read};
 
 /// What an OLE compound file shows.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct OleFacts {
+pub(super) struct OleFacts {
     /// Where the VBA project is (`Macros/VBA`, `_VBA_PROJECT_CUR`, ...).
     pub macros: Option<String>,
     /// How the document is encrypted, when it is.
@@ -16,7 +16,7 @@ pub struct OleFacts {
 const MAX_ENTRIES: usize = 10_000;
 
 /// Reads an OLE compound file's directory. `Err` when it is not a readable compound file.
-pub fn ole(data: &[u8]) -> Result<OleFacts, String> {
+pub(super) fn ole(data: &[u8]) -> Result<OleFacts, String> {
     // A third-party parser on hostile input: a panic in it is a damaged file, not a crash.
     std::panic::catch_unwind(|| ole_inner(data))
         .unwrap_or_else(|_| Err("the compound file parser gave up".into()))
@@ -80,7 +80,7 @@ fn ole_inner(data: &[u8]) -> Result<OleFacts, String> {
 
 /// Where an OOXML package keeps macros, from its member names: a VBA project
 /// (`word/vbaProject.bin`) or Excel 4.0 macro sheets (`xl/macrosheets/`).
-pub fn ooxml_macros<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(super) fn ooxml_macros<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<String> {
     names.into_iter().find_map(|n| {
         let l = n.to_ascii_lowercase();
         (l.ends_with("vbaproject.bin") || l.starts_with("xl/macrosheets/")).then(|| n.to_string())

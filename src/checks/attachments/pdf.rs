@@ -7,7 +7,7 @@ use memchr::memmem;
 
 /// What a PDF holds.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct PdfFacts {
+pub(super) struct PdfFacts {
     /// `/JavaScript` or `/JS`.
     pub javascript: bool,
     /// `/OpenAction` or `/AA` (actions that run by themselves).
@@ -52,7 +52,7 @@ impl PdfFacts {
 
 /// Scans a PDF. `inflate` decodes a FlateDecode object stream (`None` when it cannot or
 /// the budget is spent).
-pub fn scan(d: &[u8], inflate: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>) -> PdfFacts {
+pub(super) fn scan(d: &[u8], inflate: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>) -> PdfFacts {
     let mut facts = PdfFacts::default();
     facts.names(d);
     // Object streams (PDF 1.5+) hide dictionaries inside compressed data. One pass: each

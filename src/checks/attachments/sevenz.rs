@@ -3,11 +3,11 @@
 //! contents or its names are AES encrypted. Member contents are not decoded.
 
 /// The 7z signature.
-pub const MAGIC: &[u8] = b"7z\xbc\xaf\x27\x1c";
+pub(super) const MAGIC: &[u8] = b"7z\xbc\xaf\x27\x1c";
 
 /// A 7z listing.
 #[derive(Debug, Default)]
-pub struct Listing {
+pub(super) struct Listing {
     /// File names (directories left out), at most the entry limit.
     pub names: Vec<String>,
     /// Some folder is AES encrypted: the files cannot be scanned.
@@ -22,7 +22,7 @@ pub struct Listing {
 
 /// Why a 7z archive was not listed.
 #[derive(Debug)]
-pub enum Error {
+pub(super) enum Error {
     /// A limit was hit.
     Limit(String),
     /// The archive is damaged or uses something this reader does not decode.
@@ -437,7 +437,7 @@ fn decode_header(d: &[u8], s: &Streams, budget: u64, out: &mut Listing) -> R<Vec
 }
 
 /// Lists a 7z archive: at most `max` names, at most `budget` bytes decoded.
-pub fn list(d: &[u8], max: usize, budget: u64) -> R<Listing> {
+pub(super) fn list(d: &[u8], max: usize, budget: u64) -> R<Listing> {
     if !d.starts_with(MAGIC) || d.len() < 32 {
         return bad("not a 7z archive");
     }

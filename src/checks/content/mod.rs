@@ -28,7 +28,7 @@ use crate::message::text::{TextKind, TextPart};
 use crate::report::{Evidence, Frame, Snippet, Span};
 
 /// Content checks.
-pub struct ContentCheck;
+pub(crate) struct ContentCheck;
 
 /// Runs of three or more `!`, `?` or `$`.
 static PUNCT_RUN: LazyLock<Regex> =
