@@ -30,6 +30,18 @@ pub struct Error {
 }
 
 impl Error {
+    /// Reads a configuration-like file (`what` names it in the error: "config", "DNS
+    /// answers"): a failure is a [`ErrorKind::Config`] error naming the path.
+    pub(crate) fn read_config_text(path: &std::path::Path, what: &str) -> Result<String, Error> {
+        std::fs::read_to_string(path).map_err(|e| {
+            Error::with_source(
+                ErrorKind::Config,
+                format!("cannot read {what} {}: {e}", path.display()),
+                e,
+            )
+        })
+    }
+
     /// A new error of `kind`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {

@@ -66,13 +66,7 @@ impl Default for File {
 impl Settings {
     /// Reads a YAML config file; errors carry `file:line:column`.
     pub fn from_file(path: &Path) -> Result<Settings, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::with_source(
-                ErrorKind::Config,
-                format!("cannot read config {}: {e}", path.display()),
-                e,
-            )
-        })?;
+        let text = Error::read_config_text(path, "config")?;
         Self::from_yaml(&text, &path.display().to_string())
     }
 

@@ -117,13 +117,7 @@ impl Profile {
         for dir in rules_dirs.iter().rev() {
             let p = dir.join("profiles").join(format!("{name}.yaml"));
             if p.is_file() {
-                let text = std::fs::read_to_string(&p).map_err(|e| {
-                    Error::with_source(
-                        ErrorKind::Config,
-                        format!("cannot read profile {}: {e}", p.display()),
-                        e,
-                    )
-                })?;
+                let text = Error::read_config_text(&p, "profile")?;
                 return Profile::parse(&text, &p.display().to_string());
             }
         }

@@ -33,13 +33,7 @@ pub struct Fixed {
 impl Fixed {
     /// Reads the answers in `path`.
     pub fn from_file(path: &std::path::Path) -> Result<Fixed, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::with_source(
-                ErrorKind::Config,
-                format!("cannot read DNS answers {}: {e}", path.display()),
-                e,
-            )
-        })?;
+        let text = Error::read_config_text(path, "DNS answers")?;
         Fixed::parse(&text, &path.display().to_string())
     }
 

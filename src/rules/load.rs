@@ -197,10 +197,10 @@ impl Loader {
         });
     }
 
-    pub(super) fn load_file(&mut self, file: &str, text: &str) {
-        let raw: RawFile = match serde_saphyr::from_str(text) {
-            Ok(r) => r,
-            Err(e) => {
+    /// Parses `text` as `T`; a YAML error is a problem at its place in `file`.
+    fn parse<T: serde::de::DeserializeOwned>(&mut self, file: &str, text: &str) -> Option<T> {
+        serde_saphyr::from_str(text)
+            .map_err(|e| {
                 let (line, column, msg) = crate::util::yaml_error(&e);
                 let o = Origin {
                     file: file.into(),
@@ -208,8 +208,13 @@ impl Loader {
                     column,
                 };
                 self.problem(o, "-", msg);
-                return;
-            }
+            })
+            .ok()
+    }
+
+    pub(super) fn load_file(&mut self, file: &str, text: &str) {
+        let Some(raw) = self.parse::<RawFile>(file, text) else {
+            return;
         };
         for r in &raw.rules {
             let (rule, ok) = self.rule(file, text, r);
@@ -248,20 +253,9 @@ impl Loader {
 
     /// Applies a receiver profile's overrides (it defines no rules).
     pub(super) fn load_profile(&mut self, file: &str, text: &str) {
-        match serde_saphyr::from_str::<RawProfile>(text) {
-            Ok(raw) => {
-                for o in &raw.overrides {
-                    self.apply_override(file, text, o);
-                }
-            }
-            Err(e) => {
-                let (line, column, msg) = crate::util::yaml_error(&e);
-                let o = Origin {
-                    file: file.into(),
-                    line,
-                    column,
-                };
-                self.problem(o, "-", msg);
+        if let Some(raw) = self.parse::<RawProfile>(file, text) {
+            for o in &raw.overrides {
+                self.apply_override(file, text, o);
             }
         }
     }
