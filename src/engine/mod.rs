@@ -90,6 +90,17 @@ pub fn selector_matches(sel: &str, rule: &Rule) -> bool {
 
 /// What one run of the checks yields: findings (before scoring), internal errors as
 /// (what failed, what it left unchecked), and the message's distinct link domains.
+/// Whether a check runs the checks that need the network, and with what.
+#[derive(Clone, Copy)]
+enum Online<'a> {
+    /// Offline: those checks do not run.
+    Off,
+    /// With these answers.
+    Answers(&'a Answers),
+    /// With the answers this resolver gives to what they ask.
+    Resolve(&'a dyn Resolver),
+}
+
 type Checked = (Vec<Finding>, Vec<(String, String)>, Vec<String>);
 
 /// The code rules' ids and their rule indexes: asked on every `cx.on(id)`, a few hundred
@@ -315,9 +326,7 @@ impl Engine {
     /// reason: test it to treat such input as the CLI does (exit status 65, no report),
     /// or call [`Engine::try_check`].
     pub fn check(&self, raw: &[u8], envelope: &Envelope) -> Report {
-        let mut r = self.report(raw, envelope, None);
-        r.not_mail = crate::message::looks_like_mail(raw).err();
-        r
+        self.checked(raw, envelope, Online::Off)
     }
 
     /// The DNS questions the checks that need the network still have for this message,
@@ -328,40 +337,23 @@ impl Engine {
         if !self.online.iter().any(|&o| o) {
             return Vec::new();
         }
-        let Ok(msg) = catch_unwind(AssertUnwindSafe(|| {
-            Message::parse_with(raw, self.config.limits.max_links)
-        })) else {
-            return Vec::new();
-        };
-        let enabled = |id: &str| self.index.get(id).is_some_and(|i| self.needed[i]);
-        let now = self.now();
-        let mut out = Vec::new();
-        for (c, _) in self.checks.iter().zip(&self.online).filter(|(_, o)| **o) {
-            let cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled)
-                .with_answers(answers);
-            if let Ok(qs) = catch_unwind(AssertUnwindSafe(|| c.lookups(&msg, &cx))) {
-                out.extend(qs);
-            }
+        match self.parse(raw) {
+            Ok(msg) => self.lookups(&msg, envelope, answers),
+            Err(_) => Vec::new(),
         }
-        out.sort();
-        out.dedup();
-        out
     }
 
     /// Checks one message as [`Engine::check`] does, and runs the checks that need the
     /// network too, deciding from `answers` (see [`Engine::plan`]). A question without an
     /// answer, or with a failed one, decides nothing.
     pub fn check_with(&self, raw: &[u8], envelope: &Envelope, answers: &Answers) -> Report {
-        let mut r = self.report(raw, envelope, Some(answers));
-        r.not_mail = crate::message::looks_like_mail(raw).err();
-        r
+        self.checked(raw, envelope, Online::Answers(answers))
     }
 
     /// [`Engine::check_with`] the answers `resolver` gives to what [`Engine::plan`] asks,
-    /// round after round.
+    /// round after round (the message is parsed once for all of it).
     pub fn check_online(&self, raw: &[u8], envelope: &Envelope, resolver: &dyn Resolver) -> Report {
-        let answers = crate::dns::gather(resolver, |a| self.plan(raw, envelope, a));
-        self.check_with(raw, envelope, &answers)
+        self.checked(raw, envelope, Online::Resolve(resolver))
     }
 
     /// Checks one message as the CLI does: input that is not a mail message at all is an
@@ -369,9 +361,7 @@ impl Engine {
     /// anything else is [`Engine::check`]ed (a message that would bounce is an `Ok`
     /// report with a reject verdict).
     pub fn try_check(&self, raw: &[u8], envelope: &Envelope) -> Result<Report, Error> {
-        crate::message::looks_like_mail(raw)
-            .map_err(|why| Error::new(ErrorKind::NotMail, format!("not a mail message: {why}")))?;
-        Ok(self.report(raw, envelope, None))
+        self.try_checked(raw, envelope, Online::Off)
     }
 
     /// [`Engine::try_check`] online: [`Engine::check_online`] for input that is mail.
@@ -381,15 +371,31 @@ impl Engine {
         envelope: &Envelope,
         resolver: &dyn Resolver,
     ) -> Result<Report, Error> {
-        crate::message::looks_like_mail(raw)
-            .map_err(|why| Error::new(ErrorKind::NotMail, format!("not a mail message: {why}")))?;
-        let answers = crate::dns::gather(resolver, |a| self.plan(raw, envelope, a));
-        Ok(self.report(raw, envelope, Some(&answers)))
+        self.try_checked(raw, envelope, Online::Resolve(resolver))
     }
 
-    /// The report on `raw`, without the not-mail test; online with `answers`.
-    fn report(&self, raw: &[u8], envelope: &Envelope, answers: Option<&Answers>) -> Report {
-        match self.findings(raw, envelope, answers) {
+    /// The report on `raw`, marked when it is not mail.
+    fn checked(&self, raw: &[u8], envelope: &Envelope, online: Online<'_>) -> Report {
+        let mut r = self.report(raw, envelope, online);
+        r.not_mail = crate::message::looks_like_mail(raw).err();
+        r
+    }
+
+    /// The report on `raw`, or the error saying it is not mail.
+    fn try_checked(
+        &self,
+        raw: &[u8],
+        envelope: &Envelope,
+        online: Online<'_>,
+    ) -> Result<Report, Error> {
+        crate::message::looks_like_mail(raw)
+            .map_err(|why| Error::new(ErrorKind::NotMail, format!("not a mail message: {why}")))?;
+        Ok(self.report(raw, envelope, online))
+    }
+
+    /// The report on `raw`, without the not-mail test.
+    fn report(&self, raw: &[u8], envelope: &Envelope, online: Online<'_>) -> Report {
+        match self.findings(raw, envelope, online) {
             Ok((findings, errors, domains)) => {
                 let (errors, mut unchecked): (Vec<String>, Vec<String>) =
                     errors.into_iter().unzip();
@@ -403,10 +409,35 @@ impl Engine {
         }
     }
 
+    /// The parsed message; a parser panic is an internal error.
+    fn parse<'x>(&self, raw: &'x [u8]) -> Result<Message<'x>, &'static str> {
+        catch_unwind(AssertUnwindSafe(|| {
+            Message::parse_with(raw, self.config.limits.max_links)
+        }))
+        .map_err(|_| "message parser panicked")
+    }
+
+    /// What the online checks still ask about `msg`, given `answers`.
+    fn lookups(&self, msg: &Message<'_>, envelope: &Envelope, answers: &Answers) -> Vec<Query> {
+        let enabled = |id: &str| self.index.get(id).is_some_and(|i| self.needed[i]);
+        let now = self.now();
+        let mut out = Vec::new();
+        for (c, _) in self.checks.iter().zip(&self.online).filter(|(_, o)| **o) {
+            let cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled)
+                .with_answers(answers);
+            if let Ok(qs) = catch_unwind(AssertUnwindSafe(|| c.lookups(msg, &cx))) {
+                out.extend(qs);
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The ids of every enabled rule that fires on a message, helpers with score 0
     /// included (a report leaves those out). For rule authors and tests.
     pub fn fired_ids(&self, raw: &[u8], envelope: &Envelope) -> Vec<String> {
-        self.findings(raw, envelope, None)
+        self.findings(raw, envelope, Online::Off)
             .map(|(f, _, _)| f.into_iter().map(|f| f.id).collect())
             .unwrap_or_default()
     }
@@ -417,14 +448,19 @@ impl Engine {
         &self,
         raw: &[u8],
         envelope: &Envelope,
-        answers: Option<&Answers>,
+        online: Online<'_>,
     ) -> Result<Checked, &'static str> {
         let now = self.now();
-        let parsed = catch_unwind(AssertUnwindSafe(|| {
-            Message::parse_with(raw, self.config.limits.max_links)
-        }));
-        let Ok(msg) = parsed else {
-            return Err("message parser panicked");
+        let msg = self.parse(raw)?;
+        // Online, the answers given, or gathered here for this one parse.
+        let gathered;
+        let answers = match online {
+            Online::Off => None,
+            Online::Answers(a) => Some(a),
+            Online::Resolve(r) => {
+                gathered = crate::dns::gather(r, |a| self.lookups(&msg, envelope, a));
+                Some(&gathered)
+            }
         };
         let enabled = |id: &str| self.index.get(id).is_some_and(|i| self.needed[i]);
         let mut findings = Vec::new();

@@ -260,37 +260,51 @@ impl Loader {
         }
     }
 
-    /// Reads one rule and checks it fully. Returns it with whether it is free of
-    /// problems (a rule with problems still names its id, name and place).
-    fn rule(&mut self, file: &str, src: &str, r: &Spanned<SpannedMap>) -> (Rule, bool) {
-        let at = origin(file, &r.referenced);
-        let id = r
+    /// The id of an entry (a rule or an override), and its map with quoted booleans read
+    /// as written (`None`: the map as it is). Quoted booleans and fields not in `allowed`
+    /// (`what` names them in the problem: "field", "override field") are problems.
+    fn entry(
+        &mut self,
+        file: &str,
+        src: &str,
+        e: &Spanned<SpannedMap>,
+        allowed: &[&str],
+        what: &str,
+    ) -> (String, Option<SpannedMap>) {
+        let id = e
             .value
             .get("id")
-            .and_then(|v| match &v.value {
-                Value::String(s) => Some(s.trim().to_string()),
-                _ => None,
-            })
-            .unwrap_or_default();
-        let before = self.problems.len();
+            .and_then(|v| v.value.as_str())
+            .unwrap_or("")
+            .trim()
+            .to_string();
         let mut quoted = Vec::new();
-        let fixed = booleans_as_strings(file, src, &r.value, &mut quoted);
+        let fixed = booleans_as_strings(file, src, &e.value, &mut quoted);
         for (o, p) in quoted {
             self.problem(o, &id, p);
         }
-        let m = fixed.as_ref().unwrap_or(&r.value);
-        for (k, v) in m {
-            if !RULE_FIELDS.contains(&k.as_str()) {
+        for (k, v) in fixed.as_ref().unwrap_or(&e.value) {
+            if !allowed.contains(&k.as_str()) {
                 self.problem(
                     origin(file, &v.referenced),
                     &id,
                     format!(
-                        "unknown field `{k}` (expected one of: {})",
-                        RULE_FIELDS.join(", ")
+                        "unknown {what} `{k}` (expected one of: {})",
+                        allowed.join(", ")
                     ),
                 );
             }
         }
+        (id, fixed)
+    }
+
+    /// Reads one rule and checks it fully. Returns it with whether it is free of
+    /// problems (a rule with problems still names its id, name and place).
+    fn rule(&mut self, file: &str, src: &str, r: &Spanned<SpannedMap>) -> (Rule, bool) {
+        let at = origin(file, &r.referenced);
+        let before = self.problems.len();
+        let (id, fixed) = self.entry(file, src, r, RULE_FIELDS, "field");
+        let m = fixed.as_ref().unwrap_or(&r.value);
         let text = |this: &mut Self, key: &str, required: bool| -> String {
             match m.get(key) {
                 Some(v) => match &v.value {
@@ -711,32 +725,9 @@ impl Loader {
 
     fn apply_override(&mut self, file: &str, src: &str, o: &Spanned<SpannedMap>) {
         let at = origin(file, &o.referenced);
-        let id = o
-            .value
-            .get("id")
-            .and_then(|v| v.value.as_str())
-            .unwrap_or("")
-            .trim()
-            .to_string();
         let before = self.problems.len();
-        let mut quoted = Vec::new();
-        let fixed = booleans_as_strings(file, src, &o.value, &mut quoted);
-        for (o, p) in quoted {
-            self.problem(o, &id, p);
-        }
+        let (id, fixed) = self.entry(file, src, o, OVERRIDE_FIELDS, "override field");
         let m = fixed.as_ref().unwrap_or(&o.value);
-        for (k, v) in m {
-            if !OVERRIDE_FIELDS.contains(&k.as_str()) {
-                self.problem(
-                    origin(file, &v.referenced),
-                    &id,
-                    format!(
-                        "unknown override field `{k}` (expected one of: {})",
-                        OVERRIDE_FIELDS.join(", ")
-                    ),
-                );
-            }
-        }
         // The values are checked whether or not the rule exists, so every problem of
         // the override shows at once.
         let (score, action) = self.score_action(file, m, &id, &at, false);
