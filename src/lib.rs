@@ -79,4 +79,4 @@ pub use config::Config;
 pub use engine::Engine;
 pub use envelope::Envelope;
 pub use error::{Error, ErrorKind};
-pub use report::{Action, Evidence, Finding, Report, Verdict};
+pub use report::{Action, Evidence, Finding, NotChecked, Report, Verdict};

@@ -376,6 +376,15 @@ pub struct FamilyScore {
     pub uncapped: bool,
 }
 
+/// Rules that need DNS and did not decide, and why (see [`Report::not_checked`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotChecked {
+    /// Their ids, sorted.
+    pub rules: Vec<String>,
+    /// Why: DNS checks off, or the lookup that did not answer and how.
+    pub why: String,
+}
+
 /// The result of checking one message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -406,6 +415,12 @@ pub struct Report {
     /// verdict header. Omitted when empty.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub unchecked: Vec<String>,
+    /// The rules that need DNS and did not decide, grouped by why: offline (DNS checks
+    /// off) all of them; online those whose answers did not come in time, failed, or
+    /// were over the lookup bound. Such a rule is neither passed nor failed. Omitted when
+    /// empty.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub not_checked: Vec<NotChecked>,
     /// The distinct registrable domains (IP addresses as written) of the message's http
     /// and https links, sorted: what domain blocklists are asked about. Omitted when empty.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]

@@ -106,6 +106,7 @@ pub(crate) fn decide(
         findings,
         internal_errors,
         unchecked: Vec::new(),
+        not_checked: Vec::new(),
         link_domains: Vec::new(),
         not_mail: None,
     }

@@ -64,6 +64,8 @@ pub(crate) struct Ctx<'a> {
     models: Option<&'a crate::model::Models>,
     answers: Option<&'a Answers>,
     hits: Vec<Hit>,
+    /// Rules that could not decide for want of a DNS answer, with why.
+    not_checked: Vec<(&'static str, String)>,
     /// Per rule that fired: its id, the hits kept and the index of the last one kept.
     tally: Vec<(&'static str, usize, usize)>,
 }
@@ -91,6 +93,7 @@ impl<'a> Ctx<'a> {
             models: None,
             answers: None,
             hits: Vec::new(),
+            not_checked: Vec::new(),
             tally: Vec::new(),
         }
     }
@@ -279,6 +282,18 @@ impl<'a> Ctx<'a> {
     /// The hits so far.
     pub(crate) fn into_hits(self) -> Vec<Hit> {
         self.hits
+    }
+    /// Says that rule `id` could not decide because a DNS answer it needs did not come
+    /// (a timeout, a server failure, the lookup bound): the report lists it as not
+    /// checked, never as failed. Ignored when the rule is disabled.
+    pub(crate) fn not_checked(&mut self, id: &'static str, why: impl Into<String>) {
+        if self.on(id) {
+            self.not_checked.push((id, why.into()));
+        }
+    }
+    /// The hits, and the rules that could not decide ([`Ctx::not_checked`]).
+    pub(crate) fn into_parts(self) -> (Vec<Hit>, Vec<(&'static str, String)>) {
+        (self.hits, self.not_checked)
     }
 }
 

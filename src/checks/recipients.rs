@@ -262,8 +262,10 @@ fn recipient_domains(msg: &Message<'_>, cx: &Ctx<'_>) -> Vec<(String, usize)> {
 enum Destination {
     /// Not decided yet: these questions are still open.
     Ask(Vec<Query>),
-    /// Mail can be delivered, or the DNS did not answer (nothing to report).
+    /// Mail can be delivered.
     Fine,
+    /// The DNS did not answer (a timeout, a failure): not decided, and why.
+    Unknown(String),
     /// Mail cannot be delivered, and why.
     Refuses(String),
 }
@@ -271,6 +273,23 @@ enum Destination {
 /// Whether `a` says "no such records" (NODATA or NXDOMAIN).
 fn none(a: Option<&Answer>) -> bool {
     matches!(a, Some(Answer::NoData | Answer::NxDomain))
+}
+
+/// Addresses `qs` answered, not all "none": fine when one has records, else unknown for
+/// the first that failed.
+fn undecided(qs: &[Query], answers: &Answers) -> Destination {
+    if qs
+        .iter()
+        .any(|q| matches!(answers.get(q), Some(Answer::Records(_))))
+    {
+        return Destination::Fine;
+    }
+    qs.iter()
+        .find_map(|q| match answers.get(q) {
+            Some(Answer::Failed(why)) => Some(Destination::Unknown(format!("{q}: {why}"))),
+            _ => None,
+        })
+        .unwrap_or(Destination::Fine)
 }
 
 /// Decides `domain` from `answers` as a sending MTA would (RFC 5321 §5.1, RFC 7505): its
@@ -289,7 +308,7 @@ fn destination(domain: &str, answers: &Answers) -> Destination {
         Some(Answer::NxDomain) => {
             Destination::Refuses(format!("{domain} does not exist (NXDOMAIN)"))
         }
-        Some(Answer::Failed(_)) => Destination::Fine,
+        Some(Answer::Failed(why)) => Destination::Unknown(format!("{domain} MX: {why}")),
         Some(Answer::NoData) => {
             // No MX: the domain's own address is the implicit exchanger.
             let qs = addresses(domain);
@@ -300,7 +319,7 @@ fn destination(domain: &str, answers: &Answers) -> Destination {
             if qs.iter().all(|q| none(answers.get(q))) {
                 Destination::Refuses(format!("{domain} has no MX record and no address"))
             } else {
-                Destination::Fine
+                undecided(&qs, answers)
             }
         }
         Some(Answer::Records(records)) => {
@@ -337,7 +356,7 @@ fn destination(domain: &str, answers: &Answers) -> Destination {
                     hosts.join(", ")
                 ))
             } else {
-                Destination::Fine
+                undecided(&qs, answers)
             }
         }
     }
@@ -373,13 +392,23 @@ impl Check for RecipientDomainsCheck {
             return;
         }
         for (domain, n) in recipient_domains(msg, cx) {
-            if let Destination::Refuses(why) = destination(&domain, answers) {
-                let whom = if n == 1 {
-                    "1 recipient".to_string()
-                } else {
-                    format!("{n} recipients")
-                };
-                cx.hit("RCPT004", format!("{why}: {whom} there"), Vec::new());
+            match destination(&domain, answers) {
+                Destination::Refuses(why) => {
+                    let whom = if n == 1 {
+                        "1 recipient".to_string()
+                    } else {
+                        format!("{n} recipients")
+                    };
+                    cx.hit("RCPT004", format!("{why}: {whom} there"), Vec::new());
+                }
+                Destination::Unknown(why) => cx.not_checked("RCPT004", why),
+                Destination::Ask(qs) => {
+                    // Never answered: the answers given did not have it, or the rounds
+                    // ran out.
+                    let q = qs.first().map(|q| q.to_string()).unwrap_or_default();
+                    cx.not_checked("RCPT004", format!("{q}: no answer"));
+                }
+                Destination::Fine => {}
             }
         }
     }

@@ -31,19 +31,34 @@ pub(super) struct CheckArgs {
     /// SMTP AUTH login: the addresses it may send as are `senders.logins` (AUTH001).
     #[arg(long, value_name = "USER")]
     auth_user: Option<String>,
-    /// Run the checks that need DNS (RCPT004) with the answers in FILE, one record per
-    /// line as a zone file writes it (`example.org MX 10 mx.example.org`; a name not
-    /// listed does not exist): for tests and reproducible reports. Without it those
-    /// checks do not run.
-    #[arg(long, value_name = "FILE")]
+    /// Run the checks that need DNS with the answers in FILE, one record per line as a
+    /// zone file writes it (`example.org MX 10 mx.example.org`; a name not listed does
+    /// not exist): for tests and reproducible reports. Nothing leaves the machine.
+    #[arg(long, value_name = "FILE", conflicts_with = "online")]
     dns_answers: Option<PathBuf>,
+    /// Run the checks that need DNS, asking the resolvers of `dns.nameservers` (the
+    /// system's by default) within `dns.timeout_ms` per message (`dns.enabled: true`
+    /// in the configuration does the same). Without it, or --dns-answers, those checks
+    /// do not run and the report lists them as not checked.
+    #[arg(long)]
+    online: bool,
+}
+
+/// Where the answers of the checks that need DNS come from.
+enum Answering {
+    /// Offline: those checks do not run.
+    Off,
+    /// A file of fixed answers.
+    Fixed(crate::dns::Fixed),
+    /// Real DNS.
+    Live(Box<crate::dns::live::Live>),
 }
 
 /// What `check` has printed and seen so far, over every input.
 pub(super) struct CheckRun<'a> {
     engine: &'a Engine,
-    /// Answers for the checks that need DNS; `None`: offline.
-    resolver: Option<crate::dns::Fixed>,
+    /// Answers for the checks that need DNS.
+    answering: Answering,
     envelope: Envelope,
     format: Format,
     opts: HumanOptions,
@@ -72,9 +87,13 @@ impl CheckRun<'_> {
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> Result<(), Error> {
-        let checked = match &self.resolver {
-            Some(r) => self.engine.try_check_online(raw, &self.envelope, r),
-            None => self.engine.try_check(raw, &self.envelope),
+        let checked = match &self.answering {
+            Answering::Fixed(r) => self.engine.try_check_online(raw, &self.envelope, r),
+            Answering::Live(live) => {
+                self.engine
+                    .try_check_online(raw, &self.envelope, &live.session())
+            }
+            Answering::Off => self.engine.try_check(raw, &self.envelope),
         };
         let report = match checked {
             Ok(r) => r,
@@ -127,7 +146,8 @@ impl CheckRun<'_> {
 }
 
 pub(super) fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
-    let mut config = load_config(&a.common.config, &a.common.rules_dirs)?;
+    let settings = load_settings(&a.common.config, &a.common.rules_dirs)?;
+    let mut config = settings.engine;
     a.selection.apply(&mut config)?;
     if a.files.iter().filter(|f| *f == "-").count() > 1 {
         return Err(Error::new(
@@ -136,14 +156,16 @@ pub(super) fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         ));
     }
     let engine = engine_for(config, &a.selection)?;
-    let resolver = a
-        .dns_answers
-        .as_deref()
-        .map(crate::dns::Fixed::from_file)
-        .transpose()?;
+    let answering = match &a.dns_answers {
+        Some(file) => Answering::Fixed(crate::dns::Fixed::from_file(file)?),
+        None if a.online || settings.dns.enabled => {
+            Answering::Live(Box::new(crate::dns::live::Live::new(&settings.dns)?))
+        }
+        None => Answering::Off,
+    };
     let mut run = CheckRun {
         engine: &engine,
-        resolver,
+        answering,
         envelope: Envelope {
             mail_from: a.mail_from.clone(),
             rcpt_to: a.rcpt_to.clone(),

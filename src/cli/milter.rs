@@ -1,8 +1,11 @@
 //! `preflight milter`: run as a milter.
 
 use super::*;
-use crate::config::MilterConfig;
+use std::sync::Arc;
+
+use crate::config::{DnsConfig, MilterConfig};
 use crate::daemon::Loaded;
+use crate::dns::live::Live;
 
 #[derive(Args, Debug)]
 pub(super) struct MilterArgs {
@@ -40,12 +43,28 @@ pub(super) fn milter(a: MilterArgs) -> Result<i32, Error> {
         LogFormat::Json => tracing::subscriber::set_global_default(logs.json().finish()),
         LogFormat::Text => tracing::subscriber::set_global_default(logs.finish()),
     };
-    // The engine and the milter's settings, from one file, in force together.
+    // The engine, the milter's settings and the resolver, from one file, in force
+    // together. A reload that leaves `dns:` as it was keeps the resolver and its cache.
+    let resolvers: std::sync::Mutex<Option<(DnsConfig, Arc<Live>)>> = Default::default();
     let load = move || -> Result<Loaded<MilterConfig>, Error> {
         let settings = load_settings(&a.config, &a.rules_dirs)?;
+        let resolver = if settings.dns.enabled {
+            let mut kept = resolvers.lock().unwrap_or_else(|p| p.into_inner());
+            match &*kept {
+                Some((c, live)) if *c == settings.dns => Some(Arc::clone(live)),
+                _ => {
+                    let live = Arc::new(Live::new(&settings.dns)?);
+                    *kept = Some((settings.dns.clone(), Arc::clone(&live)));
+                    Some(live)
+                }
+            }
+        } else {
+            None
+        };
         Ok(Loaded {
             engine: Engine::new(settings.engine)?,
             settings: settings.milter,
+            resolver,
         })
     };
     let loaded = load()?;

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::milter::{MAX_WORKERS, MilterConfig, parse_socket_mode};
-use super::{Config, Limits, ModelConfig, Senders, StrongEvidence};
+use super::{Config, Limits, ModelConfig, Reputation, Senders, Sending, StrongEvidence};
+use crate::dns::DnsConfig;
 use crate::error::{Error, ErrorKind};
 use crate::report::Thresholds;
 
@@ -20,6 +21,8 @@ pub struct Settings {
     pub engine: Config,
     /// The milter's settings (the `milter:` section).
     pub milter: MilterConfig,
+    /// How the checks that need DNS run (the `dns:` section).
+    pub dns: DnsConfig,
 }
 
 /// The file as written: every top-level key, so that an unknown one is an error with its
@@ -40,7 +43,10 @@ struct File {
     now: Option<i64>,
     senders: Senders,
     model: ModelConfig,
+    sending: Sending,
+    reputation: Reputation,
     milter: MilterConfig,
+    dns: DnsConfig,
 }
 
 impl Default for File {
@@ -58,7 +64,10 @@ impl Default for File {
             now: c.now,
             senders: c.senders,
             model: c.model,
+            sending: c.sending,
+            reputation: c.reputation,
             milter: MilterConfig::default(),
+            dns: DnsConfig::default(),
         }
     }
 }
@@ -88,10 +97,18 @@ impl Settings {
             now: f.now,
             senders: f.senders,
             model: f.model,
+            sending: f.sending,
+            reputation: f.reputation,
         };
         Ok(Settings {
             engine: Config::finish(engine, file)?,
             milter: check_milter(f.milter, file)?,
+            dns: {
+                f.dns
+                    .check()
+                    .map_err(|why| Error::new(ErrorKind::Config, format!("{file}: dns: {why}")))?;
+                f.dns
+            },
         })
     }
 }

@@ -34,6 +34,7 @@ mod file;
 mod milter;
 pub mod profile;
 
+pub use crate::dns::DnsConfig;
 pub use file::Settings;
 pub use milter::{
     CheckErrorAction, DEFAULT_MAX_PACKET, FlagAction, MAX_WORKERS, MilterConfig, MilterMode,
@@ -180,6 +181,57 @@ pub struct Senders {
     pub own_domain: bool,
 }
 
+/// This MTA as receivers see it (`sending:`): the reputation and authentication checks
+/// judge these, not the submitting client.
+///
+/// ```yaml
+/// sending:
+///   ips: [192.0.2.25, "2001:db8::25"]   # the egress addresses of this MTA
+///   helo: mail.example.com              # the name it gives in EHLO
+///   relay_untrusted: false              # true: also judge the client of each message
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sending {
+    /// The addresses this MTA sends from (IPv4 and IPv6). Without them the checks of
+    /// the sending IP (blocklists, PTR, SPF) are not checked.
+    pub ips: Vec<std::net::IpAddr>,
+    /// The name this MTA says in EHLO (Postfix's `smtp_helo_name`, `$myhostname` by
+    /// default).
+    pub helo: Option<String>,
+    /// This MTA relays for clients it does not control (an open submission service):
+    /// the client address of each message is judged for reputation too.
+    pub relay_untrusted: bool,
+}
+
+/// The blocklists the reputation checks ask (`reputation:`). Names of the zones the
+/// shipped table knows (`rules/blocklists.yaml`: their return codes and delisting
+/// pages) or an operator's own RFC 5782 zone, where any `127.0.0.x` answer is a listing.
+///
+/// ```yaml
+/// reputation:
+///   ip_lists: [zen.spamhaus.org, bl.spamcop.net]
+///   domain_lists: [dbl.spamhaus.org]
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Reputation {
+    /// Zones that list IP addresses (DNSBLs), asked about each sending IP.
+    pub ip_lists: Vec<String>,
+    /// Zones that list domains (DBL, SURBL, URIBL style), asked about the registered
+    /// domains of the From address and of the links.
+    pub domain_lists: Vec<String>,
+}
+
+impl Default for Reputation {
+    fn default() -> Self {
+        Reputation {
+            ip_lists: vec!["zen.spamhaus.org".into(), "bl.spamcop.net".into()],
+            domain_lists: vec!["dbl.spamhaus.org".into()],
+        }
+    }
+}
+
 /// The learned models (rules MDL001 and MDL002).
 ///
 /// ```yaml
@@ -297,6 +349,10 @@ pub struct Config {
     pub senders: Senders,
     /// The learned models.
     pub model: ModelConfig,
+    /// This MTA's addresses and EHLO name.
+    pub sending: Sending,
+    /// The blocklists asked.
+    pub reputation: Reputation,
 }
 
 impl Default for Config {
@@ -313,6 +369,8 @@ impl Default for Config {
             now: None,
             senders: Senders::default(),
             model: ModelConfig::default(),
+            sending: Sending::default(),
+            reputation: Reputation::default(),
         }
     }
 }

@@ -27,6 +27,9 @@ pub struct Loaded<S> {
     pub engine: Engine,
     /// The server's own settings (the milter's, say).
     pub settings: S,
+    /// The resolver of the checks that need DNS, when `dns.enabled`; `None` runs them
+    /// not at all (reports list them as not checked).
+    pub resolver: Option<Arc<crate::dns::live::Live>>,
 }
 
 /// What the connections share: the [`Loaded`] in force, swapped whole on reload, so no
@@ -197,11 +200,13 @@ mod tests {
         let shared = Shared::new(Loaded {
             engine: Engine::new(crate::config::Config::default()).unwrap(),
             settings: 1u32,
+            resolver: None,
         });
         let before = shared.current();
         shared.replace(Loaded {
             engine: Engine::new(crate::config::Config::default()).unwrap(),
             settings: 2u32,
+            resolver: None,
         });
         // What a connection holds stays whole; the next one sees the new pair.
         assert_eq!(before.settings, 1);

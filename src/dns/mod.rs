@@ -12,8 +12,12 @@
 use std::collections::HashMap;
 
 pub mod fixed;
+#[cfg(feature = "online")]
+pub mod live;
+mod settings;
 
 pub use fixed::Fixed;
+pub use settings::DnsConfig;
 
 /// A record type the checks ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -12,7 +12,7 @@ use crate::dns::{Answers, Query, Resolver};
 use crate::envelope::Envelope;
 use crate::error::{Error, ErrorKind};
 use crate::message::Message;
-use crate::report::{Action, Finding, Report};
+use crate::report::{Action, Finding, NotChecked, Report};
 use crate::rules::{PatternSet, Rule, RuleSet};
 use crate::verdict;
 
@@ -101,7 +101,19 @@ enum Online<'a> {
     Resolve(&'a dyn Resolver),
 }
 
-type Checked = (Vec<Finding>, Vec<(String, String)>, Vec<String>);
+/// What the checks found: findings (before scoring), internal errors with what they left
+/// unchecked, the message's link domains, and the rules that could not decide for want
+/// of DNS answers (`None`: offline).
+struct Checked {
+    findings: Vec<Finding>,
+    errors: Vec<(String, String)>,
+    domains: Vec<String>,
+    not_checked: Option<Vec<(&'static str, String)>>,
+}
+
+/// Why a rule that needs DNS did not run offline.
+pub const OFFLINE_WHY: &str =
+    "the checks that need DNS are off: turn them on with --online or dns.enabled";
 
 /// The code rules' ids and their rule indexes: asked on every `cx.on(id)`, a few hundred
 /// times a message. Ids of up to 8 bytes (all of the shipped ones) are keyed by their bytes
@@ -396,13 +408,14 @@ impl Engine {
     /// The report on `raw`, without the not-mail test.
     fn report(&self, raw: &[u8], envelope: &Envelope, online: Online<'_>) -> Report {
         match self.findings(raw, envelope, online) {
-            Ok((findings, errors, domains)) => {
+            Ok(c) => {
                 let (errors, mut unchecked): (Vec<String>, Vec<String>) =
-                    errors.into_iter().unzip();
+                    c.errors.into_iter().unzip();
                 unchecked.dedup();
-                let mut r = verdict::decide(&self.config, raw.len(), findings, errors);
-                r.link_domains = domains;
+                let mut r = verdict::decide(&self.config, raw.len(), c.findings, errors);
+                r.link_domains = c.domains;
                 r.unchecked = unchecked;
+                r.not_checked = self.not_checked(c.not_checked);
                 r
             }
             Err(e) => verdict::internal_error(&self.config, raw.len(), e),
@@ -438,7 +451,7 @@ impl Engine {
     /// included (a report leaves those out). For rule authors and tests.
     pub fn fired_ids(&self, raw: &[u8], envelope: &Envelope) -> Vec<String> {
         self.findings(raw, envelope, Online::Off)
-            .map(|(f, _, _)| f.into_iter().map(|f| f.id).collect())
+            .map(|c| c.findings.into_iter().map(|f| f.id).collect())
             .unwrap_or_default()
     }
 
@@ -465,37 +478,43 @@ impl Engine {
         let enabled = |id: &str| self.index.get(id).is_some_and(|i| self.needed[i]);
         let mut findings = Vec::new();
         let mut errors = Vec::new();
+        let mut not_checked = Vec::new();
         let probe = |tp: &crate::message::text::TextPart| {
             probe_hits(&self.rules, &self.patterns, &self.probed, tp)
         };
-        let run =
-            |c: &dyn Check, findings: &mut Vec<Finding>, errors: &mut Vec<(String, String)>| {
-                let mut cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled)
-                    .with_probe(&probe)
-                    .with_models(&self.models);
-                if let Some(a) = answers {
-                    cx = cx.with_answers(a);
+        let run = |c: &dyn Check,
+                   findings: &mut Vec<Finding>,
+                   errors: &mut Vec<(String, String)>,
+                   not_checked: &mut Vec<(&'static str, String)>| {
+            let mut cx = Ctx::new(&self.config, envelope, now, self.rules.lists(), &enabled)
+                .with_probe(&probe)
+                .with_models(&self.models);
+            if let Some(a) = answers {
+                cx = cx.with_answers(a);
+            }
+            match catch_unwind(AssertUnwindSafe(|| {
+                c.run(&msg, &mut cx);
+                cx.into_parts()
+            })) {
+                Ok((hits, unanswered)) => {
+                    findings.extend(self.merge_hits(hits));
+                    not_checked.extend(unanswered);
                 }
-                match catch_unwind(AssertUnwindSafe(|| {
-                    c.run(&msg, &mut cx);
-                    cx.into_hits()
-                })) {
-                    Ok(hits) => findings.extend(self.merge_hits(hits)),
-                    Err(_) => {
-                        let family = c
-                            .ids()
-                            .first()
-                            .and_then(|id| self.index.get(id))
-                            .map_or("?", |i| self.rules.rules()[i].family.as_str());
-                        errors.push((format!("the {family} check panicked"), family.to_string()));
-                    }
+                Err(_) => {
+                    let family = c
+                        .ids()
+                        .first()
+                        .and_then(|id| self.index.get(id))
+                        .map_or("?", |i| self.rules.rules()[i].family.as_str());
+                    errors.push((format!("the {family} check panicked"), family.to_string()));
                 }
-            };
+            }
+        };
         // Offline, the checks that need the network do not run at all.
         let runs = |i: usize| answers.is_some() || !self.online[i];
         for (i, c) in self.checks.iter().enumerate() {
             if !self.deferred[i] && runs(i) {
-                run(c.as_ref(), &mut findings, &mut errors);
+                run(c.as_ref(), &mut findings, &mut errors, &mut not_checked);
             }
         }
         if !self.patterns.is_empty() {
@@ -554,7 +573,7 @@ impl Engine {
                     .is_some_and(|cor| self.corroborated(id, cor, &findings))
             });
             if wanted {
-                run(c.as_ref(), &mut findings, &mut errors);
+                run(c.as_ref(), &mut findings, &mut errors, &mut not_checked);
             }
         }
         self.require_corroboration(&mut findings);
@@ -562,7 +581,61 @@ impl Engine {
             crate::message::links::domains(msg.links())
         }))
         .unwrap_or_default();
-        Ok((findings, errors, domains))
+        Ok(Checked {
+            findings,
+            errors,
+            domains,
+            not_checked: answers.map(|_| not_checked),
+        })
+    }
+
+    /// The report's [`Report::not_checked`]: offline every enabled rule of the checks
+    /// that need DNS; online each rule that said so, with its reasons.
+    fn not_checked(&self, online: Option<Vec<(&'static str, String)>>) -> Vec<NotChecked> {
+        let Some(mut said) = online else {
+            let mut rules: Vec<String> = self
+                .checks
+                .iter()
+                .zip(&self.online)
+                .filter(|(_, o)| **o)
+                .flat_map(|(c, _)| c.ids().iter())
+                .filter(|id| self.is_enabled(id))
+                .map(|id| id.to_string())
+                .collect();
+            if rules.is_empty() {
+                return Vec::new();
+            }
+            rules.sort();
+            rules.dedup();
+            return vec![NotChecked {
+                rules,
+                why: OFFLINE_WHY.to_string(),
+            }];
+        };
+        // One entry per rule, its reasons joined (the first few, then how many more).
+        said.sort();
+        said.dedup();
+        let mut out: Vec<NotChecked> = Vec::new();
+        let mut i = 0;
+        while i < said.len() {
+            let id = said[i].0;
+            let whys: Vec<&str> = said[i..]
+                .iter()
+                .take_while(|(r, _)| *r == id)
+                .map(|(_, w)| w.as_str())
+                .collect();
+            i += whys.len();
+            const SHOWN: usize = 3;
+            let mut why = whys[..whys.len().min(SHOWN)].join("; ");
+            if whys.len() > SHOWN {
+                why.push_str(&format!("; and {} more", whys.len() - SHOWN));
+            }
+            out.push(NotChecked {
+                rules: vec![id.to_string()],
+                why,
+            });
+        }
+        out
     }
 
     /// Drops the findings of rules that need corroboration (`corroboration:`, the learned

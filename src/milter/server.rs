@@ -272,12 +272,17 @@ async fn check<S: AsyncWrite + Unpin>(
     let queue_id = envelope.queue_id.clone();
     let message_len = message.len();
     let began = Instant::now();
+    // With DNS checks on, the check waits for answers: never on the event loop.
+    let online = checker.resolver.is_some();
     let run = move || {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            checker.engine.check(&message, &envelope)
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &checker.resolver {
+            Some(live) => checker
+                .engine
+                .check_online(&message, &envelope, &live.session()),
+            None => checker.engine.check(&message, &envelope),
         }))
     };
-    let outcome = if message_len <= settings.inline_check_bytes {
+    let outcome = if !online && message_len <= settings.inline_check_bytes {
         // Small: check here; the hop to the blocking pool would cost more than the check.
         Ok(run())
     } else {

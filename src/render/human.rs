@@ -292,6 +292,10 @@ pub fn report(name: &str, r: &Report, o: &HumanOptions) -> String {
             num(r.score)
         );
     }
+    for n in &r.not_checked {
+        let line = format!("not checked: {} ({})", n.rules.join(", "), n.why);
+        out.push_str(&p.dim(&wrap(&line, "    ", "  ", o.width)));
+    }
     out
 }
 

@@ -760,7 +760,25 @@ fn dns_answers_run_the_online_checks() {
     let args = ["check", "--format", "json", "--rcpt", "bob@nullmx.example"];
     let offline = run(&[&args[..], &[eml]].concat());
     assert_eq!(code(&offline), 0, "{}", stderr(&offline));
-    assert!(!stdout(&offline).contains("RCPT004"));
+    // Offline the rule does not run, and the report says so.
+    let report = json(&offline);
+    assert!(
+        report["findings"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    let not_checked = &report["not_checked"][0];
+    assert!(
+        not_checked["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "RCPT004"),
+        "{report}"
+    );
+    assert!(
+        not_checked["why"].as_str().unwrap().contains("--online"),
+        "{report}"
+    );
     let online = run(&[&args[..], &["--dns-answers", dns, eml]].concat());
     assert_eq!(code(&online), 0, "{}", stderr(&online));
     let ids: Vec<String> = json(&online)["findings"]
@@ -770,6 +788,10 @@ fn dns_answers_run_the_online_checks() {
         .map(|f| f["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids, ["RCPT004"]);
+    assert!(
+        json(&online).get("not_checked").is_none(),
+        "every answer was there"
+    );
     let dir = scratch("dns-answers");
     let bad = dir.join("bad.dns");
     std::fs::write(&bad, "# fine\nexample.org MX ten mx.example.org\n").unwrap();

@@ -23,6 +23,7 @@ fn start(settings: Settings) -> std::net::SocketAddr {
     let loaded = Loaded {
         engine: Engine::new(settings.engine).expect("shipped rules load"),
         settings: settings.milter,
+        resolver: None,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -45,6 +46,7 @@ fn config() -> Settings {
     Settings {
         engine: crate::support::config(),
         milter: MilterConfig::default(),
+        dns: Default::default(),
     }
 }
 
