@@ -7,14 +7,15 @@
 //! cargo test --release --test tests -- --ignored --nocapture it::corpus_sweep::
 //! ```
 //!
-//! The `#[ignore]`d tests need `../shared/corpus`, Chromium or a release build; `.ci/run`
-//! runs them by module path.
+//! The `#[ignore]`d tests need `../shared/corpus`, Chromium, NSD or a release build;
+//! `.ci/run` runs them by module path.
 
 mod support;
 
 mod it {
     mod cli;
     mod corpus_sweep;
+    mod dns_server;
     mod docs;
     mod hostile;
     mod lang;

@@ -2,11 +2,13 @@
 //! set to it, the corpus beside the repository, fresh scratch directories and a seeded
 //! generator; the `preflight` binary as users run it ([`binary`]); generated hostile
 //! messages ([`hostile`]) and measured runs of the binary ([`measure`]), the last two
-//! also built into `benches/hostile.rs` (`#[path]`).
+//! also built into `benches/hostile.rs` (`#[path]`); a real DNS server, NSD on
+//! 127.0.0.1, serving the zones a test writes ([`nsd`]).
 
 pub mod binary;
 pub mod hostile;
 pub mod measure;
+pub mod nsd;
 
 use std::path::{Path, PathBuf};
 
