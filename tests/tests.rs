@@ -15,6 +15,7 @@ mod support;
 mod it {
     mod cli;
     mod corpus_sweep;
+    mod dns_online;
     mod dns_server;
     mod docs;
     mod hostile;
