@@ -17,6 +17,7 @@ pub(crate) mod links;
 pub(crate) mod mime;
 pub(crate) mod model;
 pub(crate) mod recipients;
+pub(crate) mod reputation;
 pub(crate) mod size;
 
 use crate::config::Config;
@@ -355,6 +356,7 @@ pub(crate) fn all() -> Vec<Box<dyn Check>> {
         Box::new(auth::AuthCheck),
         Box::new(recipients::RecipientsCheck),
         Box::new(recipients::RecipientDomainsCheck),
+        Box::new(reputation::ReputationCheck),
         Box::new(impersonation::ImpersonationCheck),
         Box::new(model::ContentModelCheck),
         Box::new(model::SiteModelCheck),

@@ -205,7 +205,7 @@ pub struct Sending {
 }
 
 /// The blocklists the reputation checks ask (`reputation:`). Names of the zones the
-/// shipped table knows (`rules/blocklists.yaml`: their return codes and delisting
+/// shipped table knows (`rules/lists/blocklists.yaml`: their return codes and delisting
 /// pages) or an operator's own RFC 5782 zone, where any `127.0.0.x` answer is a listing.
 ///
 /// ```yaml

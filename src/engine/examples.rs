@@ -374,15 +374,23 @@ pub fn run(rules: &RuleSet, config: &Config, only: &[String]) -> ExampleReport {
             report.without_no_match.push(rule.id.clone());
         }
         let limited;
-        let config = match &rule.examples.limits {
-            Some(l) => {
-                limited = Config {
-                    limits: l.clone(),
-                    ..config.clone()
-                };
-                &limited
-            }
-            None => config,
+        let config = if rule.examples.limits.is_some() || rule.examples.sending.is_some() {
+            limited = Config {
+                limits: rule
+                    .examples
+                    .limits
+                    .clone()
+                    .unwrap_or_else(|| config.limits.clone()),
+                sending: rule
+                    .examples
+                    .sending
+                    .clone()
+                    .unwrap_or_else(|| config.sending.clone()),
+                ..config.clone()
+            };
+            &limited
+        } else {
+            config
         };
         let lists = [
             (Expect::Match, &rule.examples.matching),

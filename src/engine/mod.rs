@@ -630,10 +630,14 @@ impl Engine {
             if whys.len() > SHOWN {
                 why.push_str(&format!("; and {} more", whys.len() - SHOWN));
             }
-            out.push(NotChecked {
-                rules: vec![id.to_string()],
-                why,
-            });
+            // Rules with the same reasons share one entry.
+            match out.iter_mut().find(|n| n.why == why) {
+                Some(n) => n.rules.push(id.to_string()),
+                None => out.push(NotChecked {
+                    rules: vec![id.to_string()],
+                    why,
+                }),
+            }
         }
         out
     }

@@ -695,6 +695,12 @@ impl Loader {
                         Err(e) => self.problem(o.clone(), id, format!("`examples.limits`: {e}")),
                     }
                 }
+                ("sending", _) => {
+                    match serde_json::from_value::<crate::config::Sending>(list.clone()) {
+                        Ok(v) => ex.sending = Some(v),
+                        Err(e) => self.problem(o.clone(), id, format!("`examples.sending`: {e}")),
+                    }
+                }
                 ("answers", _) => match list.as_str() {
                     Some(text) => match crate::dns::Fixed::parse(text, "examples.answers") {
                         Ok(_) => ex.answers = Some(text.to_string()),
@@ -715,7 +721,7 @@ impl Loader {
                     o.clone(),
                     id,
                     format!(
-                        "unknown field `examples.{k}` (expected match, no_match, limits, answers)"
+                        "unknown field `examples.{k}` (expected match, no_match, limits, sending, answers)"
                     ),
                 ),
             }

@@ -18,6 +18,7 @@
 //!       no_match: ["From: a@example.com\nSubject: hi\n\nbody\n"]
 //!       # limits: { max_attachments: 2 }  # optional: limits the examples are checked under
 //!       # answers: "example.org MX 0 ."     # optional: DNS answers for a rule that needs them
+//!       # sending: { ips: [192.0.2.25] }    # optional: this MTA's addresses for the examples
 //! overrides:
 //!   - { id: HDR012, score: 0.5 }       # change a shipped rule without editing it
 //!   - { id: HDR013, enabled: false }
@@ -90,6 +91,9 @@ pub struct Examples {
     /// Limits the examples are checked under instead of the configured ones, so a size
     /// rule can show a 2 KB message over a 1 KB limit rather than a 25 MB one.
     pub limits: Option<crate::config::Limits>,
+    /// This MTA's addresses and EHLO name for the examples of a reputation or
+    /// authentication rule (`sending:` of the configuration).
+    pub sending: Option<crate::config::Sending>,
     /// DNS answers for the examples of a rule that needs the network, in the fixed-answer
     /// format of [`crate::dns::fixed`] (a name not listed does not exist).
     pub answers: Option<String>,
