@@ -535,6 +535,7 @@ mod tests {
         // every one itself, and every setting of the engine and the milter.
         let mut default = serde_json::to_value(Config::default()).unwrap();
         default["milter"] = serde_json::to_value(MilterConfig::default()).unwrap();
+        default["dns"] = serde_json::to_value(crate::dns::DnsConfig::default()).unwrap();
         let example: Value = serde_saphyr::from_str(text).unwrap();
         assert_eq!(
             missing_keys(&default, &example, text, ""),
