@@ -20,10 +20,13 @@ use crate::support::{Rng, sample};
 /// Starts a milter on an ephemeral port with `settings`, on a single-threaded runtime as
 /// each of the daemon's workers has; returns the address.
 fn start(settings: Settings) -> std::net::SocketAddr {
+    let resolver = settings.dns.enabled.then(|| {
+        std::sync::Arc::new(preflight::dns::live::Live::new(&settings.dns).expect("resolver"))
+    });
     let loaded = Loaded {
         engine: Engine::new(settings.engine).expect("shipped rules load"),
         settings: settings.milter,
-        resolver: None,
+        resolver,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -552,4 +555,43 @@ fn random_sessions_over_the_wire_stay_in_step() {
             "round {round}: a reply left over after QUIT"
         );
     }
+}
+
+/// With `dns.enabled` the milter runs the checks that need DNS, over a real DNS server
+/// (NSD on 127.0.0.1): a sending IP on a blocklist flags every message, the first pays
+/// for the lookups and the next hit the cache.
+#[test]
+#[ignore = "needs nsd; .ci/run runs it"]
+fn online_checks_over_real_dns() {
+    use crate::support::nsd;
+    assert!(nsd::available(), "needs NSD: apt-get install -y nsd");
+    let zen = nsd::zone("zen.spamhaus.org", "25.2.0.192 A 127.0.0.2\n");
+    let reverse = nsd::zone("2.0.192.in-addr.arpa", "25 PTR mail.example.com.\n");
+    let ns = nsd::start(&[
+        ("zen.spamhaus.org", &zen),
+        ("2.0.192.in-addr.arpa", &reverse),
+    ])
+    .unwrap();
+    let mut settings = config();
+    settings.dns.enabled = true;
+    settings.dns.nameservers = vec![ns.addr().to_string()];
+    settings.engine.sending.ips = vec!["192.0.2.25".parse().unwrap()];
+    let addr = start(settings);
+    let mut s = connect(addr);
+    negotiate(&mut s, 0x1f_ffff);
+    send(&mut s, b'C', b"client.example\x004\x10\x92192.0.2.7\0");
+    send(&mut s, b'H', b"client.example\0");
+    for round in 0..2 {
+        let began = std::time::Instant::now();
+        send_message(&mut s, &sample("good-personal-reply.eml"), true);
+        let r = end_of_message(&mut s);
+        println!("message {round}: {:?}", began.elapsed());
+        let header = r.iter().find(|(c, _)| *c == b'h').map(|(_, v)| v.clone());
+        let header = header.unwrap_or_else(|| panic!("{r:?}"));
+        assert!(
+            header.contains("flag;") && header.contains("REP001"),
+            "{header}"
+        );
+    }
+    send(&mut s, b'Q', b"");
 }
