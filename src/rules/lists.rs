@@ -1,5 +1,6 @@
 //! Data lists that rules implemented in code read: brand names and their sending domains,
-//! abused top-level domains, free mailbox providers. They ship in `rules/lists/` like the phrase lists; a local
+//! abused top-level domains, free mailbox providers, the big mailbox providers' domains
+//! that recipients' typos are made against. They ship in `rules/lists/` like the phrase lists; a local
 //! rules directory replaces one by holding a file of the same name under `lists/`
 //! (`/etc/preflight/rules.d/lists/abused-tlds.txt`), so operators can change them without
 //! a rebuild.
@@ -29,6 +30,15 @@ pub struct ExtWeight {
     pub class: String,
 }
 
+/// A big mailbox provider's domain (`rules/lists/mailbox-providers.txt`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailboxProvider {
+    /// The domain, lower case (`gmail.com`).
+    pub domain: String,
+    /// Its characters, for comparing with recipient domains letter by letter.
+    pub chars: Vec<char>,
+}
+
 /// The data lists of the code rules, parsed once when the rules load.
 #[derive(Clone, Debug, Default)]
 pub struct Lists {
@@ -39,6 +49,10 @@ pub struct Lists {
     click_trackers: HashSet<String>,
     shorteners: HashSet<String>,
     hosting_platforms: HashSet<String>,
+    /// The big mailbox providers' domains, most used first (`mailbox-providers`).
+    mailbox_providers: Vec<MailboxProvider>,
+    /// The same with the real domains close to them that are not typos (`!DOMAIN`).
+    mailbox_known: HashSet<String>,
     /// Each brand's key, with the brand's index.
     brand_keys: HashMap<String, usize>,
     /// Each brand's key with its `i`s written as `l` (`fold_il`), with the brands' indexes.
@@ -60,6 +74,7 @@ pub const DATA_LISTS: &[&str] = &[
     "click-trackers",
     "url-shorteners",
     "hosting-platforms",
+    "mailbox-providers",
 ];
 
 fn shipped(name: &str) -> &'static str {
@@ -137,6 +152,13 @@ impl Lists {
                         .map(|s| s.to_ascii_lowercase())
                         .collect()
                 }
+                "mailbox-providers" => match parse_providers(text) {
+                    Ok((providers, known)) => {
+                        lists.mailbox_providers = providers;
+                        lists.mailbox_known = known;
+                    }
+                    Err(e) => problems.push(list_problem(origin, &e)),
+                },
                 "attachment-extensions" => match parse_extensions(text) {
                     Ok(x) => lists.extensions = x,
                     Err(e) => problems.push(list_problem(origin, &e)),
@@ -273,6 +295,18 @@ impl Lists {
             .contains(&domain.trim_end_matches('.').to_ascii_lowercase())
     }
 
+    /// The big mailbox providers' domains that recipients' typos are made against
+    /// (`gmail.com`, `hotmail.co.uk`), most used first.
+    pub fn mailbox_providers(&self) -> &[MailboxProvider] {
+        &self.mailbox_providers
+    }
+
+    /// Whether `domain` (lower case) is a mailbox provider's domain or a real domain
+    /// listed as close to one (`!email.com`): either way, not a typo.
+    pub fn is_known_mailbox_domain(&self, domain: &str) -> bool {
+        self.mailbox_known.contains(domain)
+    }
+
     /// Whether `host` is, or is under, an e-mail service provider's click-tracking
     /// domain.
     pub fn is_click_tracker(&self, host: &str) -> bool {
@@ -392,6 +426,37 @@ fn parse_brands(text: &str) -> Result<Vec<Brand>, String> {
         out.push(Brand { key, domains });
     }
     Ok(out)
+}
+
+/// `DOMAIN` and `!DOMAIN` lines: the providers in order, and every domain listed (the
+/// providers and the `!` ones); errors carry the line number.
+fn parse_providers(text: &str) -> Result<(Vec<MailboxProvider>, HashSet<String>), String> {
+    let (mut providers, mut known) = (Vec::new(), HashSet::new());
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (not_typo, domain) = match line.strip_prefix('!') {
+            Some(d) => (true, d.trim()),
+            None => (false, line),
+        };
+        let domain = domain.trim_end_matches('.').to_lowercase();
+        if !domain.contains('.') || domain.contains(char::is_whitespace) {
+            return Err(format!(
+                "{}: expected a domain or `!DOMAIN`, got {line:?}",
+                n + 1
+            ));
+        }
+        if !not_typo {
+            providers.push(MailboxProvider {
+                chars: domain.chars().collect(),
+                domain: domain.clone(),
+            });
+        }
+        known.insert(domain);
+    }
+    Ok((providers, known))
 }
 
 /// Parses `EXTENSION WEIGHT CLASS` lines; errors carry the line number.
@@ -567,6 +632,15 @@ mod tests {
         assert_eq!(l.hosting_platform("mail.example.com"), None);
         assert!(l.brand("paypal").is_some());
         assert!(!l.is_freemail("example.com"));
+        assert_eq!(l.mailbox_providers()[0].domain, "gmail.com");
+        assert!(l.is_known_mailbox_domain("gmx.at"));
+        assert!(l.is_known_mailbox_domain("email.com"));
+        assert!(
+            !l.mailbox_providers()
+                .iter()
+                .any(|p| p.domain == "email.com")
+        );
+        assert!(!l.is_known_mailbox_domain("gmial.com"));
     }
 
     #[test]
@@ -606,6 +680,21 @@ mod tests {
         assert_eq!(l.abused_tld("x.example"), Some("example"));
         assert_eq!(l.abused_tld("x.shop"), None);
         assert_eq!(l.brands().len(), 1);
+        std::fs::write(
+            dir.join("lists/mailbox-providers.txt"),
+            "# mine\nGmail.com\n! gmial.com\n",
+        )
+        .unwrap();
+        let l = Lists::load(&[&dir]).unwrap();
+        assert_eq!(l.mailbox_providers().len(), 1);
+        assert!(l.is_known_mailbox_domain("gmail.com") && l.is_known_mailbox_domain("gmial.com"));
+        std::fs::write(dir.join("lists/mailbox-providers.txt"), "gmail\n").unwrap();
+        let e = Lists::load(&[&dir]).unwrap_err().to_string();
+        assert!(
+            e.contains("mailbox-providers.txt:1:1: -: expected a domain or `!DOMAIN`"),
+            "{e}"
+        );
+        std::fs::remove_file(dir.join("lists/mailbox-providers.txt")).unwrap();
         std::fs::write(dir.join("lists/brands.txt"), "Not A Key: x\n").unwrap();
         let e = Lists::load(&[&dir]).unwrap_err().to_string();
         assert!(

@@ -1,13 +1,17 @@
 //! The `recipients` family: the envelope recipients (RCPT TO) and the visible recipient
-//! fields as one message's audience: address syntax (RCPT001), how many (RCPT002), and
-//! many domains shown to each other in To of one message that is not list traffic
-//! (RCPT003); and, online, recipient domains that cannot receive mail (RCPT004).
+//! fields as one message's audience: address syntax (RCPT001), how many (RCPT002), many
+//! domains shown to each other in To of one message that is not list traffic (RCPT003),
+//! and domains one typing slip away from a big mailbox provider's (RCPT005, `typo.rs`);
+//! and, online, recipient domains that cannot receive mail (RCPT004).
+
+mod typo;
 
 use std::collections::BTreeSet;
 
 use super::auth::domain_of;
 use super::{Check, Ctx};
 use crate::dns::{Answer, Answers, Query, RecordType};
+use crate::envelope::Envelope;
 use crate::message::Message;
 use crate::message::links::registrable;
 
@@ -128,7 +132,7 @@ pub(crate) fn rcpt_syntax_error(addr: &str) -> Option<&'static str> {
 
 impl Check for RecipientsCheck {
     fn ids(&self) -> &'static [&'static str] {
-        &["RCPT001", "RCPT002", "RCPT003"]
+        &["RCPT001", "RCPT002", "RCPT003", "RCPT005"]
     }
 
     fn run(&self, msg: &Message<'_>, cx: &mut Ctx<'_>) {
@@ -210,6 +214,9 @@ impl Check for RecipientsCheck {
                 );
             }
         }
+        if cx.on("RCPT005") {
+            typo::check(msg, cx);
+        }
     }
 }
 
@@ -221,32 +228,38 @@ const DOMAINS_MAX: usize = 20;
 /// The most exchangers of one domain whose addresses are looked up.
 const EXCHANGERS_MAX: usize = 5;
 
-/// The distinct recipient domains, lower case, in first-seen order, at most
-/// [`DOMAINS_MAX`]: the envelope's, or without one the To, Cc and Bcc addresses'.
-/// Address literals and malformed addresses (RCPT001's) are left out.
-fn recipient_domains(msg: &Message<'_>, cx: &Ctx<'_>) -> Vec<(String, usize)> {
-    let envelope = &cx.envelope.rcpt_to;
+/// The recipients' addresses: the envelope's, or without one the To, Cc and Bcc
+/// addresses, in order. Malformed addresses (RCPT001's) and address literals
+/// (`bob@[192.0.2.7]`) are left out.
+fn recipient_addresses<'m>(msg: &'m Message<'_>, envelope: &'m Envelope) -> Vec<&'m str> {
     let a = msg.addresses();
-    let addresses: Vec<&str> = if envelope.is_empty() {
+    let all: Vec<&str> = if envelope.rcpt_to.is_empty() {
         a.to.iter()
             .chain(&a.cc)
             .chain(&a.bcc)
             .map(String::as_str)
             .collect()
     } else {
-        envelope.iter().map(String::as_str).collect()
+        envelope.rcpt_to.iter().map(String::as_str).collect()
     };
+    all.into_iter()
+        .filter(|addr| {
+            rcpt_syntax_error(addr).is_none()
+                && addr
+                    .rsplit_once('@')
+                    .is_some_and(|(_, d)| !d.starts_with('['))
+        })
+        .collect()
+}
+
+/// The distinct recipient domains ([`recipient_addresses`]), lower case, in first-seen
+/// order, at most [`DOMAINS_MAX`].
+fn recipient_domains(msg: &Message<'_>, cx: &Ctx<'_>) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = Vec::new();
-    for addr in addresses {
-        if rcpt_syntax_error(addr).is_some() {
-            continue;
-        }
+    for addr in recipient_addresses(msg, cx.envelope) {
         let Some((_, domain)) = addr.rsplit_once('@') else {
             continue;
         };
-        if domain.starts_with('[') {
-            continue;
-        }
         let domain = domain.to_ascii_lowercase();
         if let Some((_, n)) = out.iter_mut().find(|(d, _)| *d == domain) {
             *n += 1;
