@@ -154,11 +154,23 @@ fn main() {
     let (c0, t0) = (cpu(), Instant::now());
     let mut slowest = Duration::ZERO;
     let mut not_checked = 0;
+    let mut late = Vec::new();
     for m in &msgs {
         let t = Instant::now();
         let r = engine.check_online(m, &env, &live.session());
-        slowest = slowest.max(t.elapsed());
+        let took = t.elapsed();
+        slowest = slowest.max(took);
         not_checked += usize::from(!r.not_checked.is_empty());
+        if took > Duration::from_millis(500) {
+            late.push(format!(
+                "{took:.1?}: {}",
+                r.not_checked
+                    .iter()
+                    .map(|n| format!("{}: {}", n.rules.join(","), n.why))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ));
+        }
     }
     println!(
         "cold cache: {:.3} s wall, {:.2} s CPU, {} lookups, slowest message {:?} (deadline {:?}), {not_checked} with rules not checked",
@@ -169,8 +181,12 @@ fn main() {
         live.timeout()
     );
 
+    for l in late.iter().take(5) {
+        println!("  slow: {l}");
+    }
     let (mut off_cpu, mut on_cpu, mut off_wall, mut on_wall, mut ratio) =
         (vec![], vec![], vec![], vec![], vec![]);
+    let sent_cold = live.lookups_sent();
     for _ in 0..passes {
         let (c, t) = (cpu(), Instant::now());
         for m in &msgs {
@@ -191,6 +207,10 @@ fn main() {
         let _ = std::io::stdout().flush();
     }
     println!();
+    println!(
+        "warm passes sent {} lookups to the server (cold: {sent_cold})",
+        live.lookups_sent() - sent_cold
+    );
     let n = msgs.len() as f64;
     println!(
         "warm cache, median of {passes}: offline {:.3} s CPU ({:.0} µs/message), online {:.3} s CPU ({:.0} µs/message); online/offline CPU {:.3} (pairs: {}), wall {:.3}",

@@ -189,12 +189,12 @@ fn domains(msg: &Message<'_>) -> Vec<(String, &'static str)> {
             out.push((d, "the From domain"));
         }
     }
-    for d in crate::message::links::domains(msg.links()) {
+    for d in msg.link_domains() {
         if d.parse::<IpAddr>().is_ok() || d.starts_with('[') {
             continue;
         }
-        if !out.iter().any(|(o, _)| *o == d) {
-            out.push((d, "a link domain"));
+        if !out.iter().any(|(o, _)| o == d) {
+            out.push((d.clone(), "a link domain"));
         }
     }
     out.truncate(DOMAINS_MAX);

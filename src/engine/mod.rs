@@ -577,10 +577,8 @@ impl Engine {
             }
         }
         self.require_corroboration(&mut findings);
-        let domains = catch_unwind(AssertUnwindSafe(|| {
-            crate::message::links::domains(msg.links())
-        }))
-        .unwrap_or_default();
+        let domains =
+            catch_unwind(AssertUnwindSafe(|| msg.link_domains().to_vec())).unwrap_or_default();
         Ok(Checked {
             findings,
             errors,

@@ -84,6 +84,8 @@ pub struct Message<'a> {
     max_links: usize,
     /// Every link and how many were not read, computed on first use.
     links: std::cell::OnceCell<(Vec<links::Link>, usize)>,
+    /// The links' distinct registrable domains, computed on first use.
+    link_domains: std::cell::OnceCell<Vec<String>>,
     /// The address fields, parsed once.
     addresses: Addresses,
 }
@@ -119,6 +121,7 @@ impl<'a> Message<'a> {
             text: DecodedText::default(),
             max_links,
             links: std::cell::OnceCell::new(),
+            link_domains: std::cell::OnceCell::new(),
             addresses,
         };
         msg.text = DecodedText::build(&msg);
@@ -129,6 +132,14 @@ impl<'a> Message<'a> {
     /// and in the Subject), parsed, on first use.
     pub fn links(&self) -> &[links::Link] {
         &self.links.get_or_init(|| links::extract_counted(self)).0
+    }
+
+    /// The distinct registrable domains of the http and https links (IP addresses as
+    /// written), sorted ([`links::domains`]), on first use: the report's and the domain
+    /// blocklists' (read in every round of lookups).
+    pub fn link_domains(&self) -> &[String] {
+        self.link_domains
+            .get_or_init(|| links::domains(self.links()))
     }
 
     /// How many links were not read past the per-message cap (`limits.max_links` HTML
