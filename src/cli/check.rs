@@ -31,34 +31,15 @@ pub(super) struct CheckArgs {
     /// SMTP AUTH login: the addresses it may send as are `senders.logins` (AUTH001).
     #[arg(long, value_name = "USER")]
     auth_user: Option<String>,
-    /// Run the checks that need DNS with the answers in FILE, one record per line as a
-    /// zone file writes it (`example.org MX 10 mx.example.org`; a name not listed does
-    /// not exist): for tests and reproducible reports. Nothing leaves the machine.
-    #[arg(long, value_name = "FILE", conflicts_with = "online")]
-    dns_answers: Option<PathBuf>,
-    /// Run the checks that need DNS, asking the resolvers of `dns.nameservers` (the
-    /// system's by default) within `dns.timeout_ms` per message (`dns.enabled: true`
-    /// in the configuration does the same). Without it, or --dns-answers, those checks
-    /// do not run and the report lists them as not checked.
-    #[arg(long)]
-    online: bool,
-}
-
-/// Where the answers of the checks that need DNS come from.
-enum Answering {
-    /// Offline: those checks do not run.
-    Off,
-    /// A file of fixed answers.
-    Fixed(crate::dns::Fixed),
-    /// Real DNS.
-    Live(Box<crate::dns::live::Live>),
+    #[command(flatten)]
+    dns: DnsArgs,
 }
 
 /// What `check` has printed and seen so far, over every input.
 pub(super) struct CheckRun<'a> {
     engine: &'a Engine,
-    /// Answers for the checks that need DNS.
-    answering: Answering,
+    /// Answers for the checks that need DNS; `None`: offline.
+    dns: Option<std::sync::Arc<dyn crate::dns::Source>>,
     envelope: Envelope,
     format: Format,
     opts: HumanOptions,
@@ -87,13 +68,11 @@ impl CheckRun<'_> {
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> Result<(), Error> {
-        let checked = match &self.answering {
-            Answering::Fixed(r) => self.engine.try_check_online(raw, &self.envelope, r),
-            Answering::Live(live) => {
-                self.engine
-                    .try_check_online(raw, &self.envelope, &live.session())
-            }
-            Answering::Off => self.engine.try_check(raw, &self.envelope),
+        let checked = match &self.dns {
+            Some(dns) => self
+                .engine
+                .try_check_online(raw, &self.envelope, &*dns.session()),
+            None => self.engine.try_check(raw, &self.envelope),
         };
         let report = match checked {
             Ok(r) => r,
@@ -156,16 +135,10 @@ pub(super) fn check(a: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         ));
     }
     let engine = engine_for(config, &a.selection)?;
-    let answering = match &a.dns_answers {
-        Some(file) => Answering::Fixed(crate::dns::Fixed::from_file(file)?),
-        None if a.online || settings.dns.enabled => {
-            Answering::Live(Box::new(crate::dns::live::Live::new(&settings.dns)?))
-        }
-        None => Answering::Off,
-    };
+    let dns = a.dns.source(&settings.dns)?;
     let mut run = CheckRun {
         engine: &engine,
-        answering,
+        dns,
         envelope: Envelope {
             mail_from: a.mail_from.clone(),
             rcpt_to: a.rcpt_to.clone(),

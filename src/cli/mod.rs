@@ -285,6 +285,38 @@ fn load_config(file: &Option<PathBuf>, rules_dirs: &[PathBuf]) -> Result<Config,
     load_settings(file, rules_dirs).map(|s| s.engine)
 }
 
+/// Where the checks that need DNS get their answers (`check` and `scan`).
+#[derive(Args, Debug)]
+pub(super) struct DnsArgs {
+    /// Run the checks that need DNS with the answers in FILE, one record per line as a
+    /// zone file writes it (`example.org MX 10 mx.example.org`; a name not listed does
+    /// not exist): for tests and reproducible reports. Nothing leaves the machine.
+    #[arg(long, value_name = "FILE", conflicts_with = "online")]
+    dns_answers: Option<PathBuf>,
+    /// Run the checks that need DNS, asking the resolvers of `dns.nameservers` (the
+    /// system's by default) within `dns.timeout_ms` per message (`dns.enabled: true`
+    /// in the configuration does the same). Without it, or --dns-answers, those checks
+    /// do not run and the report lists them as not checked.
+    #[arg(long)]
+    online: bool,
+}
+
+impl DnsArgs {
+    /// The answers' source: the file, real DNS (`--online` or `dns.enabled`), or none.
+    fn source(
+        &self,
+        dns: &crate::dns::DnsConfig,
+    ) -> Result<Option<std::sync::Arc<dyn crate::dns::Source>>, Error> {
+        Ok(match &self.dns_answers {
+            Some(file) => Some(std::sync::Arc::new(crate::dns::Fixed::from_file(file)?)),
+            None if self.online || dns.enabled => {
+                Some(std::sync::Arc::new(crate::dns::live::Live::new(dns)?))
+            }
+            None => None,
+        })
+    }
+}
+
 /// Every section of the configuration file (or the defaults), with `--rules-dir`
 /// directories added to the engine's.
 fn load_settings(file: &Option<PathBuf>, rules_dirs: &[PathBuf]) -> Result<Settings, Error> {

@@ -36,6 +36,8 @@ pub(super) struct ScanArgs {
     rules_dirs: Vec<PathBuf>,
     #[command(flatten)]
     selection: Selection,
+    #[command(flatten)]
+    dns: DnsArgs,
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
@@ -52,8 +54,10 @@ pub(super) enum ScanFormat {
 pub(super) fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
     use crate::render::scan as r;
     use crate::scan::{Labels, Outcome, Summary};
-    let mut config = load_config(&a.config, &a.rules_dirs)?;
+    let settings = load_settings(&a.config, &a.rules_dirs)?;
+    let mut config = settings.engine;
     a.selection.apply(&mut config)?;
+    let dns = a.dns.source(&settings.dns)?;
     let mut paths = a.paths.clone();
     if let Some(list) = &a.files_from {
         let text = if list == "-" {
@@ -121,6 +125,7 @@ pub(super) fn scan(a: ScanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
     let options = crate::scan::Options {
         threads: a.jobs.unwrap_or(0),
         labels: labels.clone(),
+        dns,
     };
     let mut write_err: Option<std::io::Error> = None;
     // Drafts counted in the evaluation, and how many of them have a label.

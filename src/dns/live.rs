@@ -31,7 +31,7 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, RecordType as HType};
 
 use super::DnsConfig;
-use super::{Answer, Query, RecordType, Resolver};
+use super::{Answer, Query, RecordType, Resolver, Source};
 use crate::error::{Error, ErrorKind};
 
 /// A caching resolver with a deadline and a bound per message.
@@ -276,6 +276,12 @@ impl Resolver for Session<'_> {
             }
         }
         out
+    }
+}
+
+impl Source for Live {
+    fn session(&self) -> Box<dyn Resolver + '_> {
+        Box::new(Live::session(self))
     }
 }
 

@@ -144,6 +144,27 @@ pub trait Resolver: Send + Sync {
     fn resolve(&self, queries: &[Query]) -> Vec<(Query, Answer)>;
 }
 
+impl<R: Resolver + ?Sized> Resolver for &R {
+    fn resolve(&self, queries: &[Query]) -> Vec<(Query, Answer)> {
+        (**self).resolve(queries)
+    }
+}
+
+/// Where a run's answers come from, message after message: each message gets a resolver
+/// of its own ([`Source::session`]), so a deadline or a bound on lookups per message
+/// starts with it, while what the source keeps (a cache) serves every message. The
+/// fixed answers of a file ([`Fixed`]) and real DNS ([`live::Live`]) are sources.
+pub trait Source: Send + Sync + std::fmt::Debug {
+    /// The resolver for one message's lookups.
+    fn session(&self) -> Box<dyn Resolver + '_>;
+}
+
+impl Source for Fixed {
+    fn session(&self) -> Box<dyn Resolver + '_> {
+        Box::new(self)
+    }
+}
+
 /// The most rounds of questions for one message: each round may only ask what the
 /// answers of the one before made necessary (MX, then the exchangers' addresses; SPF
 /// includes), so a loop or a very deep chain stops here.

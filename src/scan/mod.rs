@@ -130,6 +130,9 @@ pub struct Options {
     /// In evaluation mode, the labels: a file they name is meant as mail, so one that
     /// is not is an error rather than a skipped file.
     pub labels: Option<Arc<Labels>>,
+    /// Where the checks that need DNS get their answers (every worker shares it, and so
+    /// its cache); `None`: those checks do not run.
+    pub dns: Option<Arc<dyn crate::dns::Source>>,
 }
 
 /// Work for the pool, numbered in input order.
@@ -175,10 +178,12 @@ struct Dedup {
     /// Two independently seeded hashers: a 128-bit key with the length.
     hashers: [foldhash::quality::SeedableRandomState; 2],
     seen: Mutex<Seen>,
+    /// The answers of the checks that need DNS, when they run.
+    dns: Option<Arc<dyn crate::dns::Source>>,
 }
 
 impl Dedup {
-    fn new() -> Dedup {
+    fn new(dns: Option<Arc<dyn crate::dns::Source>>) -> Dedup {
         // foldhash, seeded at random per process: a draft's bytes are hashed twice, and
         // SipHash (std's) over a whole corpus took 3% of a scan's time where foldhash
         // takes a tenth of that.
@@ -199,6 +204,7 @@ impl Dedup {
         Dedup {
             hashers: [state(0), state(1)],
             seen: Mutex::new(Seen::default()),
+            dns,
         }
     }
 
@@ -240,8 +246,9 @@ impl Dedup {
             }
         };
         let checked = cell.get_or_init(|| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                engine.check(bytes, &Envelope::default())
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &self.dns {
+                Some(dns) => engine.check_online(bytes, &Envelope::default(), &*dns.session()),
+                None => engine.check(bytes, &Envelope::default()),
             }))
             .map(Arc::new)
             .map_err(|_| "internal error: the check panicked".to_string())
@@ -284,7 +291,7 @@ pub fn scan(
     let (job_tx, job_rx) = mpsc::sync_channel::<Vec<(usize, Job)>>(workers * 2);
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = mpsc::sync_channel::<Vec<Done>>(workers * 4);
-    let dedup = Dedup::new();
+    let dedup = Dedup::new(options.dns.clone());
     // Set when `on_item` fails (the reader of the output went away): stop early.
     let stop = &AtomicBool::new(false);
     std::thread::scope(|s| {

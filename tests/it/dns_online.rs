@@ -358,3 +358,63 @@ fn reputation_over_real_dns() {
         "{r}"
     );
 }
+
+/// `scan --online`: every draft's checks that need DNS run, through one resolver.
+#[test]
+#[ignore = "needs nsd; .ci/run runs it"]
+fn scan_runs_the_online_checks_for_every_draft() {
+    let ns = server(&[("rcpt.test", &rcpt_zone())]);
+    let dir = scratch("dns-online-scan");
+    let cfg = config(&dir, ns.addr(), 2000);
+    let drafts = dir.join("drafts");
+    std::fs::create_dir_all(&drafts).unwrap();
+    for (name, to) in [
+        ("a.eml", "x@nullmx.rcpt.test"),
+        ("b.eml", "y@good.rcpt.test"),
+        ("c.eml", "z@nxd.rcpt.test"),
+    ] {
+        let m = message(&dir, to);
+        std::fs::rename(m, drafts.join(name)).unwrap();
+    }
+    let o = run(&[
+        "scan",
+        "--now=2026-11-23",
+        "--format=jsonl",
+        "-q",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--online",
+        drafts.to_str().unwrap(),
+    ]);
+    assert!(code(&o) <= 2, "{}", stderr(&o));
+    let fired: Vec<(String, bool)> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r.get("path").is_some())
+        .map(|r| {
+            let path = r["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string();
+            let rcpt004 = r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["id"] == "RCPT004");
+            (path, rcpt004)
+        })
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            ("a.eml".to_string(), true),
+            ("b.eml".to_string(), false),
+            ("c.eml".to_string(), true)
+        ],
+        "{}",
+        stdout(&o)
+    );
+}
