@@ -753,6 +753,7 @@ mod tests {
             &Options {
                 threads: 2,
                 labels: None,
+                dns: None,
             },
             |_| {},
             |i| {
