@@ -15,17 +15,16 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::auth::{domain_of, from_addresses};
 use super::{Check, Ctx};
 use crate::dns::{Answer, Answers, Query, RecordType};
 use crate::message::Message;
-use crate::message::links::registrable;
 
 /// The reputation checks.
 pub(crate) struct ReputationCheck;
 
-/// At most this many domains of one message are asked about.
-const DOMAINS_MAX: usize = 10;
+/// At most this many domains of one message are asked about (From's first, then the
+/// links' in name order).
+const DOMAINS_MAX: usize = 20;
 /// At most this many PTR names of one address are confirmed.
 const PTR_NAMES_MAX: usize = 5;
 
@@ -182,15 +181,16 @@ fn sending_ips(cx: &Ctx<'_>) -> Vec<IpAddr> {
 
 /// The registered domains of From and of the links, each with where it was seen.
 fn domains(msg: &Message<'_>) -> Vec<(String, &'static str)> {
-    let mut out: Vec<(String, &'static str)> = Vec::new();
-    for d in from_addresses(msg).iter().filter_map(|a| domain_of(a)) {
-        let d = registrable(&d).unwrap_or(d);
-        if !out.iter().any(|(o, _)| *o == d) {
-            out.push((d, "the From domain"));
-        }
-    }
+    let mut out: Vec<(String, &'static str)> = msg
+        .from_domains()
+        .iter()
+        .map(|d| (d.clone(), "the From domain"))
+        .collect();
     for d in msg.link_domains() {
-        if d.parse::<IpAddr>().is_ok() || d.starts_with('[') {
+        if out.len() >= DOMAINS_MAX {
+            break;
+        }
+        if d.starts_with('[') || d.parse::<IpAddr>().is_ok() {
             continue;
         }
         if !out.iter().any(|(o, _)| o == d) {

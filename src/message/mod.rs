@@ -86,6 +86,8 @@ pub struct Message<'a> {
     links: std::cell::OnceCell<(Vec<links::Link>, usize)>,
     /// The links' distinct registrable domains, computed on first use.
     link_domains: std::cell::OnceCell<Vec<String>>,
+    /// The From addresses' distinct registrable domains, computed on first use.
+    from_domains: std::cell::OnceCell<Vec<String>>,
     /// The address fields, parsed once.
     addresses: Addresses,
 }
@@ -122,6 +124,7 @@ impl<'a> Message<'a> {
             max_links,
             links: std::cell::OnceCell::new(),
             link_domains: std::cell::OnceCell::new(),
+            from_domains: std::cell::OnceCell::new(),
             addresses,
         };
         msg.text = DecodedText::build(&msg);
@@ -140,6 +143,28 @@ impl<'a> Message<'a> {
     pub fn link_domains(&self) -> &[String] {
         self.link_domains
             .get_or_init(|| links::domains(self.links()))
+    }
+
+    /// The distinct registrable domains of the From addresses (a name the public suffix
+    /// list does not know stands for itself), lower-case, in order, on first use.
+    pub fn from_domains(&self) -> &[String] {
+        self.from_domains.get_or_init(|| {
+            let mut out: Vec<String> = Vec::new();
+            for m in self.from_mailboxes() {
+                let Some((_, d)) = m.address.as_deref().and_then(|a| a.rsplit_once('@')) else {
+                    continue;
+                };
+                let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+                if d.is_empty() {
+                    continue;
+                }
+                let d = links::registrable(&d).unwrap_or(d);
+                if !out.contains(&d) {
+                    out.push(d);
+                }
+            }
+            out
+        })
     }
 
     /// How many links were not read past the per-message cap (`limits.max_links` HTML
