@@ -6,7 +6,7 @@
 //! most of them. The dev corpus (`../shared/corpus`, or `samples/` without it) is checked
 //! offline (`Engine::check`) and online (`Engine::check_online` through one
 //! `dns::live::Live`, its cache warmed by a first pass), pass for pass, interleaved; the
-//! process's CPU time (this process: the engine and the resolver's thread, not NSD) and
+//! process's CPU time (every thread's run time: the engine's and the resolver's, not NSD's) and
 //! the wall time of each pass are printed, with the online/offline ratios.
 //!
 //! A cold pass (a new resolver, an empty cache) shows what the first messages of a
@@ -78,16 +78,19 @@ fn nsd(port: u16) -> Nsd {
     Nsd(child, dir)
 }
 
-/// This process's CPU seconds (user + system, every thread).
+/// This process's CPU seconds, every thread (the engine's and the resolver's), to the
+/// nanosecond: the sum of the scheduler's run time of each (`/proc/self/task/*/schedstat`).
+/// (`/proc/self/stat` counts in ticks of 10 ms, too coarse for passes of half a second.)
 fn cpu() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = after
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0.0))
-        .collect();
-    // Fields 14 and 15 of the file, 12 and 13 after the command's closing parenthesis.
-    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    tasks
+        .filter_map(|t| t.ok())
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .sum::<f64>()
+        / 1e9
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
