@@ -314,11 +314,18 @@ impl Check for ReputationCheck {
             helo(cx, answers, &ips);
         }
         if cx.on("REP002") {
+            let zones = zones(cx, Kind::Domain);
             for (d, seen) in domains(msg) {
-                let zones = zones(cx, Kind::Domain).to_vec();
                 for zone in zones {
                     let q = Query::new(&format!("{d}.{zone}"), RecordType::A);
-                    listed(cx, answers, &q, "REP002", &zone, &format!("{d} ({seen})"));
+                    listed(
+                        cx,
+                        answers,
+                        &q,
+                        Kind::Domain,
+                        zone,
+                        &format!("{d} ({seen})"),
+                    );
                 }
             }
         }
@@ -327,33 +334,24 @@ impl Check for ReputationCheck {
 
 /// REP001 for one address.
 fn ip_lists(cx: &mut Ctx<'_>, answers: &Answers, ip: IpAddr) {
-    let zones = zones(cx, Kind::Ip).to_vec();
-    for zone in zones {
-        let q = Query::new(&reversed(ip, &zone), RecordType::A);
+    for zone in zones(cx, Kind::Ip) {
+        let q = Query::new(&reversed(ip, zone), RecordType::A);
         listed(
             cx,
             answers,
             &q,
-            "REP001",
-            &zone,
+            Kind::Ip,
+            zone,
             &format!("the sending IP {ip}"),
         );
     }
 }
 
-/// A listing rule for one question to one zone about `what`.
-fn listed(
-    cx: &mut Ctx<'_>,
-    answers: &Answers,
-    q: &Query,
-    id: &'static str,
-    zone: &str,
-    what: &str,
-) {
-    let kind = if id == "REP001" {
-        Kind::Ip
-    } else {
-        Kind::Domain
+/// The listing rule of one question to one zone of `kind` about `what`.
+fn listed(cx: &mut Ctx<'_>, answers: &Answers, q: &Query, kind: Kind, zone: &str, what: &str) {
+    let id = match kind {
+        Kind::Ip => "REP001",
+        Kind::Domain => "REP002",
     };
     match answers.get(q) {
         Some(Answer::NxDomain | Answer::NoData) => {}
